@@ -1,0 +1,20 @@
+// A monotonic stopwatch for progress lines and benchmarks.
+#pragma once
+
+#include <chrono>
+
+namespace finetune {
+
+class Timer {
+ public:
+  Timer() : start_(std::chrono::steady_clock::now()) {}
+  void restart() { start_ = std::chrono::steady_clock::now(); }
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace finetune

@@ -1,0 +1,31 @@
+// Elementwise activations used by encoders and their heads.
+//
+// Sources of truth (transformers.activations / torch.nn.functional):
+//   GeluErf  "gelu":                 0.5 x (1 + erf(x / sqrt 2))
+//   GeluTanh "gelu_new", "gelu_pytorch_tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+//   Relu     "relu":                 max(x, 0)
+//   Tanh     BERT pooler:            tanh(x)
+// Dimension legend: N elements. `out` may alias `in`.
+#pragma once
+
+#include "core/exec.h"
+
+namespace finetune::kernels {
+
+enum class Activation { GeluErf, GeluTanh, Relu, Tanh };
+
+namespace ref {
+void activation_forward(const Exec& ex,
+                        float* out,       // [N]
+                        const float* in,  // [N]
+                        long N, Activation kind);
+}  // namespace ref
+
+namespace cpu {
+decltype(ref::activation_forward) activation_forward;
+}
+namespace cuda {
+decltype(ref::activation_forward) activation_forward;
+}
+
+}  // namespace finetune::kernels

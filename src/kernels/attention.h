@@ -1,0 +1,38 @@
+// Multi-head self-attention core for short sequences, from the fused QKV projection to the
+// merged heads (the output projection is a separate linear layer).
+//
+// Source of truth: transformers' BertSelfAttention / DistilBERT MultiHeadSelfAttention (eager):
+// scores = q k^T / sqrt(HS), padded keys (mask 0) get the dtype's minimum added, softmax over
+// keys, out = probs v, heads concatenated. Adding finfo.min makes a padded key's probability an
+// exact 0.0 in fp32, so here padded keys are simply left out of the softmax; a row with no real
+// key at all (never produced by the tokenizer, which always emits [CLS]) is uniform over all T
+// keys, which is what adding the same finfo.min to every score gives.
+//
+// Dimension legend: B batch, T tokens, C hidden, NH heads, HS = C / NH head size.
+// qkv rows hold [q | k | v], each C wide, head h in columns h*HS .. h*HS+HS-1 of its part.
+// `probs` (after softmax, before dropout) is saved for the backward pass.
+#pragma once
+
+#include <cstdint>
+
+#include "core/exec.h"
+
+namespace finetune::kernels {
+
+namespace ref {
+void attention_forward(const Exec& ex,
+                       float* out,            // [B, T, C]
+                       float* probs,          // [B, NH, T, T]
+                       const float* qkv,      // [B, T, 3C]
+                       const int32_t* mask,   // [B, T], 1 = real token, 0 = padding
+                       int B, int T, int C, int NH);
+}  // namespace ref
+
+namespace cpu {
+decltype(ref::attention_forward) attention_forward;
+}
+namespace cuda {
+decltype(ref::attention_forward) attention_forward;
+}
+
+}  // namespace finetune::kernels

@@ -1,0 +1,36 @@
+// Embedding sum: word + position (+ token type) rows, before the embedding LayerNorm.
+//
+// Source of truth: transformers' BertEmbeddings (word + token_type + absolute position) and
+// DistilBERT's Embeddings (word + position; no token types). Positions are 0..T-1 for every
+// sequence, as both modules compute them when no position_ids are given (padding is on the
+// right, so real tokens always start at position 0).
+//
+// Dimension legend: B batch, T tokens, C hidden, V vocabulary, P max positions, TV token types.
+// Ids are assumed in range; the ops layer validates them against V, P and TV.
+#pragma once
+
+#include <cstdint>
+
+#include "core/exec.h"
+
+namespace finetune::kernels {
+
+namespace ref {
+void embedding_forward(const Exec& ex,
+                       float* out,                    // [B, T, C]
+                       const int32_t* input_ids,      // [B, T]
+                       const int32_t* token_type_ids, // [B, T] or null (no token types)
+                       const float* word,             // [V, C]
+                       const float* position,         // [P, C], P >= T
+                       const float* token_type,       // [TV, C] or null
+                       int B, int T, int C);
+}  // namespace ref
+
+namespace cpu {
+decltype(ref::embedding_forward) embedding_forward;
+}
+namespace cuda {
+decltype(ref::embedding_forward) embedding_forward;
+}
+
+}  // namespace finetune::kernels

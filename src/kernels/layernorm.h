@@ -1,0 +1,47 @@
+// LayerNorm over the last dimension, alone and fused with the residual add that precedes it in a
+// post-LN encoder layer (out = LayerNorm(a + b)).
+//
+// Source of truth: torch.nn.LayerNorm: biased variance, eps inside the square root,
+// y = (x - mean) / sqrt(var + eps) * weight + bias.
+//
+// Dimension legend: N rows (B*T), C features. `mean` and `rstd` (1/sqrt(var+eps)) are saved for
+// the backward pass and may be null when not needed (inference); so may `sum`.
+#pragma once
+
+#include "core/exec.h"
+
+namespace finetune::kernels {
+
+namespace ref {
+void layernorm_forward(const Exec& ex,
+                       float* out,          // [N, C]
+                       float* mean,         // [N] or null
+                       float* rstd,         // [N] or null
+                       const float* in,     // [N, C]
+                       const float* weight, // [C]
+                       const float* bias,   // [C]
+                       int N, int C, float eps);
+
+// sum = a + b; out = LayerNorm(sum). `out` may alias `a` or `b`.
+void add_layernorm_forward(const Exec& ex,
+                           float* out,          // [N, C]
+                           float* sum,          // [N, C] or null
+                           float* mean,         // [N] or null
+                           float* rstd,         // [N] or null
+                           const float* a,      // [N, C]
+                           const float* b,      // [N, C]
+                           const float* weight, // [C]
+                           const float* bias,   // [C]
+                           int N, int C, float eps);
+}  // namespace ref
+
+namespace cpu {
+decltype(ref::layernorm_forward) layernorm_forward;
+decltype(ref::add_layernorm_forward) add_layernorm_forward;
+}  // namespace cpu
+namespace cuda {
+decltype(ref::layernorm_forward) layernorm_forward;
+decltype(ref::add_layernorm_forward) add_layernorm_forward;
+}  // namespace cuda
+
+}  // namespace finetune::kernels

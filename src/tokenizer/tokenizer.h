@@ -1,0 +1,69 @@
+// Tokenizer: text to model inputs, id for id equal to Hugging Face `tokenizers`.
+//
+// A Tokenizer is loaded from a model directory: `tokenizer.json` when present (the fast
+// tokenizer file that `transformers` writes), else `vocab.txt` plus `tokenizer_config.json`
+// (converted the way transformers' BertConverter does). The pipeline is the one the file
+// describes: added/special tokens matched in the raw text, BertNormalizer, BertPreTokenizer,
+// WordPiece, TemplateProcessing ([CLS] A [SEP]), truncation.
+//
+// `padding` and `truncation` stored in tokenizer.json are ignored, as `transformers` ignores
+// them (it sets both per call); padding is done per batch by the data layer, truncation by the
+// caller's max_length.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/json.h"
+
+namespace finetune {
+
+// One encoded sequence, unpadded (attention_mask is all ones; padding happens per batch).
+struct Encoding {
+  std::vector<int32_t> ids;
+  std::vector<int32_t> type_ids;
+  std::vector<int32_t> attention_mask;
+};
+
+class Tokenizer {
+ public:
+  // tokenizer.json if the directory has one, else vocab.txt (+ tokenizer_config.json).
+  static Tokenizer from_directory(const std::filesystem::path& directory);
+  static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
+  // `origin` names the document in error messages.
+  static Tokenizer from_json(const Json& document, const std::string& origin);
+  // `config` may be empty (no tokenizer_config.json): defaults of BertTokenizer apply.
+  static Tokenizer from_vocab_txt(const std::filesystem::path& vocab,
+                                  const std::filesystem::path& config);
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  ~Tokenizer();
+
+  // Encodes one text (must be valid UTF-8; invalid input throws Error). max_length == 0 means
+  // no truncation; otherwise the result has at most max_length tokens, special tokens included
+  // (HF: truncation=True, max_length=N, strategy longest_first, direction right).
+  Encoding encode(std::string_view text, size_t max_length = 0) const;
+
+  size_t vocab_size() const;  // largest id + 1, added tokens included
+  std::optional<int32_t> token_to_id(std::string_view token) const;
+  std::string id_to_token(int32_t id) const;  // "" for an unknown id
+  int32_t pad_id() const;
+  // Number of special tokens the template adds to a single sequence ([CLS] and [SEP]: 2).
+  size_t num_special_tokens() const;
+
+  // The files it was loaded from, to copy into a saved model directory.
+  const std::vector<std::filesystem::path>& source_files() const;
+
+ private:
+  struct Impl;
+  explicit Tokenizer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace finetune
