@@ -1,0 +1,115 @@
+// Tests of activation_forward: ref:: against known values (the standard normal CDF for GELU,
+// tanh, ReLU), cpu:: against ref:: over sizes that hit the serial and parallel paths, inputs
+// across the whole useful range, and `out` aliasing `in`.
+#include "kernels/activation.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernel_test_util.h"
+
+namespace finetune::kernels {
+namespace {
+
+using testing::all_close;
+using testing::kEps32;
+using testing::shape;
+using testing::uniform;
+
+std::vector<float> apply_ref(Activation kind, const std::vector<float>& x) {
+  std::vector<float> y(x.size());
+  ref::activation_forward(Exec::cpu(), y.data(), x.data(), long(x.size()), kind);
+  return y;
+}
+
+// GELU(x) = x Phi(x) with Phi the standard normal CDF; Phi(1) = 0.8413447460685429,
+// Phi(2) = 0.9772498680518208, Phi(-1) = 0.15865525393145707 (statistical tables).
+TEST(Activation, RefGeluErfMatchesNormalCdf) {
+  const auto y = apply_ref(Activation::GeluErf, {0.0f, 1.0f, 2.0f, -1.0f, 10.0f, -10.0f, 30.0f});
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_FLOAT_EQ(y[1], 0.8413447460685429f);
+  EXPECT_FLOAT_EQ(y[2], float(2 * 0.9772498680518208));
+  EXPECT_FLOAT_EQ(y[3], -0.15865525393145707f);
+  EXPECT_EQ(y[4], 10.0f);             // Phi(10) = 1 - 7.6e-24: x itself in float
+  EXPECT_NEAR(y[5], 0.0f, 1e-20f);    // -10 * Phi(-10) = -7.6e-23
+  EXPECT_EQ(y[6], 30.0f);
+}
+
+// gelu_new at 1: 0.5 (1 + tanh(sqrt(2/pi) * 1.044715)) = 0.8411919906082768; the tanh
+// approximation is within ~2e-4 of the exact GELU, as its authors state.
+TEST(Activation, RefGeluTanhMatchesKnownValues) {
+  const auto y = apply_ref(Activation::GeluTanh, {0.0f, 1.0f, -1.0f, 10.0f});
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_FLOAT_EQ(y[1], 0.8411919906082768f);
+  EXPECT_NEAR(y[1], 0.8413447460685429f, 2e-4f);
+  EXPECT_FLOAT_EQ(y[2], -0.15880800939172324f);
+  EXPECT_EQ(y[3], 10.0f);
+}
+
+TEST(Activation, RefReluAndTanh) {
+  const auto r = apply_ref(Activation::Relu, {-2.0f, 0.0f, 3.5f, NAN});
+  EXPECT_EQ(r[0], 0.0f);
+  EXPECT_EQ(r[1], 0.0f);
+  EXPECT_EQ(r[2], 3.5f);
+  EXPECT_TRUE(std::isnan(r[3]));  // torch.relu propagates NaN
+  const auto t = apply_ref(Activation::Tanh, {0.0f, 0.5f, -0.5f, 20.0f});
+  EXPECT_EQ(t[0], 0.0f);
+  EXPECT_FLOAT_EQ(t[1], 0.46211715726000974f);
+  EXPECT_FLOAT_EQ(t[2], -0.46211715726000974f);
+  EXPECT_EQ(t[3], 1.0f);
+}
+
+// cpu:: evaluates the formula in float with erff/tanhf (each within ~1-2 ulp) and a handful of
+// roundings, so it is within ~4 eps32 relative of the correctly rounded ref:: value. Where
+// 1 + erf(.) or 1 + tanh(.) cancels (x < ~-3) the float result keeps an absolute error of
+// ~eps32 * |x| (the ulp of the 1 + ... term times 0.5 |x|) although the value goes to 0, so the
+// tolerance is 4 eps32 |y| + eps32 |x|. Tanh: 4 eps32 |y| + denormal floor. ReLU is exact.
+double tolerance(Activation kind, float x, float y) {
+  switch (kind) {
+    case Activation::GeluErf:
+    case Activation::GeluTanh: return 4 * kEps32 * std::fabs(y) + kEps32 * std::fabs(x) + 1e-38;
+    case Activation::Tanh: return 4 * kEps32 * std::fabs(y) + 1e-38;
+    case Activation::Relu: return 0.0;
+  }
+  return 0.0;
+}
+
+TEST(Activation, CpuMatchesRef) {
+  uint32_t seed = 500;
+  for (Activation kind :
+       {Activation::GeluErf, Activation::GeluTanh, Activation::Relu, Activation::Tanh}) {
+    // 40000 elements take the OpenMP path; the others stay on the calling thread.
+    for (long N : {1L, 3L, 17L, 1000L + 3, 40000L}) {
+      SCOPED_TRACE(shape("kind", static_cast<int>(kind), "N", N));
+      auto x = uniform(N, seed += 2, -6.0f, 6.0f);
+      if (N > 8) {  // also the tails and exact points
+        x[0] = 0.0f;
+        x[1] = -12.0f;
+        x[2] = 12.0f;
+        x[3] = -3.5f;
+        x[4] = 1e-30f;
+      }
+      const auto want = apply_ref(kind, x);
+      std::vector<float> got(N, NAN);
+      cpu::activation_forward(Exec::cpu(), got.data(), x.data(), N, kind);
+      EXPECT_TRUE(all_close(got, want, [&](size_t i) { return tolerance(kind, x[i], want[i]); }));
+
+      // In place (out == in) gives the same values.
+      std::vector<float> inplace = x;
+      cpu::activation_forward(Exec::cpu(), inplace.data(), inplace.data(), N, kind);
+      EXPECT_EQ(inplace, got);
+    }
+  }
+}
+
+TEST(Activation, CpuReluPropagatesNan) {
+  std::vector<float> x = {NAN, -1.0f}, y(2);
+  cpu::activation_forward(Exec::cpu(), y.data(), x.data(), 2, Activation::Relu);
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], 0.0f);
+}
+
+}  // namespace
+}  // namespace finetune::kernels

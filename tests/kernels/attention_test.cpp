@@ -1,0 +1,226 @@
+// Tests of attention_forward: ref:: against a hand example and the facts masking implies (one
+// valid key returns that key's value; a fully masked row is uniform; rows sum to 1), and cpu::
+// against ref:: over odd head counts/sizes, sequence lengths and padding patterns.
+#include "kernels/attention.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernel_test_util.h"
+
+namespace finetune::kernels {
+namespace {
+
+using testing::all_close;
+using testing::kEps32;
+using testing::shape;
+using testing::uniform;
+
+using AttentionFn = decltype(&ref::attention_forward);
+const AttentionFn kBoth[] = {&ref::attention_forward, &cpu::attention_forward};
+
+// B = 1, T = 2, C = NH = 1 (HS = 1, scale 1). Token 0: q = 1, k = 0, v = 4; token 1: q = 0,
+// k = ln 3, v = 8. Query 0 scores (0, ln 3) -> probs (1/4, 3/4) -> out 1 + 6 = 7; query 1 scores
+// (0, 0) -> (1/2, 1/2) -> 6. With token 1 padded both queries see only key 0: out 4.
+TEST(Attention, HandExample) {
+  const std::vector<float> qkv = {1, 0, 4, 0, float(std::log(3.0)), 8};
+  for (AttentionFn f : kBoth) {
+    std::vector<float> out(2), probs(4);
+    const std::vector<int32_t> all = {1, 1}, first = {1, 0};
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), all.data(), 1, 2, 1, 1);
+    EXPECT_FLOAT_EQ(probs[0], 0.25f);
+    EXPECT_FLOAT_EQ(probs[1], 0.75f);
+    EXPECT_FLOAT_EQ(probs[2], 0.5f);
+    EXPECT_FLOAT_EQ(probs[3], 0.5f);
+    EXPECT_FLOAT_EQ(out[0], 7.0f);
+    EXPECT_FLOAT_EQ(out[1], 6.0f);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), first.data(), 1, 2, 1, 1);
+    EXPECT_EQ(probs, (std::vector<float>{1, 0, 1, 0}));
+    EXPECT_EQ(out, (std::vector<float>{4, 4}));
+  }
+}
+
+// Value of token t, head h, feature d of batch b in a [B, T, 3C] qkv buffer.
+float v_at(const std::vector<float>& qkv, int b, int t, int h, int d, int T, int C, int HS) {
+  return qkv[(size_t(b) * T + t) * 3 * C + 2 * size_t(C) + size_t(h) * HS + d];
+}
+
+// Only key 0 is real (a one-token sequence padded to T): every query, padded ones included,
+// attends to it alone, so probs rows are (1, 0, ..., 0) and out is v_0 exactly.
+TEST(Attention, OneValidKeyReturnsItsValue) {
+  const int B = 2, T = 5, C = 12, NH = 3, HS = C / NH;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, 21, -3.0f, 3.0f);
+  std::vector<int32_t> mask(B * T, 0);
+  for (int b = 0; b < B; ++b) mask[b * T] = 1;
+  for (AttentionFn f : kBoth) {
+    std::vector<float> out(B * T * C), probs(B * NH * T * T);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH);
+    for (int b = 0; b < B; ++b) {
+      for (int h = 0; h < NH; ++h) {
+        for (int i = 0; i < T; ++i) {
+          const float* p = &probs[((size_t(b) * NH + h) * T + i) * T];
+          EXPECT_EQ(p[0], 1.0f);
+          for (int j = 1; j < T; ++j) EXPECT_EQ(p[j], 0.0f);
+          for (int d = 0; d < HS; ++d) {
+            EXPECT_EQ(out[(size_t(b) * T + i) * C + h * HS + d], v_at(qkv, b, 0, h, d, T, C, HS));
+          }
+        }
+      }
+    }
+  }
+}
+
+// No real key at all: transformers adds the same finfo.min to every score, which leaves a uniform
+// softmax over all T keys, so out is the mean of all values.
+TEST(Attention, FullyMaskedRowIsUniform) {
+  const int B = 1, T = 6, C = 8, NH = 2, HS = C / NH;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, 22, -3.0f, 3.0f);
+  const std::vector<int32_t> mask(B * T, 0);
+  for (AttentionFn f : kBoth) {
+    std::vector<float> out(B * T * C), probs(B * NH * T * T);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH);
+    for (float p : probs) EXPECT_FLOAT_EQ(p, 1.0f / T);
+    for (int i = 0; i < T; ++i) {
+      for (int h = 0; h < NH; ++h) {
+        for (int d = 0; d < HS; ++d) {
+          double mean = 0;
+          for (int t = 0; t < T; ++t) mean += v_at(qkv, 0, t, h, d, T, C, HS) / T;
+          // T values of magnitude <= 3 summed in float: error <= T eps32 * 3; doubled.
+          EXPECT_NEAR(out[size_t(i) * C + h * HS + d], mean, 2 * T * kEps32 * 3.0);
+        }
+      }
+    }
+  }
+}
+
+// Probability rows are non-negative, zero on padded keys and sum to 1 (to float rounding).
+TEST(Attention, RefProbsAreDistributionsOverRealKeys) {
+  const int B = 2, T = 7, C = 15, NH = 5;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, 23, -3.0f, 3.0f);
+  const std::vector<int32_t> mask = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0};
+  std::vector<float> out(B * T * C), probs(B * NH * T * T);
+  ref::attention_forward(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C,
+                         NH);
+  for (size_t row = 0; row < probs.size() / T; ++row) {
+    const int b = int(row / (size_t(NH) * T));
+    double sum = 0;
+    for (int j = 0; j < T; ++j) {
+      const float p = probs[row * T + j];
+      EXPECT_GE(p, 0.0f);
+      if (mask[b * T + j] == 0) {
+        EXPECT_EQ(p, 0.0f);
+      }
+      sum += p;
+    }
+    EXPECT_NEAR(sum, 1.0, T * kEps32);
+  }
+}
+
+// Padding patterns, one per sequence of the batch (cycled): all real, right padding of several
+// lengths, only the first token real, only the last, none, and a scattered pattern.
+std::vector<int32_t> make_mask(int B, int T, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::vector<int32_t> mask(size_t(B) * T);
+  for (int b = 0; b < B; ++b) {
+    int32_t* m = &mask[size_t(b) * T];
+    switch (b % 7) {
+      case 0: std::fill(m, m + T, 1); break;
+      case 1: for (int t = 0; t < T; ++t) m[t] = t < std::max(1, T / 2); break;
+      case 2: for (int t = 0; t < T; ++t) m[t] = t < T - 1 || T == 1; break;
+      case 3: for (int t = 0; t < T; ++t) m[t] = t == 0; break;
+      case 4: for (int t = 0; t < T; ++t) m[t] = t == T - 1; break;
+      case 5: std::fill(m, m + T, 0); break;
+      case 6: for (int t = 0; t < T; ++t) m[t] = int32_t(gen() % 2); break;
+    }
+  }
+  return mask;
+}
+
+// cpu:: (fp32) against ref:: (double); the tolerance of every probability and output is derived
+// from the inputs of its query row:
+// - score s_j = scale * q.k_j: a dot product of HS terms, error
+//   ds_j <= 2 sqrt(HS + 1) eps32 * scale * sum_d |q_d k_{j,d}| + eps32 |s_j| (the scale multiply);
+//   let ds = max_j ds_j over the real keys.
+// - p_j = exp(s_j - max) / sum: a perturbation ds of the scores moves p_j by at most 2 ds
+//   relative; the float softmax itself adds (4 + T/2 + |s_j - max|) eps32 relative (as in
+//   softmax_test.cpp). tol_p_j = p_j (2 ds + (4 + T/2 + |s_j - max|) eps32).
+// - out_d = sum_j p_j v_{j,d}: error <= sum_j tol_p_j |v_{j,d}| + (T/2 + 1) eps32 sum_j p_j |v_{j,d}|
+//   (sequential float accumulation of T terms, worst case).
+void check(int B, int T, int C, int NH, uint32_t seed) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH));
+  const int HS = C / NH;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, seed, -2.0f, 2.0f);
+  const auto mask = make_mask(B, T, seed + 1);
+  std::vector<float> want_out(size_t(B) * T * C), want_p(size_t(B) * NH * T * T);
+  std::vector<float> got_out(want_out.size(), NAN), got_p(want_p.size(), NAN);
+  ref::attention_forward(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(), mask.data(), B,
+                         T, C, NH);
+  cpu::attention_forward(Exec::cpu(), got_out.data(), got_p.data(), qkv.data(), mask.data(), B, T,
+                         C, NH);
+
+  std::vector<double> tol_p(want_p.size()), tol_out(want_out.size());
+  const double scale = 1.0 / std::sqrt(double(HS));
+  const auto at = [&](int b, int t, int part, int h, int d) {
+    return double(qkv[(size_t(b) * T + t) * 3 * C + size_t(part) * C + size_t(h) * HS + d]);
+  };
+  std::vector<double> s(T), cond(T);
+  for (int b = 0; b < B; ++b) {
+    for (int h = 0; h < NH; ++h) {
+      for (int i = 0; i < T; ++i) {
+        double ds = 0, max = -INFINITY;
+        for (int j = 0; j < T; ++j) {
+          double dot = 0, abs_dot = 0;
+          for (int d = 0; d < HS; ++d) {
+            dot += at(b, i, 0, h, d) * at(b, j, 1, h, d);
+            abs_dot += std::fabs(at(b, i, 0, h, d) * at(b, j, 1, h, d));
+          }
+          s[j] = dot * scale;
+          if (mask[size_t(b) * T + j] != 0) {
+            ds = std::max(ds, 2 * std::sqrt(HS + 1.0) * kEps32 * scale * abs_dot +
+                                  kEps32 * std::fabs(s[j]));
+            max = std::max(max, s[j]);
+          }
+        }
+        const size_t prow = ((size_t(b) * NH + h) * T + i) * T;
+        for (int j = 0; j < T; ++j) {
+          const double spread = std::isinf(max) ? 0.0 : std::fabs(s[j] - max);
+          tol_p[prow + j] =
+              want_p[prow + j] * (2 * ds + (4 + T / 2.0 + spread) * kEps32) + 1e-38;
+        }
+        for (int d = 0; d < HS; ++d) {
+          double t = 0;
+          for (int j = 0; j < T; ++j) {
+            const double v = std::fabs(at(b, j, 2, h, d));
+            t += tol_p[prow + j] * v + (T / 2.0 + 1) * kEps32 * want_p[prow + j] * v;
+          }
+          tol_out[(size_t(b) * T + i) * C + size_t(h) * HS + d] = t + 1e-38;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(all_close(got_p, want_p, [&](size_t i) { return tol_p[i]; })) << "probs";
+  EXPECT_TRUE(all_close(got_out, want_out, [&](size_t i) { return tol_out[i]; })) << "out";
+}
+
+TEST(Attention, CpuMatchesRef) {
+  uint32_t seed = 900;
+  // (C, NH): head sizes 1, 5, 7, 3, 13 and the models' 64 (MiniLM 384/6, BERT 768/12).
+  const int heads[][2] = {{1, 1}, {15, 3}, {35, 5}, {7, 1}, {39, 3}, {384, 6}, {768, 12}};
+  for (int B : {1, 3, 8}) {
+    for (int T : {1, 2, 5, 23, 64 + 3}) {
+      for (const auto& [C, NH] : heads) check(B, T, C, NH, seed += 2);
+    }
+  }
+}
+
+// The largest supported sequence (max_position_embeddings = 512) in one batch, with padding.
+TEST(Attention, CpuMatchesRefAtMaxLength) { check(2, 512, 128, 2, 77); }
+
+}  // namespace
+}  // namespace finetune::kernels

@@ -1,0 +1,60 @@
+// In a build without CUDA every cuda:: kernel must fail with a user-facing finetune::Error that
+// names the operation and says what to do, never crash or link-fail. (A CUDA build replaces the
+// stub; then this test is skipped.)
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/activation.h"
+#include "kernels/attention.h"
+#include "kernels/embedding.h"
+#include "kernels/layernorm.h"
+#include "kernels/linear.h"
+#include "kernels/pooling.h"
+#include "kernels/softmax.h"
+
+namespace finetune::kernels {
+namespace {
+
+TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
+#ifdef FINETUNE_WITH_CUDA
+  GTEST_SKIP() << "this build has the CUDA backend";
+#endif
+  // Pointers are never dereferenced by the stub; the sizes are 1 so that a real kernel called by
+  // mistake would not walk far.
+  float f[64] = {};
+  int32_t i[8] = {};
+  const Exec ex{Device::CUDA, nullptr};
+  const std::vector<std::pair<std::string, std::function<void()>>> calls = {
+      {"linear_forward", [&] { cuda::linear_forward(ex, f, f, f, f, 1, 1, 1); }},
+      {"embedding_forward", [&] { cuda::embedding_forward(ex, f, i, i, f, f, f, 1, 1, 1); }},
+      {"layernorm_forward", [&] { cuda::layernorm_forward(ex, f, f, f, f, f, f, 1, 1, 1e-5f); }},
+      {"add_layernorm_forward",
+       [&] { cuda::add_layernorm_forward(ex, f, f, f, f, f, f, f, f, 1, 1, 1e-5f); }},
+      {"activation_forward",
+       [&] { cuda::activation_forward(ex, f, f, 1, Activation::GeluErf); }},
+      {"attention_forward", [&] { cuda::attention_forward(ex, f, f, f, i, 1, 1, 1, 1); }},
+      {"first_token_forward", [&] { cuda::first_token_forward(ex, f, f, 1, 1, 1); }},
+      {"softmax_forward", [&] { cuda::softmax_forward(ex, f, f, 1, 1); }},
+  };
+  for (const auto& [name, call] : calls) {
+    SCOPED_TRACE(name);
+    try {
+      call();
+      ADD_FAILURE() << "no exception";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(name), std::string::npos) << msg;
+      EXPECT_NE(msg.find("without CUDA"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("--device cpu"), std::string::npos) << msg;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace finetune::kernels
