@@ -44,6 +44,14 @@ class Arena {
   Arena() = default;
   explicit Arena(size_t bytes) : buffer_(bytes) {}
 
+  // An arena with no memory that only counts: run the same sequence of take() calls on it to
+  // learn the capacity a real arena needs (its views have data == nullptr).
+  static Arena measuring() {
+    Arena arena;
+    arena.measuring_ = true;
+    return arena;
+  }
+
   Tensor take(DType dtype, std::initializer_list<int64_t> dims);
   void reset() { used_ = 0; }
   size_t used() const { return used_; }
@@ -57,6 +65,7 @@ class Arena {
  private:
   HostBuffer buffer_;
   size_t used_ = 0;
+  bool measuring_ = false;
 };
 
 }  // namespace finetune

@@ -1,0 +1,106 @@
+// `finetune predict`: classify each input line with a model directory. Prints, per line, the
+// label, its probability and the text; with --json one object per line:
+// {"label": NAME, "probs": [p_0, ..., p_{K-1}]} in label-id order (DESIGN.md contract).
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "core/log.h"
+#include "data/encode.h"
+#include "data/text_lines.h"
+#include "model/inference.h"
+#include "model/model.h"
+
+namespace finetune::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"--model", "DIR", "model directory (config.json, model.safetensors, tokenizer files)", "", true},
+    {"--input", "FILE", "UTF-8 text, one example per line", "", true},
+    {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    {"--batch-size", "N", "texts per forward pass", "32"},
+    {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
+    device_option(),
+    threads_option(),
+};
+
+int run_predict(const ParsedOptions& options) {
+  apply_threads(options);
+  Exec ex = resolve_device(options);
+  const std::filesystem::path input = options.get_string("--input");
+  const std::filesystem::path model_dir = options.get_string("--model");
+  require_file(input, "--input");
+  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
+
+  Model model = load_model(model_dir);
+  Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);
+  const size_t limit = static_cast<size_t>(model.config.P);
+  size_t max_length = options.has("--max-length") ? static_cast<size_t>(options.get_int("--max-length", 1)) : limit;
+  if (max_length > limit) {
+    throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
+                         " positions (max_position_embeddings in config.json)"));
+  }
+  if (max_length < tokenizer.num_special_tokens() + 1) {
+    throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
+                         tokenizer.num_special_tokens(), " special tokens"));
+  }
+
+  std::vector<std::string> lines = read_text_lines(input);
+  EncodeStats stats;
+  std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, &stats, [&](size_t i) {
+    return cat(input.string(), ":", i + 1);
+  });
+  if (stats.truncated > 0) {
+    log_notice(cat(stats.truncated, " of ", lines.size(), " texts were truncated to ", max_length, " tokens"));
+  }
+
+  std::vector<float> probs = predict_probabilities(ex, model, encodings, InferenceOptions{batch_size});
+  const int K = model.config.K();
+  const auto& labels = model.config.labels;
+  const bool json = options.has("--json");
+  size_t label_width = 0;
+  for (const auto& l : labels) label_width = std::max(label_width, l.size());
+
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const float* p = probs.data() + i * K;
+    int best = static_cast<int>(std::max_element(p, p + K) - p);
+    if (json) {
+      out += "{\"label\": ";
+      append_json_string(out, labels[best]);
+      out += ", \"probs\": [";
+      for (int k = 0; k < K; ++k) {
+        if (k) out += ", ";
+        append_float(out, p[k]);
+      }
+      out += "]}\n";
+    } else {
+      char confidence[16];
+      std::snprintf(confidence, sizeof confidence, "%.3f", p[best]);
+      out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
+             lines[i] + "\n";
+    }
+    if (out.size() > (1 << 20)) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::fflush(stdout) != 0) throw Error("cannot write to standard output");
+  return 0;
+}
+
+}  // namespace
+
+const Command& predict_command() {
+  static const Command command{
+      "predict", "classify each input line with a model",
+      "Runs the classifier of --model on each line of --input (eval mode, batched with dynamic\n"
+      "padding) and prints the predicted label, its probability and the text; --json prints the\n"
+      "probabilities of every label instead.",
+      &kOptions, run_predict};
+  return command;
+}
+
+}  // namespace finetune::cli

@@ -1,0 +1,72 @@
+// `finetune tokenize`: what the model would see for each input line, as JSON lines
+// {"input_ids": [...], "attention_mask": [...]} — the same ids HF `tokenizers` produces.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "data/encode.h"
+#include "data/text_lines.h"
+
+namespace finetune::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"--model", "DIR", "model directory with tokenizer.json or vocab.txt", "", true},
+    {"--input", "FILE", "UTF-8 text, one example per line", "", true},
+    {"--max-length", "N", "truncate to N tokens, special tokens included (0: no truncation)", "0"},
+    threads_option(),
+};
+
+void append_ids(std::string& out, const std::vector<int32_t>& ids) {
+  out += '[';
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(ids[i]);
+  }
+  out += ']';
+}
+
+int run_tokenize(const ParsedOptions& options) {
+  apply_threads(options);
+  std::filesystem::path input = options.get_string("--input");
+  require_file(input, "--input");
+  Tokenizer tokenizer = Tokenizer::from_directory(options.get_string("--model"));
+  size_t max_length = static_cast<size_t>(options.get_int("--max-length", 0));
+  if (max_length > 0 && max_length < tokenizer.num_special_tokens() + 1) {
+    throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
+                         tokenizer.num_special_tokens(), " special tokens"));
+  }
+  std::vector<std::string> lines = read_text_lines(input);
+  std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, nullptr, [&](size_t i) {
+    return cat(input.string(), ":", i + 1);
+  });
+
+  std::string out;
+  for (const Encoding& e : encodings) {
+    out += "{\"input_ids\": ";
+    append_ids(out, e.ids);
+    out += ", \"attention_mask\": ";
+    append_ids(out, e.attention_mask);
+    out += "}\n";
+    if (out.size() > (1 << 20)) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::fflush(stdout) != 0) throw Error("cannot write to standard output");
+  return 0;
+}
+
+}  // namespace
+
+const Command& tokenize_command() {
+  static const Command command{
+      "tokenize", "show the token ids of each input line (JSON lines)",
+      "Tokenizes each line of --input with the model's tokenizer and prints one JSON object per\n"
+      "line: {\"input_ids\": [...], \"attention_mask\": [...]}. Ids equal Hugging Face tokenizers'.",
+      &kOptions, run_tokenize};
+  return command;
+}
+
+}  // namespace finetune::cli

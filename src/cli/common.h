@@ -1,0 +1,37 @@
+// Pieces every subcommand shares: the --device and --threads options, loading a model
+// directory's tokenizer with its consistency checks, and compact JSON number formatting.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "cli/options.h"
+#include "core/exec.h"
+#include "model/config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace finetune::cli {
+
+// Option declarations shared by several commands (so they read the same everywhere).
+OptionSpec device_option();
+OptionSpec threads_option();
+
+// Applies --threads (0 = one per core) to OpenMP and BLAS.
+void apply_threads(const ParsedOptions& options);
+
+// Resolves --device: "cpu", "cuda" or "cuda:N".
+Exec resolve_device(const ParsedOptions& options);
+
+// Loads the tokenizer of a model directory and checks it fits the model's vocabulary.
+Tokenizer load_model_tokenizer(const std::filesystem::path& directory, const ModelConfig& config);
+
+// Checks an --input/--data file exists before heavier work starts.
+void require_file(const std::filesystem::path& path, const std::string& flag);
+
+// Appends the shortest decimal text that reads back as the same float (JSON-safe).
+void append_float(std::string& out, float value);
+
+// Appends a JSON string literal (quotes and escapes included).
+void append_json_string(std::string& out, const std::string& text);
+
+}  // namespace finetune::cli

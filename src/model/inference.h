@@ -1,0 +1,28 @@
+// Batched inference over many encoded texts: the engine behind `finetune predict`.
+//
+// Texts are ordered by length and cut into batches of `batch_size`, each padded only to its own
+// longest member, so that a file mixing short and long texts wastes little work on padding;
+// results come back in input order. Every row is computed independently of the others in its
+// batch (attention is masked per sequence), so the ordering does not change what a text gets.
+//
+// Dimension legend: N texts, K labels.
+#pragma once
+
+#include <vector>
+
+#include "core/exec.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace finetune {
+
+struct InferenceOptions {
+  int batch_size = 32;
+};
+
+// Class probabilities (softmax of the logits) for every encoding: [N, K] row-major.
+std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
+                                         const std::vector<Encoding>& encodings,
+                                         const InferenceOptions& options);
+
+}  // namespace finetune

@@ -1,0 +1,108 @@
+// Parameters: structs that mirror the Hugging Face module tree, one flat buffer behind them, and
+// the one visitor that names every parameter by its checkpoint key.
+//
+// DESIGN.md principles 3 and 4. All parameters of a model live in one contiguous fp32 buffer
+// (gradients, when training, in a second buffer with the same layout), so zero-grad is one
+// memset, the optimizer one pass, and data-parallel reduction one all-reduce. The structs below
+// hold Tensor views into that buffer. `for_each_parameter` visits them in layout order with their
+// Hugging Face key (`distilbert.transformer.layer.0.attention.q_lin.weight`,
+// `bert.encoder.layer.0.attention.self.query.weight`, `classifier.weight`): it drives loading,
+// saving, zero-grad, the optimizer, grad-norm and the tests, so a key is spelled in one place.
+//
+// Field names are family-neutral (an encoder layer is the same post-LN block in both families);
+// each field's comment gives the BERT and DistilBERT module it stands for.
+//
+// Dimension legend: V vocab, P positions, TV token types, C hidden, FF intermediate, K labels.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/tensor.h"
+#include "model/config.h"
+
+namespace finetune {
+
+struct LinearParams {
+  Tensor weight;  // [out, in]
+  Tensor bias;    // [out]
+};
+
+struct LayerNormParams {
+  Tensor weight;  // [C]
+  Tensor bias;    // [C]
+};
+
+struct EmbeddingParams {
+  Tensor word;        // [V, C]  word_embeddings
+  Tensor position;    // [P, C]  position_embeddings
+  Tensor token_type;  // [TV, C] token_type_embeddings (BERT only; empty for DistilBERT)
+  LayerNormParams norm;  // embeddings.LayerNorm
+};
+
+struct EncoderLayerParams {
+  LinearParams query;  // BERT attention.self.query  / DistilBERT attention.q_lin   [C, C]
+  LinearParams key;    // BERT attention.self.key    / DistilBERT attention.k_lin   [C, C]
+  LinearParams value;  // BERT attention.self.value  / DistilBERT attention.v_lin   [C, C]
+  LinearParams attention_output;   // BERT attention.output.dense / DistilBERT attention.out_lin
+  LayerNormParams attention_norm;  // BERT attention.output.LayerNorm / DistilBERT sa_layer_norm
+  LinearParams intermediate;       // BERT intermediate.dense / DistilBERT ffn.lin1  [FF, C]
+  LinearParams output;             // BERT output.dense / DistilBERT ffn.lin2        [C, FF]
+  LayerNormParams output_norm;     // BERT output.LayerNorm / DistilBERT output_layer_norm
+
+  // query, key and value are laid out back to back (weights, then biases), so these views see
+  // them as one [3C, C] projection and one [3C] bias: one GEMM instead of three.
+  Tensor qkv_weight;  // [3C, C]
+  Tensor qkv_bias;    // [3C]
+};
+
+struct HeadParams {
+  LinearParams pre;         // BERT bert.pooler.dense (tanh) / DistilBERT pre_classifier (ReLU) [C, C]
+  LinearParams classifier;  // classifier [K, C]
+};
+
+struct ModelParams {
+  EmbeddingParams embeddings;
+  std::vector<EncoderLayerParams> layers;
+  HeadParams head;
+};
+
+// Which part of the model a parameter belongs to: the head is what a base checkpoint lacks.
+enum class ParamGroup { Encoder, Head };
+
+// fn(key, param, grad, group): grad is null when no gradients are bound.
+using ParameterVisitor =
+    std::function<void(const std::string& key, Tensor& param, Tensor* grad, ParamGroup group)>;
+
+// Visits every parameter in layout order with its Hugging Face key (as saved by the family's
+// ForSequenceClassification class). `grads` may be null.
+void for_each_parameter(const ModelConfig& config, ModelParams& params, ModelParams* grads,
+                        const ParameterVisitor& fn);
+
+// Shapes of all parameters for a configuration, with no memory bound (data == nullptr).
+ModelParams make_parameter_shapes(const ModelConfig& config);
+
+// One flat, aligned fp32 buffer holding every parameter, with `params` viewing into it.
+class ParameterStore {
+ public:
+  explicit ParameterStore(const ModelConfig& config);
+  ParameterStore(ParameterStore&&) noexcept = default;
+  ParameterStore& operator=(ParameterStore&&) noexcept = default;
+
+  ModelParams& params() { return params_; }
+  const ModelParams& params() const { return params_; }
+  float* data() { return buffer_.as<float>(); }
+  int64_t count() const { return count_; }  // number of fp32 values
+
+ private:
+  HostBuffer buffer_;
+  ModelParams params_;
+  int64_t count_ = 0;
+};
+
+// Number of fp32 values all parameters of `config` take.
+int64_t parameter_count(const ModelConfig& config);
+
+}  // namespace finetune
