@@ -1,0 +1,168 @@
+// The whole model against PyTorch + transformers (DESIGN.md principle 6, model level): logits,
+// every layer's hidden states and BERT's pooler output for a padded batch of real emotion
+// texts, per checkpoint in tests/fixtures (both families, both activations, BF16/F16 storage),
+// plus padding invariance: each text alone gives the logits it gets inside the padded batch.
+//
+// Inputs are the reference's own input_ids/attention_mask, so these tests isolate the model from
+// the tokenizer (which has its own goldens). Tolerances: docs/numerics.md, "Model".
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/log.h"
+#include "data/batch.h"
+#include "model/forward.h"
+#include "model/model.h"
+#include "reference.h"
+#include "test_paths.h"
+
+namespace finetune {
+namespace {
+
+// fp32 forward pass vs PyTorch's fp32 forward pass: both round every operation to fp32 but sum
+// in different orders (BLAS blocking, attention loops), so they differ by a few ulp per op,
+// carried through the layers. The bound is 64 ulp at the tensor's largest magnitude
+// (docs/numerics.md): ~2e-5 for the tiny models (|x| < 3), ~5e-5 for MiniLM (|x| < 6.2). PyTorch
+// disagrees with itself by up to 1e-5 on the same tensors (eager vs SDPA attention, recorded in
+// the reference .json); real bugs (a wrong mask, eps or activation) move results by 1e-3 or more.
+constexpr double kUlps = 64;
+
+struct Case {
+  std::string name;  // fixture directory and reference name
+  bool has_head;     // the reference has logits (a ForSequenceClassification checkpoint)
+};
+
+std::vector<Case> cases() {
+  return {{"tiny-distilbert", true},       {"tiny-bert", true},
+          {"tiny-bert-gelu-tanh", true},   {"tiny-bert-bf16", true},
+          {"tiny-distilbert-f16", true},   {"tiny-distilbert-base", false},
+          {"tiny-distilbert-mlm", false},  {"tiny-bert-base", false},
+          {"tiny-bert-mlm", false}};
+}
+
+// A batch built straight from the reference's int tensors.
+struct ReferenceBatch {
+  std::vector<int32_t> ids, types, mask;
+  BatchView view;
+};
+
+ReferenceBatch reference_batch(const testing::Reference& ref) {
+  ReferenceBatch b;
+  b.ids = ref.ints("input_ids");
+  b.types = ref.ints("token_type_ids");
+  b.mask = ref.ints("attention_mask");
+  auto shape = ref.shape("input_ids");
+  b.view.B = static_cast<int>(shape[0]);
+  b.view.T = static_cast<int>(shape[1]);
+  b.view.input_ids = b.ids.data();
+  b.view.token_type_ids = b.types.data();
+  b.view.attention_mask = b.mask.data();
+  return b;
+}
+
+// Silences notices (fresh heads, ignored tensors) while loading, and returns what was said.
+struct CapturedLog {
+  CapturedLog() {
+    previous = set_log_sink([this](LogLevel, const std::string& m) { messages += m + "\n"; });
+  }
+  ~CapturedLog() { set_log_sink(previous); }
+  std::string messages;
+  LogSink previous;
+};
+
+class ForwardTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ForwardTest, MatchesTransformers) {
+  const Case& c = GetParam();
+  CapturedLog log;
+  Model model = load_model(testing::fixtures_dir() / c.name);
+  testing::Reference ref(c.name);
+  ReferenceBatch batch = reference_batch(ref);
+  Activations acts(model.config, batch.view.B, batch.view.T, Mode::Eval);
+  ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, batch.view);
+
+  std::vector<float> hidden = ref.floats("last_hidden_state");
+  ASSERT_EQ(static_cast<size_t>(out.last_hidden_state.numel()), hidden.size());
+  auto m = testing::compare(out.last_hidden_state.f32(), hidden.data(), hidden.size());
+  EXPECT_LE(m.max_abs, testing::fp32_tolerance(hidden, kUlps))
+      << c.name << " last_hidden_state[" << m.index << "] want " << m.want_at_max;
+
+  if (ref.has("pooler_output") && model.config.family == Family::Bert && c.has_head) {
+    std::vector<float> pooled = ref.floats("pooler_output");
+    auto p = testing::compare(out.pooled.f32(), pooled.data(), pooled.size());
+    EXPECT_LE(p.max_abs, testing::fp32_tolerance(pooled, kUlps)) << c.name << " pooler_output[" << p.index << "]";
+  }
+  if (c.has_head) {
+    EXPECT_TRUE(model.load_report.fresh.empty()) << log.messages;
+    std::vector<float> logits = ref.floats("logits");
+    ASSERT_EQ(static_cast<size_t>(out.logits.numel()), logits.size());
+    auto l = testing::compare(out.logits.f32(), logits.data(), logits.size());
+    EXPECT_LE(l.max_abs, testing::fp32_tolerance(logits, kUlps))
+        << c.name << " logits[" << l.index << "] want " << l.want_at_max;
+  } else {
+    // A base checkpoint gets a fresh head, and says so.
+    EXPECT_FALSE(model.load_report.fresh.empty());
+    EXPECT_NE(log.messages.find("classifier.weight"), std::string::npos) << log.messages;
+  }
+}
+
+TEST_P(ForwardTest, EachTextAloneGivesItsBatchedLogits) {
+  const Case& c = GetParam();
+  testing::Reference ref(c.name);
+  if (!ref.has("logits_unpadded")) GTEST_SKIP() << c.name << " has no unpadded reference";
+  CapturedLog log;
+  Model model = load_model(testing::fixtures_dir() / c.name);
+  ReferenceBatch batch = reference_batch(ref);
+  std::vector<float> want = ref.floats("logits_unpadded");
+  const int K = model.config.K(), T = batch.view.T;
+  Activations acts(model.config, 1, T, Mode::Eval);
+  for (int b = 0; b < batch.view.B; ++b) {
+    int length = 0;
+    while (length < T && batch.mask[b * T + length] == 1) ++length;
+    BatchView one;
+    one.B = 1;
+    one.T = length;
+    one.input_ids = batch.ids.data() + b * T;
+    one.token_type_ids = batch.types.data() + b * T;
+    one.attention_mask = batch.mask.data() + b * T;
+    ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, one);
+    auto m = testing::compare(out.logits.f32(), want.data() + b * K, K);
+    EXPECT_LE(m.max_abs, testing::fp32_tolerance(want, kUlps))
+        << c.name << " text " << b << " (" << length << " tokens)";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ForwardTest, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string name = info.param.name;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
+
+// The packaged real model (all-MiniLM-L6-v2, fetched by scripts/fetch-model.sh): encoder output
+// equal to transformers' on texts with punctuation, accents, CJK and emoji.
+TEST(RealModel, MiniLMHiddenStatesMatchTransformers) {
+  const auto dir = testing::minilm_dir();
+  if (!std::filesystem::exists(dir / "model.safetensors")) {
+    GTEST_SKIP() << "all-MiniLM-L6-v2 not found at " << dir << " (run scripts/fetch-model.sh)";
+  }
+  CapturedLog log;
+  Model model = load_model(dir);
+  testing::Reference ref("minilm");
+  ReferenceBatch batch = reference_batch(ref);
+  Activations acts(model.config, batch.view.B, batch.view.T, Mode::Eval);
+  ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, batch.view);
+  std::vector<float> hidden = ref.floats("last_hidden_state");
+  auto m = testing::compare(out.last_hidden_state.f32(), hidden.data(), hidden.size());
+  EXPECT_LE(m.max_abs, testing::fp32_tolerance(hidden, kUlps))
+      << "last_hidden_state[" << m.index << "] want " << m.want_at_max;
+  std::vector<float> pooled = ref.floats("pooler_output");
+  auto p = testing::compare(out.pooled.f32(), pooled.data(), pooled.size());
+  EXPECT_LE(p.max_abs, testing::fp32_tolerance(pooled, kUlps)) << "pooler_output[" << p.index << "]";
+  // BertModel has a pooler but no classifier: only the classifier is fresh.
+  EXPECT_EQ(model.load_report.fresh, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+}
+
+}  // namespace
+}  // namespace finetune
