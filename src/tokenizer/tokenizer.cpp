@@ -1,0 +1,297 @@
+// Tokenizer: assembles the pipeline from TokenizerParts and runs it (see tokenizer.h).
+//
+// encode() follows tokenizers/src/tokenizer/mod.rs (encode_single_sequence + post_process):
+//   1. added tokens with normalized=false are cut out of the raw text;
+//   2. each remaining piece is normalized, then cut at added tokens with normalized=true;
+//   3. each remaining piece is pre-tokenized into words, and each word goes through WordPiece;
+//   4. truncation to max_length minus the template's special tokens, then the template.
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/tokenizer_parts.h"
+#include "tokenizer/utf8.h"
+
+namespace finetune {
+
+// ---------------------------------------------------------------------------------------------
+// Added-token ids (HF AddedVocabulary::add_tokens, one token at a time in file order).
+
+std::optional<int32_t> find_token_id(const TokenizerParts& parts, std::string_view token) {
+  for (const AddedToken& added : parts.added_tokens) {
+    if (added.id >= 0 && added.content == token) return added.id;
+  }
+  int32_t id = parts.vocab.find(token);
+  if (id != TokenTable::kMissing) return id;
+  return std::nullopt;
+}
+
+void assign_added_token_ids(TokenizerParts& parts) {
+  std::vector<AddedToken> tokens = std::move(parts.added_tokens);
+  parts.added_tokens.clear();
+  // model.get_vocab_size() is the number of distinct tokens, not the largest id + 1.
+  const auto model_size = static_cast<int64_t>(parts.vocab.size());
+  for (AddedToken& token : tokens) {
+    if (token.content.empty()) continue;
+    if (std::any_of(parts.added_tokens.begin(), parts.added_tokens.end(),
+                    [&](const AddedToken& t) { return t.content == token.content; })) {
+      continue;  // already added: the first definition stays
+    }
+    if (auto known = find_token_id(parts, token.content)) {
+      token.id = *known;
+    } else {
+      int64_t max_added = -1;
+      for (const AddedToken& t : parts.added_tokens) max_added = std::max<int64_t>(max_added, t.id);
+      int64_t next = model_size;
+      if (max_added >= 0 && (max_added >= model_size || model_size == 0)) next = max_added + 1;
+      FT_CHECK(next <= INT32_MAX, "added token id overflow");
+      token.id = static_cast<int32_t>(next);
+    }
+    parts.added_tokens.push_back(std::move(token));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Tokenizer::Impl {
+  WordPiece model;
+  std::optional<BertNormalizer> normalizer;
+  bool bert_pre_tokenizer = true;
+  std::vector<AddedToken> added_tokens;
+  AddedTokenMatcher raw_matcher;         // added tokens with normalized = false
+  AddedTokenMatcher normalized_matcher;  // added tokens with normalized = true
+  std::vector<TemplatePiece> single_template;
+  size_t num_special_tokens = 0;
+  std::vector<std::string> id_to_token;  // index = id; "" where no token has that id
+  std::string pad_token;
+  std::vector<std::filesystem::path> source_files;
+
+  static std::unique_ptr<Impl> assemble(TokenizerParts&& parts);
+  void encode_words(std::string_view text, std::vector<int32_t>& ids) const;
+  void encode_normalized(std::string_view normalized, std::vector<int32_t>& ids) const;
+};
+
+void Tokenizer::Impl::encode_words(std::string_view text, std::vector<int32_t>& ids) const {
+  if (bert_pre_tokenizer) {
+    bert_pre_tokenize(text, [&](std::string_view word) { model.tokenize(word, ids); });
+  } else if (!text.empty()) {
+    model.tokenize(text, ids);
+  }
+}
+
+void Tokenizer::Impl::encode_normalized(std::string_view normalized,
+                                        std::vector<int32_t>& ids) const {
+  if (normalized_matcher.empty()) {
+    encode_words(normalized, ids);
+    return;
+  }
+  std::vector<TextPiece> pieces;
+  normalized_matcher.split(normalized, pieces);
+  for (const TextPiece& piece : pieces) {
+    if (piece.id >= 0) {
+      ids.push_back(piece.id);
+    } else {
+      encode_words(normalized.substr(piece.begin, piece.end - piece.begin), ids);
+    }
+  }
+}
+
+Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+Tokenizer Tokenizer::from_json(const Json& document, const std::string& origin) {
+  TokenizerParts parts = parse_tokenizer_json(document, origin);
+  return Tokenizer(Impl::assemble(std::move(parts)));
+}
+
+Tokenizer Tokenizer::from_tokenizer_json(const std::filesystem::path& file) {
+  TokenizerParts parts = parse_tokenizer_json(parse_json_file(file), file.string());
+  parts.source_files = {file};
+  return Tokenizer(Impl::assemble(std::move(parts)));
+}
+
+Tokenizer Tokenizer::from_vocab_txt(const std::filesystem::path& vocab,
+                                    const std::filesystem::path& config) {
+  return Tokenizer(Impl::assemble(parse_vocab_txt(vocab, config)));
+}
+
+Tokenizer Tokenizer::from_directory(const std::filesystem::path& directory) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(directory)) {
+    throw Error(
+        cat("tokenizer directory ", directory.string(), " does not exist or is not a directory"));
+  }
+  const fs::path json = directory / "tokenizer.json";
+  const fs::path vocab = directory / "vocab.txt";
+  const fs::path config = directory / "tokenizer_config.json";
+  const bool has_config = fs::is_regular_file(config);
+  if (fs::is_regular_file(json)) {
+    TokenizerParts parts = parse_tokenizer_json(parse_json_file(json), json.string());
+    parts.source_files = {json};
+    if (has_config) {
+      // transformers takes the pad token from tokenizer_config.json; tokenizer.json has none.
+      Json settings = parse_json_file(config);
+      JsonView view(settings, config.string());
+      view.expect_object("a tokenizer configuration");
+      if (auto pad = read_config_token(view, "pad_token")) parts.pad_token = pad->content;
+      parts.source_files.push_back(config);
+    }
+    for (const char* extra : {"special_tokens_map.json", "vocab.txt"}) {
+      if (fs::is_regular_file(directory / extra)) parts.source_files.push_back(directory / extra);
+    }
+    return Tokenizer(Impl::assemble(std::move(parts)));
+  }
+  if (fs::is_regular_file(vocab)) {
+    TokenizerParts parts = parse_vocab_txt(vocab, has_config ? config : fs::path());
+    if (fs::is_regular_file(directory / "special_tokens_map.json")) {
+      parts.source_files.push_back(directory / "special_tokens_map.json");
+    }
+    return Tokenizer(Impl::assemble(std::move(parts)));
+  }
+  throw Error(cat("no tokenizer in ", directory.string(),
+                  ": looked for tokenizer.json, and for vocab.txt (with an optional "
+                  "tokenizer_config.json)"));
+}
+
+std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& parts) {
+  auto impl = std::make_unique<Impl>();
+  if (parts.normalizer) impl->normalizer.emplace(*parts.normalizer);
+  impl->bert_pre_tokenizer = parts.bert_pre_tokenizer;
+  impl->added_tokens = parts.added_tokens;
+
+  // Patterns: special tokens first, then the others (added_vocabulary.rs refresh_added_tokens
+  // chains special_tokens and added_tokens); normalized ones are matched in their normalized form.
+  for (bool special : {true, false}) {
+    for (const AddedToken& token : impl->added_tokens) {
+      if (token.special != special) continue;
+      if (!token.normalized) {
+        impl->raw_matcher.add(token.content, token);
+      } else if (impl->normalizer) {
+        std::string pattern;
+        impl->normalizer->normalize(token.content, pattern);
+        impl->normalized_matcher.add(std::move(pattern), token);
+      } else {
+        impl->normalized_matcher.add(token.content, token);
+      }
+    }
+  }
+
+  int64_t largest = -1;
+  parts.vocab.for_each(
+      [&](std::string_view, int32_t id) { largest = std::max<int64_t>(largest, id); });
+  for (const AddedToken& token : impl->added_tokens) largest = std::max<int64_t>(largest, token.id);
+  impl->id_to_token.assign(static_cast<size_t>(largest + 1), std::string());
+  parts.vocab.for_each([&](std::string_view token, int32_t id) {
+    impl->id_to_token[static_cast<size_t>(id)] = std::string(token);
+  });
+  for (const AddedToken& token : impl->added_tokens) {
+    impl->id_to_token[static_cast<size_t>(token.id)] = token.content;  // added tokens win
+  }
+
+  impl->single_template = std::move(parts.single_template);
+  for (const TemplatePiece& piece : impl->single_template) {
+    if (!piece.is_sequence) impl->num_special_tokens += piece.ids.size();
+  }
+  impl->pad_token = std::move(parts.pad_token);
+  impl->source_files = std::move(parts.source_files);
+  impl->model = WordPiece(std::move(parts.vocab), std::move(parts.wordpiece));
+  return impl;
+}
+
+Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
+  const Impl& impl = *impl_;
+  size_t bad = utf8::find_invalid_byte(text);
+  if (bad != std::string_view::npos) {
+    throw Error(cat("cannot tokenize text that is not valid UTF-8: invalid byte 0x", std::hex,
+                    static_cast<int>(static_cast<unsigned char>(text[bad])), std::dec, " at byte ",
+                    bad + 1, " of ", text.size()));
+  }
+
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() / 3 + 8);
+  std::string normalized;
+  auto encode_plain = [&](std::string_view piece) {
+    if (impl.normalizer) {
+      normalized.clear();
+      impl.normalizer->normalize(piece, normalized);
+      impl.encode_normalized(normalized, ids);
+    } else {
+      impl.encode_normalized(piece, ids);
+    }
+  };
+  if (impl.raw_matcher.empty()) {
+    encode_plain(text);
+  } else {
+    std::vector<TextPiece> pieces;
+    impl.raw_matcher.split(text, pieces);
+    for (const TextPiece& piece : pieces) {
+      if (piece.id >= 0) {
+        ids.push_back(piece.id);
+      } else {
+        encode_plain(text.substr(piece.begin, piece.end - piece.begin));
+      }
+    }
+  }
+
+  // tokenizers post_process: truncate to max_length - (special tokens the template adds). When
+  // max_length is smaller than that, HF's unsigned subtraction wraps around and nothing is
+  // truncated; we do the same (checked by the hard-string goldens with max_length 1).
+  if (max_length > 0 && max_length >= impl.num_special_tokens) {
+    size_t limit = max_length - impl.num_special_tokens;
+    if (ids.size() > limit) ids.resize(limit);
+  }
+
+  Encoding encoding;
+  if (impl.single_template.empty()) {
+    encoding.ids = std::move(ids);
+    encoding.type_ids.assign(encoding.ids.size(), 0);
+  } else {
+    encoding.ids.reserve(ids.size() + impl.num_special_tokens);
+    encoding.type_ids.reserve(ids.size() + impl.num_special_tokens);
+    for (const TemplatePiece& piece : impl.single_template) {
+      const std::vector<int32_t>& source = piece.is_sequence ? ids : piece.ids;
+      encoding.ids.insert(encoding.ids.end(), source.begin(), source.end());
+      encoding.type_ids.insert(encoding.type_ids.end(), source.size(), piece.type_id);
+    }
+  }
+  encoding.attention_mask.assign(encoding.ids.size(), 1);
+  return encoding;
+}
+
+size_t Tokenizer::vocab_size() const {
+  return impl_->id_to_token.size();
+}
+
+std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
+  for (const AddedToken& added : impl_->added_tokens) {
+    if (added.content == token) return added.id;
+  }
+  int32_t id = impl_->model.vocab().find(token);
+  if (id == TokenTable::kMissing) return std::nullopt;
+  return id;
+}
+
+std::string Tokenizer::id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= impl_->id_to_token.size()) return "";
+  return impl_->id_to_token[static_cast<size_t>(id)];
+}
+
+int32_t Tokenizer::pad_id() const {
+  if (auto id = token_to_id(impl_->pad_token)) return *id;
+  throw Error(cat("the tokenizer has no padding token '", impl_->pad_token,
+                  "' in its vocabulary (needed to pad a batch)"));
+}
+
+size_t Tokenizer::num_special_tokens() const {
+  return impl_->num_special_tokens;
+}
+
+const std::vector<std::filesystem::path>& Tokenizer::source_files() const {
+  return impl_->source_files;
+}
+
+}  // namespace finetune
