@@ -11,6 +11,8 @@
 // Dimension legend: B batch, T tokens, C hidden, NH heads, HS = C / NH head size.
 // qkv rows hold [q | k | v], each C wide, head h in columns h*HS .. h*HS+HS-1 of its part.
 // `probs` (after softmax, before dropout) is saved for the backward pass.
+// `out` must not alias `qkv` or `probs`. T is at most the model's max_position_embeddings (512);
+// the kernels need no scratch memory beyond `probs`.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +23,10 @@ namespace finetune::kernels {
 
 namespace ref {
 void attention_forward(const Exec& ex,
-                       float* out,            // [B, T, C]
-                       float* probs,          // [B, NH, T, T]
-                       const float* qkv,      // [B, T, 3C]
-                       const int32_t* mask,   // [B, T], 1 = real token, 0 = padding
+                       float* out,           // [B, T, C]
+                       float* probs,         // [B, NH, T, T]
+                       const float* qkv,     // [B, T, 3C]
+                       const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
                        int B, int T, int C, int NH);
 }  // namespace ref
 

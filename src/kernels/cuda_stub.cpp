@@ -29,8 +29,7 @@ namespace {
 
 }  // namespace
 
-void linear_forward(const Exec&, float*, const float*, const float*, const float*, int, int,
-                    int) {
+void linear_forward(const Exec&, float*, const float*, const float*, const float*, int, int, int) {
   no_cuda("linear_forward");
 }
 
@@ -44,8 +43,8 @@ void layernorm_forward(const Exec&, float*, float*, float*, const float*, const 
   no_cuda("layernorm_forward");
 }
 
-void add_layernorm_forward(const Exec&, float*, float*, float*, float*, const float*,
-                           const float*, const float*, const float*, int, int, float) {
+void add_layernorm_forward(const Exec&, float*, float*, float*, float*, const float*, const float*,
+                           const float*, const float*, int, int, float) {
   no_cuda("add_layernorm_forward");
 }
 
@@ -62,6 +61,8 @@ void first_token_forward(const Exec&, float*, const float*, int, int, int) {
   no_cuda("first_token_forward");
 }
 
-void softmax_forward(const Exec&, float*, const float*, int, int) { no_cuda("softmax_forward"); }
+void softmax_forward(const Exec&, float*, const float*, int, int) {
+  no_cuda("softmax_forward");
+}
 
 }  // namespace finetune::kernels::cuda

@@ -7,6 +7,8 @@
 //
 // Dimension legend: B batch, T tokens, C hidden, V vocabulary, P max positions, TV token types.
 // Ids are assumed in range; the ops layer validates them against V, P and TV.
+// A token-type table with null token_type_ids uses row 0 for every token (BertEmbeddings' default
+// all-zero token_type_ids); token_type_ids without a table is a bug (FT_CHECK).
 #pragma once
 
 #include <cstdint>
@@ -17,12 +19,12 @@ namespace finetune::kernels {
 
 namespace ref {
 void embedding_forward(const Exec& ex,
-                       float* out,                    // [B, T, C]
-                       const int32_t* input_ids,      // [B, T]
-                       const int32_t* token_type_ids, // [B, T] or null (no token types)
-                       const float* word,             // [V, C]
-                       const float* position,         // [P, C], P >= T
-                       const float* token_type,       // [TV, C] or null
+                       float* out,                     // [B, T, C]
+                       const int32_t* input_ids,       // [B, T]
+                       const int32_t* token_type_ids,  // [B, T] or null (no token types)
+                       const float* word,              // [V, C]
+                       const float* position,          // [P, C], P >= T
+                       const float* token_type,        // [TV, C] or null
                        int B, int T, int C);
 }  // namespace ref
 

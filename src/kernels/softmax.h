@@ -1,7 +1,7 @@
 // Row-wise softmax, for turning classifier logits into probabilities.
 //
 // Source of truth: torch.softmax(dim=-1): subtract the row maximum, exponentiate, normalise.
-// Dimension legend: N rows, K classes.
+// Dimension legend: N rows, K classes. `out` may alias `in`.
 #pragma once
 
 #include "core/exec.h"

@@ -32,8 +32,8 @@ TEST(Activation, RefGeluErfMatchesNormalCdf) {
   EXPECT_FLOAT_EQ(y[1], 0.8413447460685429f);
   EXPECT_FLOAT_EQ(y[2], float(2 * 0.9772498680518208));
   EXPECT_FLOAT_EQ(y[3], -0.15865525393145707f);
-  EXPECT_EQ(y[4], 10.0f);             // Phi(10) = 1 - 7.6e-24: x itself in float
-  EXPECT_NEAR(y[5], 0.0f, 1e-20f);    // -10 * Phi(-10) = -7.6e-23
+  EXPECT_EQ(y[4], 10.0f);           // Phi(10) = 1 - 7.6e-24: x itself in float
+  EXPECT_NEAR(y[5], 0.0f, 1e-20f);  // -10 * Phi(-10) = -7.6e-23
   EXPECT_EQ(y[6], 30.0f);
 }
 
@@ -61,17 +61,28 @@ TEST(Activation, RefReluAndTanh) {
   EXPECT_EQ(t[3], 1.0f);
 }
 
-// cpu:: evaluates the formula in float with erff/tanhf (each within ~1-2 ulp) and a handful of
-// roundings, so it is within ~4 eps32 relative of the correctly rounded ref:: value. Where
-// 1 + erf(.) or 1 + tanh(.) cancels (x < ~-3) the float result keeps an absolute error of
-// ~eps32 * |x| (the ulp of the 1 + ... term times 0.5 |x|) although the value goes to 0, so the
-// tolerance is 4 eps32 |y| + eps32 |x|. Tanh: 4 eps32 |y| + denormal floor. ReLU is exact.
+// Tolerances of cpu:: against ref:: (which rounds the double result once):
+// - GeluErf: cpu:: computes x * Phi(x) with its own branch-free normal CDF (see
+//   cpu/activation.cpp): a polynomial fit good to 2e-9, an exp polynomial good to 1.3e-8, the
+//   exponent x^2/2 split exactly (together < 0.2 eps32), then float roundings that do not
+//   cancel: the degree-10 Horner sum (~1.5 eps32), the exp polynomial (~1 eps32), two divisions
+//   and four products (~1.5 eps32). The maximum seen over a dense grid is 2.8 eps32; we allow
+//   6 eps32 relative everywhere, including the lower tail (the floor 1e-38 covers results that
+//   underflow, |gelu(x)| < 3e-39 for x < -13.19).
+// - GeluTanh: tanhf within ~1-2 ulp and a handful of roundings give 4 eps32 |y|; where
+//   1 + tanh(.) cancels (x < ~-3) the float result keeps an absolute error of ~eps32 * |x|
+//   (the ulp of the 1 + ... term times 0.5 |x|) although the value goes to 0: + eps32 |x|.
+// - Tanh: 4 eps32 |y|. ReLU: exact.
 double tolerance(Activation kind, float x, float y) {
   switch (kind) {
     case Activation::GeluErf:
-    case Activation::GeluTanh: return 4 * kEps32 * std::fabs(y) + kEps32 * std::fabs(x) + 1e-38;
-    case Activation::Tanh: return 4 * kEps32 * std::fabs(y) + 1e-38;
-    case Activation::Relu: return 0.0;
+      return 4 * kEps32 * std::fabs(y) + 1e-38;
+    case Activation::GeluTanh:
+      return 4 * kEps32 * std::fabs(y) + kEps32 * std::fabs(x) + 1e-38;
+    case Activation::Tanh:
+      return 4 * kEps32 * std::fabs(y) + 1e-38;
+    case Activation::Relu:
+      return 0.0;
   }
   return 0.0;
 }
@@ -102,6 +113,30 @@ TEST(Activation, CpuMatchesRef) {
       EXPECT_EQ(inplace, got);
     }
   }
+}
+
+// GeluErf over a dense grid of [-14, 14] (step 2^-10: every region of the normal-CDF
+// approximation, the switch at x = 0, the lower tail down to where it underflows) and the
+// special values. The tolerance is the relative one above, with no allowance for cancellation.
+TEST(Activation, CpuGeluErfIsAccurateEverywhere) {
+  std::vector<float> x;
+  for (int i = -14 * 1024; i <= 14 * 1024; ++i) x.push_back(float(i) / 1024);
+  for (float v :
+       {1e-30f, -1e-30f, 1e-3f, -1e-3f, 13.19f, -13.19f, -13.2f, 100.0f, -100.0f, 3e38f, -3e38f}) {
+    x.push_back(v);
+  }
+  const auto want = apply_ref(Activation::GeluErf, x);
+  std::vector<float> got(x.size(), NAN);
+  cpu::activation_forward(Exec::cpu(), got.data(), x.data(), long(x.size()), Activation::GeluErf);
+  EXPECT_TRUE(all_close(got, want,
+                        [&](size_t i) { return tolerance(Activation::GeluErf, x[i], want[i]); }));
+  // Non-finite inputs behave as in PyTorch: NaN -> NaN, +inf -> +inf, -inf -> -inf * 0 = NaN.
+  const std::vector<float> special = {NAN, INFINITY, -INFINITY};
+  std::vector<float> y(3);
+  cpu::activation_forward(Exec::cpu(), y.data(), special.data(), 3, Activation::GeluErf);
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], INFINITY);
+  EXPECT_TRUE(std::isnan(y[2]));
 }
 
 TEST(Activation, CpuReluPropagatesNan) {

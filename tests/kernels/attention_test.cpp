@@ -130,13 +130,27 @@ std::vector<int32_t> make_mask(int B, int T, uint32_t seed) {
   for (int b = 0; b < B; ++b) {
     int32_t* m = &mask[size_t(b) * T];
     switch (b % 7) {
-      case 0: std::fill(m, m + T, 1); break;
-      case 1: for (int t = 0; t < T; ++t) m[t] = t < std::max(1, T / 2); break;
-      case 2: for (int t = 0; t < T; ++t) m[t] = t < T - 1 || T == 1; break;
-      case 3: for (int t = 0; t < T; ++t) m[t] = t == 0; break;
-      case 4: for (int t = 0; t < T; ++t) m[t] = t == T - 1; break;
-      case 5: std::fill(m, m + T, 0); break;
-      case 6: for (int t = 0; t < T; ++t) m[t] = int32_t(gen() % 2); break;
+      case 0:
+        std::fill(m, m + T, 1);
+        break;
+      case 1:
+        for (int t = 0; t < T; ++t) m[t] = t < std::max(1, T / 2);
+        break;
+      case 2:
+        for (int t = 0; t < T; ++t) m[t] = t < T - 1 || T == 1;
+        break;
+      case 3:
+        for (int t = 0; t < T; ++t) m[t] = t == 0;
+        break;
+      case 4:
+        for (int t = 0; t < T; ++t) m[t] = t == T - 1;
+        break;
+      case 5:
+        std::fill(m, m + T, 0);
+        break;
+      case 6:
+        for (int t = 0; t < T; ++t) m[t] = int32_t(gen() % 2);
+        break;
     }
   }
   return mask;
@@ -150,7 +164,8 @@ std::vector<int32_t> make_mask(int B, int T, uint32_t seed) {
 // - p_j = exp(s_j - max) / sum: a perturbation ds of the scores moves p_j by at most 2 ds
 //   relative; the float softmax itself adds (4 + T/2 + |s_j - max|) eps32 relative (as in
 //   softmax_test.cpp). tol_p_j = p_j (2 ds + (4 + T/2 + |s_j - max|) eps32).
-// - out_d = sum_j p_j v_{j,d}: error <= sum_j tol_p_j |v_{j,d}| + (T/2 + 1) eps32 sum_j p_j |v_{j,d}|
+// - out_d = sum_j p_j v_{j,d}: error <= sum_j tol_p_j |v_{j,d}| + (T/2 + 1) eps32 sum_j p_j
+// |v_{j,d}|
 //   (sequential float accumulation of T terms, worst case).
 void check(int B, int T, int C, int NH, uint32_t seed) {
   SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH));
@@ -159,8 +174,8 @@ void check(int B, int T, int C, int NH, uint32_t seed) {
   const auto mask = make_mask(B, T, seed + 1);
   std::vector<float> want_out(size_t(B) * T * C), want_p(size_t(B) * NH * T * T);
   std::vector<float> got_out(want_out.size(), NAN), got_p(want_p.size(), NAN);
-  ref::attention_forward(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(), mask.data(), B,
-                         T, C, NH);
+  ref::attention_forward(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(), mask.data(), B, T,
+                         C, NH);
   cpu::attention_forward(Exec::cpu(), got_out.data(), got_p.data(), qkv.data(), mask.data(), B, T,
                          C, NH);
 
@@ -182,16 +197,15 @@ void check(int B, int T, int C, int NH, uint32_t seed) {
           }
           s[j] = dot * scale;
           if (mask[size_t(b) * T + j] != 0) {
-            ds = std::max(ds, 2 * std::sqrt(HS + 1.0) * kEps32 * scale * abs_dot +
-                                  kEps32 * std::fabs(s[j]));
+            ds = std::max(
+                ds, 2 * std::sqrt(HS + 1.0) * kEps32 * scale * abs_dot + kEps32 * std::fabs(s[j]));
             max = std::max(max, s[j]);
           }
         }
         const size_t prow = ((size_t(b) * NH + h) * T + i) * T;
         for (int j = 0; j < T; ++j) {
           const double spread = std::isinf(max) ? 0.0 : std::fabs(s[j] - max);
-          tol_p[prow + j] =
-              want_p[prow + j] * (2 * ds + (4 + T / 2.0 + spread) * kEps32) + 1e-38;
+          tol_p[prow + j] = want_p[prow + j] * (2 * ds + (4 + T / 2.0 + spread) * kEps32) + 1e-38;
         }
         for (int d = 0; d < HS; ++d) {
           double t = 0;
@@ -220,7 +234,9 @@ TEST(Attention, CpuMatchesRef) {
 }
 
 // The largest supported sequence (max_position_embeddings = 512) in one batch, with padding.
-TEST(Attention, CpuMatchesRefAtMaxLength) { check(2, 512, 128, 2, 77); }
+TEST(Attention, CpuMatchesRefAtMaxLength) {
+  check(2, 512, 128, 2, 77);
+}
 
 }  // namespace
 }  // namespace finetune::kernels

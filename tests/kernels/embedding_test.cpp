@@ -27,8 +27,8 @@ TEST(Embedding, RefMatchesHandExample) {
   const std::vector<float> type = {1000, 2000, 3000, 4000};
   const std::vector<int32_t> ids = {2, 0}, types = {1, 0};
   std::vector<float> out(4);
-  ref::embedding_forward(Exec::cpu(), out.data(), ids.data(), types.data(), word.data(),
-                         pos.data(), type.data(), 1, 2, 2);
+  ref::embedding_forward(Exec::cpu(), out.data(), ids.data(), types.data(), word.data(), pos.data(),
+                         type.data(), 1, 2, 2);
   EXPECT_EQ(out, (std::vector<float>{3100.5f, 4200.25f, 1005, 2010}));
   ref::embedding_forward(Exec::cpu(), out.data(), ids.data(), nullptr, word.data(), pos.data(),
                          nullptr, 1, 2, 2);
@@ -61,8 +61,8 @@ void check(int B, int T, int C, Types types, uint32_t seed) {
   std::vector<float> want(size_t(B) * T * C), got(want.size(), NAN), torch_order(want.size());
   ref::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids_ptr, word.data(),
                          pos.data(), type_ptr, B, T, C);
-  cpu::embedding_forward(Exec::cpu(), got.data(), ids.data(), type_ids_ptr, word.data(),
-                         pos.data(), type_ptr, B, T, C);
+  cpu::embedding_forward(Exec::cpu(), got.data(), ids.data(), type_ids_ptr, word.data(), pos.data(),
+                         type_ptr, B, T, C);
   std::vector<double> scale(want.size());
   for (int r = 0; r < B * T; ++r) {
     for (int c = 0; c < C; ++c) {

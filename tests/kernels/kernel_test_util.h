@@ -41,8 +41,7 @@ inline ::testing::AssertionResult all_close(const std::vector<float>& got,
                                             const std::vector<float>& want,
                                             const std::function<double(size_t)>& tol) {
   if (got.size() != want.size()) {
-    return ::testing::AssertionFailure()
-           << "size " << got.size() << " != expected " << want.size();
+    return ::testing::AssertionFailure() << "size " << got.size() << " != expected " << want.size();
   }
   size_t bad = 0, first_bad = 0, worst = 0;
   double worst_ratio = 0.0;
@@ -71,9 +70,9 @@ inline ::testing::AssertionResult all_close(const std::vector<float>& got,
   std::ostringstream msg;
   msg.precision(9);
   msg << bad << " of " << got.size() << " elements out of tolerance; first at " << first_bad
-      << ": got " << got[first_bad] << ", want " << want[first_bad] << ", tol "
-      << tol(first_bad) << "; worst at " << worst << ": got " << got[worst] << ", want "
-      << want[worst] << ", error/tolerance " << worst_ratio;
+      << ": got " << got[first_bad] << ", want " << want[first_bad] << ", tol " << tol(first_bad)
+      << "; worst at " << worst << ": got " << got[worst] << ", want " << want[worst]
+      << ", error/tolerance " << worst_ratio;
   return ::testing::AssertionFailure() << msg.str();
 }
 

@@ -92,32 +92,29 @@ RowScale row_scales(const std::vector<float>& x, const std::vector<float>& rstd,
   return s;
 }
 
-void expect_layernorm_outputs_close(const std::vector<float>& x, const std::vector<float>& w,
-                                    const std::vector<float>& b, int N, int C,
-                                    const std::vector<float>& got_y,
-                                    const std::vector<float>& want_y,
-                                    const std::vector<float>& got_mean,
-                                    const std::vector<float>& want_mean,
-                                    const std::vector<float>& got_rstd,
-                                    const std::vector<float>& want_rstd) {
+void expect_layernorm_outputs_close(
+    const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b, int N,
+    int C, const std::vector<float>& got_y, const std::vector<float>& want_y,
+    const std::vector<float>& got_mean, const std::vector<float>& want_mean,
+    const std::vector<float>& got_rstd, const std::vector<float>& want_rstd) {
   const RowScale s = row_scales(x, want_rstd, N, C);
   const double k = 2.0 * std::sqrt(C + 1.0) * kEps32;
   EXPECT_TRUE(all_close(got_y, want_y, [&](size_t i) {
     const size_t n = i / C, c = i % C;
     return (k + 4 * kEps32) * s.R[n] * std::fabs(w[c]) + 2 * kEps32 * std::fabs(b[c]) + 1e-30;
   })) << "y";
-  EXPECT_TRUE(all_close(got_mean, want_mean, [&](size_t n) { return k * s.maxabs[n]; }))
-      << "mean";
-  EXPECT_TRUE(all_close(got_rstd, want_rstd, [&](size_t n) { return k * want_rstd[n]; }))
-      << "rstd";
+  EXPECT_TRUE(all_close(got_mean, want_mean, [&](size_t n) { return k * s.maxabs[n]; })) << "mean";
+  EXPECT_TRUE(all_close(got_rstd, want_rstd, [&](size_t n) { return k * want_rstd[n]; })) << "rstd";
 }
 
 // Rows of a test input: random in [-1, 1] except row 1 offset by +50 (|mean| >> std, where a
 // one-pass variance would cancel) and row 2 scaled by 1e-3.
 std::vector<float> test_rows(int N, int C, uint32_t seed) {
   auto x = uniform(size_t(N) * C, seed);
-  if (N > 1) for (int c = 0; c < C; ++c) x[size_t(C) + c] += 50.0f;
-  if (N > 2) for (int c = 0; c < C; ++c) x[size_t(2) * C + c] *= 1e-3f;
+  if (N > 1)
+    for (int c = 0; c < C; ++c) x[size_t(C) + c] += 50.0f;
+  if (N > 2)
+    for (int c = 0; c < C; ++c) x[size_t(2) * C + c] *= 1e-3f;
   return x;
 }
 
@@ -162,8 +159,7 @@ TEST(LayerNorm, SingleFeatureGivesBias) {
 
 enum class Alias { None, OutIsA, OutIsB };
 
-void check_add_layernorm(int N, int C, bool save_stats, bool save_sum, Alias alias,
-                         uint32_t seed) {
+void check_add_layernorm(int N, int C, bool save_stats, bool save_sum, Alias alias, uint32_t seed) {
   SCOPED_TRACE(shape("N", N, "C", C, "stats", save_stats, "sum", save_sum, "alias",
                      static_cast<int>(alias)));
   const float eps = 1e-12f;
@@ -181,7 +177,7 @@ void check_add_layernorm(int N, int C, bool save_stats, bool save_sum, Alias ali
   ASSERT_EQ(want_sum, s);
 
   std::vector<float> a_buf = a, b_buf = b, out(size_t(N) * C, NAN);
-  float* out_ptr = alias == Alias::OutIsA ? a_buf.data()
+  float* out_ptr = alias == Alias::OutIsA   ? a_buf.data()
                    : alias == Alias::OutIsB ? b_buf.data()
                                             : out.data();
   std::vector<float> got_sum(size_t(N) * C, NAN), got_m(N, NAN), got_r(N, NAN);
@@ -212,7 +208,8 @@ TEST(LayerNorm, CpuAddLayerNormMatchesRef) {
   for (int N : {1, 3, 17, 64 + 5}) {
     for (int C : {1, 7, 33, 384 + 3}) {
       for (bool stats : {true, false}) {
-        for (bool sum : {true, false}) check_add_layernorm(N, C, stats, sum, Alias::None, seed += 4);
+        for (bool sum : {true, false})
+          check_add_layernorm(N, C, stats, sum, Alias::None, seed += 4);
       }
     }
   }

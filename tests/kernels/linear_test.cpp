@@ -52,7 +52,8 @@ void check_cpu_against_ref(int N, int IC, int OC, bool with_bias, uint32_t seed)
   for (int n = 0; n < N; ++n) {
     for (int o = 0; o < OC; ++o) {
       double s = with_bias ? std::fabs(b[o]) : 0.0;
-      for (int i = 0; i < IC; ++i) s += std::fabs(double(in[size_t(n) * IC + i]) * w[size_t(o) * IC + i]);
+      for (int i = 0; i < IC; ++i)
+        s += std::fabs(double(in[size_t(n) * IC + i]) * w[size_t(o) * IC + i]);
       scale[size_t(n) * OC + o] = s;
     }
   }

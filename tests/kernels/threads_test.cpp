@@ -44,8 +44,8 @@ TEST(Threads, RowParallelKernelsDoNotDependOnThreadCount) {
   for (int threads : {1, 2, 3}) {
     cpu::set_num_threads(threads);
     std::vector<float> y(x.size()), g(x.size());
-    cpu::layernorm_forward(Exec::cpu(), y.data(), nullptr, nullptr, x.data(), w.data(), b.data(),
-                           N, C, 1e-12f);
+    cpu::layernorm_forward(Exec::cpu(), y.data(), nullptr, nullptr, x.data(), w.data(), b.data(), N,
+                           C, 1e-12f);
     cpu::activation_forward(Exec::cpu(), g.data(), x.data(), long(x.size()), Activation::GeluErf);
     ln.push_back(y);
     gelu.push_back(g);

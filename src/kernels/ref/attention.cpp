@@ -48,8 +48,8 @@ void attention_forward(const Exec& ex,
     for (int j = 0; j < T; ++j) any_key = any_key || m[j] != 0;
 
     for (int64_t h = 0; h < NH; ++h) {
-      const float* q_base = qkv + b * T * row_stride + h * HS;  // q of token 0, head h
-      const float* k_base = q_base + C;                         // k of token 0, head h
+      const float* q_base = qkv + b * T * row_stride + h * HS;     // q of token 0, head h
+      const float* k_base = q_base + C;                            // k of token 0, head h
       const float* v_base = q_base + 2 * static_cast<int64_t>(C);  // v of token 0, head h
 
       for (int64_t i = 0; i < T; ++i) {

@@ -24,12 +24,12 @@ namespace finetune::kernels::ref {
 namespace {
 
 // Normalises one row; `y` may alias `x` (every element of x is read before y is written).
-void normalize_row(float* y,            // [C]
-                   float* mean_out,     // [1] or null
-                   float* rstd_out,     // [1] or null
-                   const float* x,      // [C]
-                   const float* weight, // [C]
-                   const float* bias,   // [C]
+void normalize_row(float* y,             // [C]
+                   float* mean_out,      // [1] or null
+                   float* rstd_out,      // [1] or null
+                   const float* x,       // [C]
+                   const float* weight,  // [C]
+                   const float* bias,    // [C]
                    int C, float eps) {
   double sum = 0.0;
   for (int c = 0; c < C; ++c) sum += x[c];
