@@ -18,13 +18,6 @@ namespace {
 
 constexpr char32_t kCodePointCount = 0x110000;
 
-bool in_ranges(const std::vector<CodePointRange>& ranges, char32_t cp) {
-  // Ranges are sorted and disjoint: find the first range whose end is >= cp.
-  auto it = std::lower_bound(ranges.begin(), ranges.end(), cp,
-                             [](const CodePointRange& r, char32_t c) { return r.last < c; });
-  return it != ranges.end() && it->first <= cp;
-}
-
 const LowercasePair* lowercase_override(char32_t cp) {
   auto it = std::lower_bound(kLowercaseAdd.begin(), kLowercaseAdd.end(), cp,
                              [](const LowercasePair& p, char32_t c) { return p.code_point < c; });
@@ -73,43 +66,51 @@ bool has_canonical_decomposition(char32_t cp, const utf8proc_property_t* p) {
   return p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0;  // 0: canonical
 }
 
-uint8_t compute_flags(char32_t cp) {
+// The flags utf8proc's data gives (the override tables are applied afterwards, in FlagTable).
+uint8_t utf8proc_flags(char32_t cp) {
   const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
   const auto category = p->category;
   uint8_t f = 0;
   // bert.rs do_clean_text: filter out 0, 0xFFFD and is_control (is_other() but not \t \n \r).
   bool other = category == UTF8PROC_CATEGORY_CC || category == UTF8PROC_CATEGORY_CF ||
                category == UTF8PROC_CATEGORY_CO;
-  if (cp == 0 || cp == 0xFFFD ||
-      (other && cp != '\t' && cp != '\n' && cp != '\r' && !in_ranges(kNotControl, cp))) {
-    f |= kControl;
-  }
+  if (cp == 0 || cp == 0xFFFD || (other && cp != '\t' && cp != '\n' && cp != '\r')) f |= kControl;
   if (is_rust_whitespace(cp)) f |= kWhitespace;
-  bool punct = is_ascii_punctuation(cp) ||
-               (category >= UTF8PROC_CATEGORY_PC && category <= UTF8PROC_CATEGORY_PO);
-  if ((punct && !in_ranges(kPunctuationRemove, cp)) || in_ranges(kPunctuationAdd, cp)) {
+  if (is_ascii_punctuation(cp) ||
+      (category >= UTF8PROC_CATEGORY_PC && category <= UTF8PROC_CATEGORY_PO)) {
     f |= kPunctuation;
   }
   if (is_chinese(cp)) f |= kChinese;
-  if ((category == UTF8PROC_CATEGORY_MN && !in_ranges(kNonspacingMarkRemove, cp)) ||
-      in_ranges(kNonspacingMarkAdd, cp)) {
-    f |= kNonspacingMark;
-  }
-  if (has_canonical_decomposition(cp, p) && !in_ranges(kNoDecomposition, cp)) f |= kDecomposes;
-  if (cp == 0x130 ||
-      utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)) != static_cast<utf8proc_int32_t>(cp) ||
-      lowercase_override(cp) != nullptr) {
-    f |= kLowercases;
-  }
+  if (category == UTF8PROC_CATEGORY_MN) f |= kNonspacingMark;
+  if (has_canonical_decomposition(cp, p)) f |= kDecomposes;
+  // A lowercase mapping exists (utf8proc_tolower would return something else).
+  if (p->lowercase_seqindex != UINT16_MAX) f |= kLowercases;
   if (p->combining_class != 0) f |= kCombining;
   return f;
 }
 
 struct FlagTable {
   std::unique_ptr<uint8_t[]> flags{new uint8_t[kCodePointCount]};
+
   FlagTable() {
     for (char32_t cp = 0; cp < kCodePointCount; ++cp) {
-      flags[cp] = (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : compute_flags(cp);
+      flags[cp] = (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : utf8proc_flags(cp);
+    }
+    // Where HF's Unicode data differs (hf_unicode_overrides.cpp).
+    set(kNotControl, kControl, false);
+    set(kPunctuationAdd, kPunctuation, true);
+    set(kPunctuationRemove, kPunctuation, false);
+    set(kNonspacingMarkAdd, kNonspacingMark, true);
+    set(kNonspacingMarkRemove, kNonspacingMark, false);
+    set(kNoDecomposition, kDecomposes, false);
+    for (const LowercasePair& pair : kLowercaseAdd) flags[pair.code_point] |= kLowercases;
+  }
+
+  void set(const std::vector<CodePointRange>& ranges, uint8_t flag, bool on) {
+    for (const CodePointRange& range : ranges) {
+      for (char32_t cp = range.first; cp <= range.last; ++cp) {
+        flags[cp] = on ? (flags[cp] | flag) : (flags[cp] & ~flag);
+      }
     }
   }
 };

@@ -38,13 +38,20 @@ std::string component_type(const JsonView& component, const std::string& origin,
   return component.get_string("type");
 }
 
-int32_t read_id(const Json& value, const std::string& origin, const std::string& what) {
-  if (value.is_number_integer()) {
-    auto id = value.get<int64_t>();
-    if (id >= 0 && id <= std::numeric_limits<int32_t>::max()) return static_cast<int32_t>(id);
-  }
+bool is_token_id(const Json& value) {
+  if (!value.is_number_integer()) return false;
+  auto id = value.get<int64_t>();
+  return id >= 0 && id <= std::numeric_limits<int32_t>::max();
+}
+
+[[noreturn]] void bad_id(const Json& value, const std::string& origin, const std::string& what) {
   throw Error(cat(origin, ": ", what, ": expected a token id (an integer from 0 to 2^31-1), got ",
                   value.dump()));
+}
+
+int32_t read_id(const Json& value, const std::string& origin, const std::string& what) {
+  if (!is_token_id(value)) bad_id(value, origin, what);
+  return static_cast<int32_t>(value.get<int64_t>());
 }
 
 void parse_model(const JsonView& root, const std::string& origin, TokenizerParts& parts) {
@@ -67,7 +74,9 @@ void parse_model(const JsonView& root, const std::string& origin, TokenizerParts
   }
   parts.vocab.reserve(vocab.size());
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    parts.vocab.set(it.key(), read_id(it.value(), origin, cat("model.vocab['", it.key(), "']")));
+    // The message is built only on error: this loop runs once per vocabulary entry.
+    if (!is_token_id(it.value())) bad_id(it.value(), origin, cat("model.vocab['", it.key(), "']"));
+    parts.vocab.set(it.key(), static_cast<int32_t>(it.value().get<int64_t>()));
   }
   parts.wordpiece.unk_token = model->get_string_or("unk_token", "[UNK]");
   parts.wordpiece.continuing_subword_prefix =
