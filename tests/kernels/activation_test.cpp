@@ -66,9 +66,9 @@ TEST(Activation, RefReluAndTanh) {
 //   cpu/activation.cpp): a polynomial fit good to 2e-9, an exp polynomial good to 1.3e-8, the
 //   exponent x^2/2 split exactly (together < 0.2 eps32), then float roundings that do not
 //   cancel: the degree-10 Horner sum (~1.5 eps32), the exp polynomial (~1 eps32), two divisions
-//   and four products (~1.5 eps32). The maximum seen over a dense grid is 2.8 eps32; we allow
-//   6 eps32 relative everywhere, including the lower tail (the floor 1e-38 covers results that
-//   underflow, |gelu(x)| < 3e-39 for x < -13.19).
+//   and four products (~1.5 eps32). The maximum seen over a dense grid is 2.85 eps32; we allow
+//   6 eps32 relative everywhere, including the lower tail. The floor 1e-38 covers x < -13, where
+//   Phi(x) is a subnormal float (fewer significant bits) and then 0 below x = -13.19.
 // - GeluTanh: tanhf within ~1-2 ulp and a handful of roundings give 4 eps32 |y|; where
 //   1 + tanh(.) cancels (x < ~-3) the float result keeps an absolute error of ~eps32 * |x|
 //   (the ulp of the 1 + ... term times 0.5 |x|) although the value goes to 0: + eps32 |x|.
@@ -76,7 +76,7 @@ TEST(Activation, RefReluAndTanh) {
 double tolerance(Activation kind, float x, float y) {
   switch (kind) {
     case Activation::GeluErf:
-      return 4 * kEps32 * std::fabs(y) + 1e-38;
+      return 6 * kEps32 * std::fabs(y) + 1e-38;
     case Activation::GeluTanh:
       return 4 * kEps32 * std::fabs(y) + kEps32 * std::fabs(x) + 1e-38;
     case Activation::Tanh:

@@ -1,15 +1,18 @@
 // Tests of the CPU backend's thread control: set_num_threads sets what num_threads reports,
 // n <= 0 means one per core, and kernel results do not depend on the thread count where the
-// kernel's arithmetic does not (everything but sgemm splits work by whole rows).
+// kernel's arithmetic does not (everything but linear's sgemm splits work by whole rows or
+// (batch, head) pairs).
 #include "kernels/cpu/threads.h"
 
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "kernel_test_util.h"
 #include "kernels/activation.h"
+#include "kernels/attention.h"
 #include "kernels/layernorm.h"
 
 namespace finetune::kernels {
@@ -54,6 +57,28 @@ TEST(Threads, RowParallelKernelsDoNotDependOnThreadCount) {
   EXPECT_EQ(ln[2], ln[0]);
   EXPECT_EQ(gelu[1], gelu[0]);
   EXPECT_EQ(gelu[2], gelu[0]);
+}
+
+// Attention runs each (batch, head) pair on one thread, with OpenBLAS single-threaded inside the
+// parallel loop, so its results do not depend on the thread count either.
+TEST(Threads, AttentionDoesNotDependOnThreadCount) {
+  ThreadCountGuard guard;
+  const int B = 4, T = 23, C = 192, NH = 3;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, 34);
+  std::vector<int32_t> mask(size_t(B) * T, 1);
+  for (int t = 10; t < T; ++t) mask[size_t(1) * T + t] = 0;
+  std::vector<std::vector<float>> outs, probs;
+  for (int threads : {1, 2, 3}) {
+    cpu::set_num_threads(threads);
+    std::vector<float> out(size_t(B) * T * C), p(size_t(B) * NH * T * T);
+    cpu::attention_forward(Exec::cpu(), out.data(), p.data(), qkv.data(), mask.data(), B, T, C, NH);
+    outs.push_back(out);
+    probs.push_back(p);
+  }
+  EXPECT_EQ(outs[1], outs[0]);
+  EXPECT_EQ(outs[2], outs[0]);
+  EXPECT_EQ(probs[1], probs[0]);
+  EXPECT_EQ(probs[2], probs[0]);
 }
 
 }  // namespace

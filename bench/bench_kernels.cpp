@@ -1,0 +1,150 @@
+// Kernel timings, ref:: against cpu::, at the shapes of the reference job (DistilBERT, batch 8 of
+// ~22-token tweets: N = B*T = 176 rows, C = 768, FF = 3072, NH = 12) and one longer batch.
+//
+// Prints one JSON object per measurement:
+//   {"op": "linear", "shape": "N=176 IC=768 OC=3072", "backend": "cpu", "threads": 2,
+//    "ms": 4.1, "gflops": 101.3}
+// `ms` is the median of several runs after a warm-up; gflops only where the FLOP count is
+// meaningful (linear, attention). Usage: bench_kernels [threads]  (default: all cores).
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/activation.h"
+#include "kernels/attention.h"
+#include "kernels/cpu/threads.h"
+#include "kernels/embedding.h"
+#include "kernels/layernorm.h"
+#include "kernels/linear.h"
+#include "kernels/softmax.h"
+
+namespace fk = finetune::kernels;
+using finetune::Exec;
+
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+// Median wall time of `reps` calls after one warm-up call, in milliseconds.
+double time_ms(const std::function<void()>& f, int reps) {
+  f();
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    const auto t1 = std::chrono::steady_clock::now();
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
+}
+
+void report(const char* op, const std::string& shape, const char* backend, double ms,
+            double flops) {
+  std::printf(
+      "{\"op\": \"%s\", \"shape\": \"%s\", \"backend\": \"%s\", \"threads\": %d, "
+      "\"ms\": %.4g",
+      op, shape.c_str(), backend, fk::cpu::num_threads(), ms);
+  if (flops > 0) std::printf(", \"gflops\": %.4g", flops / (ms * 1e6));
+  std::printf("}\n");
+  std::fflush(stdout);
+}
+
+// Runs ref (few repetitions: it is slow) and cpu for one op.
+void both(const char* op, const std::string& shape, double flops,
+          const std::function<void(bool cpu)>& run) {
+  report(op, shape, "ref", time_ms([&] { run(false); }, 3), flops);
+  report(op, shape, "cpu", time_ms([&] { run(true); }, 20), flops);
+}
+
+void bench_linear(int N, int IC, int OC) {
+  const auto in = random_floats(size_t(N) * IC, 1), w = random_floats(size_t(OC) * IC, 2);
+  const auto b = random_floats(OC, 3);
+  std::vector<float> out(size_t(N) * OC);
+  both("linear",
+       "N=" + std::to_string(N) + " IC=" + std::to_string(IC) + " OC=" + std::to_string(OC),
+       2.0 * N * IC * OC, [&](bool cpu) {
+         (cpu ? fk::cpu::linear_forward : fk::ref::linear_forward)(
+             Exec::cpu(), out.data(), in.data(), w.data(), b.data(), N, IC, OC);
+       });
+}
+
+void bench_attention(int B, int T, int C, int NH) {
+  const auto qkv = random_floats(size_t(B) * T * 3 * C, 4);
+  std::vector<int32_t> mask(size_t(B) * T, 1);
+  for (int b = 0; b < B; ++b) {
+    for (int t = T - b; t < T; ++t) mask[size_t(b) * T + t] = 0;  // some right padding
+  }
+  std::vector<float> out(size_t(B) * T * C), probs(size_t(B) * NH * T * T);
+  both("attention",
+       "B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C) +
+           " NH=" + std::to_string(NH),
+       4.0 * B * T * T * C, [&](bool cpu) {
+         (cpu ? fk::cpu::attention_forward : fk::ref::attention_forward)(
+             Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH);
+       });
+}
+
+void bench_add_layernorm(int N, int C) {
+  const auto a = random_floats(size_t(N) * C, 5), b = random_floats(size_t(N) * C, 6);
+  const auto w = random_floats(C, 7), bias = random_floats(C, 8);
+  std::vector<float> out(size_t(N) * C), sum(size_t(N) * C), mean(N), rstd(N);
+  both("add_layernorm", "N=" + std::to_string(N) + " C=" + std::to_string(C), 0, [&](bool cpu) {
+    (cpu ? fk::cpu::add_layernorm_forward : fk::ref::add_layernorm_forward)(
+        Exec::cpu(), out.data(), sum.data(), mean.data(), rstd.data(), a.data(), b.data(), w.data(),
+        bias.data(), N, C, 1e-12f);
+  });
+}
+
+void bench_gelu(long n) {
+  const auto in = random_floats(n, 9);
+  std::vector<float> out(n);
+  both("gelu_erf", "N=" + std::to_string(n), 0, [&](bool cpu) {
+    (cpu ? fk::cpu::activation_forward : fk::ref::activation_forward)(
+        Exec::cpu(), out.data(), in.data(), n, fk::Activation::GeluErf);
+  });
+}
+
+void bench_embedding(int B, int T, int C) {
+  const int V = 30522, P = 512;
+  const auto word = random_floats(size_t(V) * C, 10), pos = random_floats(size_t(P) * C, 11);
+  std::vector<int32_t> ids(size_t(B) * T);
+  std::mt19937 gen(12);
+  for (auto& id : ids) id = int32_t(gen() % V);
+  std::vector<float> out(size_t(B) * T * C);
+  both("embedding",
+       "B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C), 0,
+       [&](bool cpu) {
+         (cpu ? fk::cpu::embedding_forward : fk::ref::embedding_forward)(
+             Exec::cpu(), out.data(), ids.data(), nullptr, word.data(), pos.data(), nullptr, B, T,
+             C);
+       });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fk::cpu::set_num_threads(argc > 1 ? std::atoi(argv[1]) : 0);
+  const int B = 8, T = 22, C = 768, FF = 3072, NH = 12;
+  bench_linear(B * T, C, 3 * C);  // fused QKV projection
+  bench_linear(B * T, C, FF);     // FFN up
+  bench_linear(B * T, FF, C);     // FFN down
+  bench_attention(B, T, C, NH);
+  bench_attention(B, 128, C, NH);  // a longer batch
+  bench_add_layernorm(B * T, C);
+  bench_gelu(long(B) * T * FF);
+  bench_embedding(B, T, C);
+  return 0;
+}
