@@ -207,7 +207,33 @@ HARD_STRINGS = [
     "anthony ony phony ony.",                     # single_word on a plain added token
     "[MASK] x [MASK]x say hello",                 # longest match wins; a token in the vocab
     "\u00dcn\u00efc\u00f6de UNICODE unicode",  # normalized pattern of an accented token
+    # NFD canonical reordering of non-starters that strip_accents keeps (Mc with a combining
+    # class): sorted by class, stably; a class-0 mark (U+034F) stops the reordering.
+    "a\U0001d16d\U0001d165b a\U0001d16d\u0301\U0001d165b a\U0001d16d\u034f\U0001d165b",
+    "\U0001d15f\U0001d16d\U0001d165 x\U0001d16e\U0001d16d\U0001d166\U0001d165 \u0958\u093c",
 ]
+
+# Random strings (fixed seed) drawn from an alphabet that mixes ASCII words with the characters
+# each rule cares about, to catch interactions no hand-written string thought of.
+RANDOM_ALPHABET = (
+    list("abcdefghijklmnopqrstuvwxyz") * 6 + list("ABCDEFGHIJKLMNOPQRSTUVWXYZ") * 2 +
+    list("0123456789") + list(" " * 30) + list("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~") +
+    ["[MASK]", "[CLS]", "[mask]", "##", "\t", "\r", "\n", "\x00", "\x07", "\x85", "\u00a0",
+     "\u3000", "\u2028", "\u200b", "\u200d", "\ufeff", "\u00ad", "\ufffd", "\ue000",
+     "\u0378", "\u0301", "\u0308", "\u0327", "\u0323", "\u034f", "\U0001d165", "\U0001d16d",
+     "\u00e9", "\u00c9", "\u00f1", "\u00df", "\u1e9e", "\u0130", "\u0131", "\u03a3", "\u03c2",
+     "\ufb01", "\uff21", "\U0001d400", "\u00b2", "\u212b", "\u2126", "\u1fef", "\u0385",
+     "\u4e2d", "\u6587", "\uf900", "\U00020000", "\u3042", "\u30ab", "\ud55c", "\uae00",
+     "\u0e01", "\u0627", "\u064e", "\u05d0", "\u05b8", "\u0915", "\u093f", "\u094d",
+     "\U0001f600", "\U0001f3fd", "\u2764", "\ufe0f", "\U0001f1fa", "\u00bf", "\u2014",
+     "\u2026", "\u3001", "\u2e43", "\u166d", "\u1734", "\u20ac", "\u0890", "\u08e2"])
+
+
+def random_strings(count: int = 160, seed: int = 20240601):
+    import random
+    rng = random.Random(seed)
+    return ["".join(rng.choice(RANDOM_ALPHABET) for _ in range(rng.randint(0, 40)))
+            for _ in range(count)]
 
 # Extra added tokens appended to tokenizer.json's added_tokens for the "extra_added_tokens" case
 # (ids as HF assigns them: the vocabulary id when the content is a known token, else the next).
@@ -295,6 +321,18 @@ def make_hard_strings() -> dict:
     cases.append({"name": "bert-base-uncased extra_added_tokens", "source": "tokenizer.json",
                   "normalizer_edit": None, "added_tokens_append": ADDED_TOKENS_APPEND,
                   "max_length": 0, "expected": [encoding_dict(tok.encode(s)) for s in HARD_STRINGS]})
+
+    randoms = random_strings()
+    for name, edit in [("random", None), ("random lowercase_keep_accents",
+                                           NORMALIZER_EDITS["lowercase_keep_accents"]),
+                       ("random no_clean_text", NORMALIZER_EDITS["no_clean_text"])]:
+        doc = json.loads(json.dumps(base_doc))
+        if edit:
+            doc["normalizer"].update(edit)
+        tok = tokenizer_from_json(doc)
+        cases.append({"name": f"bert-base-uncased {name}", "source": "tokenizer.json",
+                      "normalizer_edit": edit, "max_length": 0, "strings": randoms,
+                      "expected": [encoding_dict(tok.encode(s)) for s in randoms]})
 
     for quirk in VOCAB_QUIRKS:
         with tempfile.TemporaryDirectory() as tmp:

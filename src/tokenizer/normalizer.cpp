@@ -1,16 +1,18 @@
 // BertNormalizer, one pass over the text (see normalizer.h for the rules and their source).
 #include "tokenizer/normalizer.h"
 
+#include <algorithm>
+
 #include "tokenizer/hf_unicode.h"
 #include "tokenizer/utf8.h"
 
 namespace finetune {
 namespace {
 
-// The last code point of out[floor..): its start offset, or npos when there is none.
-size_t previous_code_point_start(const std::string& out, size_t floor) {
-  size_t k = out.size();
-  if (k <= floor) return std::string::npos;
+// The start of the code point that ends at out[end), if it lies in out[floor..end); else npos.
+size_t previous_code_point_start(const std::string& out, size_t floor, size_t end) {
+  if (end <= floor) return std::string::npos;
+  size_t k = end;
   do {
     --k;
   } while (k > floor && utf8::is_continuation(static_cast<unsigned char>(out[k])));
@@ -22,16 +24,15 @@ size_t previous_code_point_start(const std::string& out, size_t floor) {
 // of higher class; `floor` is where the current run of non-starters began in `out`.
 void reorder_last(std::string& out, size_t start, size_t floor, uint8_t ccc) {
   while (true) {
-    size_t previous = previous_code_point_start(out, floor);
-    if (previous == std::string::npos || previous >= start) return;
+    size_t previous = previous_code_point_start(out, floor, start);
+    if (previous == std::string::npos) return;
     size_t i = previous;
     char32_t before = utf8::decode(out, i);
     uint8_t before_ccc = hf_unicode::combining_class(before);
     if (before_ccc == 0 || before_ccc <= ccc) return;
     // Swap out[previous..start) and out[start..): rotate the bytes.
-    std::string moved = out.substr(start);
-    out.erase(start);
-    out.insert(previous, moved);
+    std::rotate(out.begin() + static_cast<std::ptrdiff_t>(previous),
+                out.begin() + static_cast<std::ptrdiff_t>(start), out.end());
     start = previous;
   }
 }
