@@ -273,6 +273,22 @@ VOCAB_QUIRKS = [
                                             "special": True, "__type": "AddedToken"}},
         "strings": ["hello <s> x <mask>", "hello [SEP] [PAD] [MASK]", "Hello   <mask>"],
     },
+    {
+        "name": "added tokens in tokenizer_config.json",
+        "vocab_text": None,  # bert-base-uncased's vocab.txt
+        "tokenizer_config": {
+            "added_tokens_decoder": {
+                "30600": {"content": "<far>", "lstrip": False, "normalized": False,
+                          "rstrip": False, "single_word": False, "special": False},
+                "30522": {"content": "<New>", "lstrip": False, "normalized": True,
+                          "rstrip": False, "single_word": False, "special": False},
+                "30523": {"content": "<spc>", "lstrip": True, "normalized": False,
+                          "rstrip": True, "single_word": False, "special": True}},
+            "extra_special_tokens": {"foo_token": "<foo>"},
+            "additional_special_tokens": ["<extra>", "hello"]},
+        "strings": ["hello <New> <new> <NEW> x <far>far <spc> y  <spc>  z <extra><foo>",
+                    "<FAR> <Foo> hello[MASK]<new>"],
+    },
 ]
 
 # Normalizer option sets for the "edited JSON" configurations; the C++ test applies the same
@@ -322,6 +338,7 @@ def make_hard_strings() -> dict:
                   "normalizer_edit": None, "added_tokens_append": ADDED_TOKENS_APPEND,
                   "max_length": 0, "expected": [encoding_dict(tok.encode(s)) for s in HARD_STRINGS]})
 
+    vocab_txt = SHARED / "models" / "bert-base-uncased" / "vocab.txt"
     randoms = random_strings()
     for name, edit in [("random", None), ("random lowercase_keep_accents",
                                            NORMALIZER_EDITS["lowercase_keep_accents"]),
@@ -337,17 +354,24 @@ def make_hard_strings() -> dict:
     for quirk in VOCAB_QUIRKS:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "vocab.txt"
-            path.write_bytes(quirk["vocab_text"].encode("utf-8"))
+            if quirk["vocab_text"] is None:
+                path.write_bytes(vocab_txt.read_bytes())
+            else:
+                path.write_bytes(quirk["vocab_text"].encode("utf-8"))
             tok = transformers_from_vocab_dir(path, quirk["tokenizer_config"])
-        expected_vocab = tok.backend_tokenizer.get_vocab(with_added_tokens=True)
-        cases.append({"name": "vocab.txt " + quirk["name"], "source": "vocab.txt",
-                      "vocab_text": quirk["vocab_text"],
+        if quirk["vocab_text"] is None:  # the big vocabulary: check the added tokens only
+            expected_vocab = {t.content: i for i, t in
+                              tok.backend_tokenizer.get_added_tokens_decoder().items()}
+        else:
+            expected_vocab = tok.backend_tokenizer.get_vocab(with_added_tokens=True)
+        case = {"name": "vocab.txt " + quirk["name"], "source": "vocab.txt"}
+        if quirk["vocab_text"] is not None:
+            case["vocab_text"] = quirk["vocab_text"]
+        cases.append({**case,
                       "tokenizer_config": quirk["tokenizer_config"], "max_length": 0,
                       "strings": quirk["strings"], "expected_vocab": expected_vocab,
-                      "expected_vocab_size": tok.backend_tokenizer.get_vocab_size(True),
                       "expected": [transformers_encode(tok, s) for s in quirk["strings"]]})
 
-    vocab_txt = SHARED / "models" / "bert-base-uncased" / "vocab.txt"
     for name, config in VOCAB_CONFIGS.items():
         tok = transformers_from_vocab_dir(vocab_txt, config)
         for max_length in (0, 3):

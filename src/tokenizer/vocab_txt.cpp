@@ -8,7 +8,10 @@
 // it is: BertNormalizer(clean_text, handle_chinese_chars = tokenize_chinese_chars,
 // strip_accents, lowercase = do_lower_case), BertPreTokenizer, TemplateProcessing
 // "[CLS]:0 $A:0 [SEP]:0", and the special tokens added in the order unk, sep, pad, cls, mask
-// (not normalized), each getting its vocabulary id or, when missing, the next free id.
+// (not normalized), then the config's added_tokens_decoder, extra_special_tokens and
+// additional_special_tokens; each gets its vocabulary id or, when missing, the next free id.
+#include <algorithm>
+
 #include "core/error.h"
 #include "io/file.h"
 #include "tokenizer/hf_unicode.h"
@@ -47,6 +50,74 @@ void read_vocab_lines(const std::filesystem::path& vocab, TokenTable& table) {
     ++index;
     if (newline == std::string::npos) break;
     line_start = newline + 1;
+  }
+}
+
+// An AddedToken object as transformers serializes it ({"content", "lstrip", ...}).
+AddedToken read_token_object(const JsonView& entry, bool special_default) {
+  entry.expect_object("an added token");
+  AddedToken token;
+  token.content = entry.get_string("content");
+  token.special = entry.get_bool_or("special", special_default);
+  token.single_word = entry.get_bool_or("single_word", false);
+  token.lstrip = entry.get_bool_or("lstrip", false);
+  token.rstrip = entry.get_bool_or("rstrip", false);
+  token.normalized = entry.get_bool_or("normalized", !token.special);
+  return token;
+}
+
+// A special token given as a string or an AddedToken object.
+AddedToken read_special(const Json& value, const std::string& where) {
+  if (value.is_string()) {
+    AddedToken token;
+    token.content = value.get<std::string>();
+    token.special = true;
+    token.normalized = false;
+    return token;
+  }
+  return read_token_object(JsonView(value, where), true);
+}
+
+// Tokens that transformers 5 adds after the five BERT specials, in the order it adds them:
+// added_tokens_decoder (by id), extra_special_tokens, additional_special_tokens.
+void add_configured_tokens(const JsonView& settings, std::vector<AddedToken>& tokens) {
+  if (settings.has("added_tokens_decoder")) {
+    JsonView decoder = settings.at("added_tokens_decoder");
+    decoder.expect_object("added_tokens_decoder (id -> token)");
+    std::vector<std::pair<int64_t, AddedToken>> entries;
+    for (auto it = decoder.raw().begin(); it != decoder.raw().end(); ++it) {
+      int64_t id = -1;
+      try {
+        size_t used = 0;
+        id = std::stoll(it.key(), &used);
+        if (used != it.key().size()) id = -1;
+      } catch (const std::exception&) {
+      }
+      if (id < 0) decoder.fail(it.key(), "expected a token id as the key");
+      entries.emplace_back(
+          id, read_token_object(JsonView(it.value(), cat(decoder.where(), ".", it.key())), false));
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& entry : entries) tokens.push_back(std::move(entry.second));
+  }
+  if (settings.has("extra_special_tokens")) {
+    const Json& extra = settings.raw().at("extra_special_tokens");
+    std::string where = settings.where() + ".extra_special_tokens";
+    if (extra.is_object() || extra.is_array()) {
+      for (const Json& value : extra) tokens.push_back(read_special(value, where));
+    } else {
+      settings.fail("extra_special_tokens", "expected an object or a list of tokens");
+    }
+  }
+  if (settings.has("additional_special_tokens")) {
+    const Json& additional = settings.raw().at("additional_special_tokens");
+    if (!additional.is_array()) {
+      settings.fail("additional_special_tokens", "expected a list of tokens");
+    }
+    for (const Json& value : additional) {
+      tokens.push_back(read_special(value, settings.where() + ".additional_special_tokens"));
+    }
   }
 }
 
@@ -120,6 +191,7 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
                     "unk_token in tokenizer_config.json if the file names it differently)"));
   }
   parts.added_tokens = {unk, sep, pad, cls, mask};
+  add_configured_tokens(settings, parts.added_tokens);
   assign_added_token_ids(parts);
   parts.pad_token = pad.content;
 
