@@ -20,10 +20,13 @@ std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
 
   std::vector<size_t> order(encodings.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return encodings[a].ids.size() < encodings[b].ids.size();
-  });
-  size_t longest = encodings[order.back()].ids.size();
+  if (options.sort_by_length) {
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return encodings[a].ids.size() < encodings[b].ids.size();
+    });
+  }
+  size_t longest = 0;
+  for (const Encoding& e : encodings) longest = std::max(longest, e.ids.size());
   FT_CHECK(longest > 0, "an encoding without tokens");
 
   const int max_batch = std::max(1, std::min<int>(options.batch_size, static_cast<int>(encodings.size())));
