@@ -2,6 +2,7 @@
 #include "tokenizer/added_tokens.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "tokenizer/hf_unicode.h"
 #include "tokenizer/utf8.h"
@@ -42,6 +43,10 @@ void AddedTokenMatcher::index() {
     while (k < patterns_.size() && static_cast<unsigned char>(patterns_[k].text[0]) < byte) ++k;
     first_byte_begin_[byte] = static_cast<uint32_t>(k);
   }
+  single_first_byte_ = static_cast<unsigned char>(patterns_.front().text[0]);
+  for (const Pattern& p : patterns_) {
+    if (static_cast<unsigned char>(p.text[0]) != single_first_byte_) single_first_byte_ = -1;
+  }
 }
 
 const AddedTokenMatcher::Pattern* AddedTokenMatcher::longest_match_at(std::string_view text,
@@ -66,8 +71,18 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<TextPiece>& out
     const Pattern* match = nullptr;
     size_t start = search;
     for (; start < n; ++start) {
-      auto byte = static_cast<unsigned char>(text[start]);
-      if (first_byte_begin_[byte] == first_byte_begin_[byte + 1]) continue;
+      if (single_first_byte_ >= 0) {
+        // Typical BERT case: every special token starts with '['; let memchr skip to it.
+        const void* hit = std::memchr(text.data() + start, single_first_byte_, n - start);
+        if (hit == nullptr) {
+          start = n;
+          break;
+        }
+        start = static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+      } else {
+        auto byte = static_cast<unsigned char>(text[start]);
+        if (first_byte_begin_[byte] == first_byte_begin_[byte + 1]) continue;
+      }
       if ((match = longest_match_at(text, start)) != nullptr) break;
     }
     if (match == nullptr) break;

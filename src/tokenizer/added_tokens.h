@@ -60,6 +60,7 @@ class AddedTokenMatcher {
 
   std::vector<Pattern> patterns_;  // grouped by first byte, longest first, then insertion order
   std::array<uint32_t, 257> first_byte_begin_{};  // patterns_ range per first byte
+  int single_first_byte_ = -1;  // the first byte of every pattern, if they all share one
 };
 
 }  // namespace finetune

@@ -15,7 +15,8 @@ void TokenTable::reserve(size_t count) {
   mask_ = wanted - 1;
   for (const Slot& slot : old) {
     if (slot.id == kMissing) continue;
-    size_t index = slot.hash & mask_;
+    // Slots keep only the high half of the hash: recompute the low bits from the key.
+    size_t index = hash(std::string_view(arena_.data() + slot.offset, slot.length)) & mask_;
     while (slots_[index].id != kMissing) index = (index + 1) & mask_;
     slots_[index] = slot;
   }
@@ -30,10 +31,12 @@ void TokenTable::set(std::string_view token, int32_t id) {
   FT_CHECK(arena_.size() + token.size() < UINT32_MAX, "token table arena overflow");
   if ((size_ + 1) * 2 > slots_.size()) grow();
   const uint64_t h = hash(token);
+  const uint64_t head = head_of(token);
+  const auto h32 = static_cast<uint32_t>(h >> 32);
   size_t index = h & mask_;
   while (slots_[index].id != kMissing) {
     Slot& slot = slots_[index];
-    if (slot.hash == h && slot.length == token.size() &&
+    if (slot.hash == h32 && slot.head == head && slot.length == token.size() &&
         std::string_view(arena_.data() + slot.offset, slot.length) == token) {
       slot.id = id;
       return;
@@ -41,7 +44,8 @@ void TokenTable::set(std::string_view token, int32_t id) {
     index = (index + 1) & mask_;
   }
   Slot& slot = slots_[index];
-  slot.hash = h;
+  slot.hash = h32;
+  slot.head = head;
   slot.offset = static_cast<uint32_t>(arena_.size());
   slot.length = static_cast<uint32_t>(token.size());
   slot.id = id;

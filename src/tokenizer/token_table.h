@@ -2,13 +2,15 @@
 //
 // WordPiece looks up every candidate substring of every word, so this map is the tokenizer's
 // hottest data structure. It is an open-addressing table (linear probing, load <= 1/2) whose
-// slots keep the full 64-bit hash, and whose keys live in one arena string: a lookup takes a
-// std::string_view, hashes it once, and compares bytes only when the hashes agree. No lookup
-// allocates. Inserting an existing key overwrites its id, like Rust's HashMap::insert (so a
-// vocab.txt with a duplicated line keeps the later id, as HF does).
+// slots keep part of the hash and the key's first 8 bytes, and whose keys live in one arena
+// string: a lookup takes a std::string_view, hashes it once, and reads the arena only for keys
+// longer than 8 bytes whose hash and head agree. No lookup allocates. Inserting an existing key
+// overwrites its id, like Rust's HashMap::insert (so a vocab.txt with a duplicated line keeps the
+// later id, as HF does).
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,12 +26,15 @@ class TokenTable {
   int32_t find(std::string_view token) const {
     if (slots_.empty()) return kMissing;
     const uint64_t h = hash(token);
+    const uint64_t head = head_of(token);
+    const auto h32 = static_cast<uint32_t>(h >> 32);
     size_t index = h & mask_;
     while (true) {
       const Slot& slot = slots_[index];
       if (slot.id == kMissing) return kMissing;
-      if (slot.hash == h && slot.length == token.size() &&
-          std::string_view(arena_.data() + slot.offset, slot.length) == token) {
+      if (slot.hash == h32 && slot.head == head && slot.length == token.size() &&
+          (token.size() <= 8 ||
+           std::memcmp(arena_.data() + slot.offset + 8, token.data() + 8, token.size() - 8) == 0)) {
         return slot.id;
       }
       index = (index + 1) & mask_;
@@ -68,12 +73,21 @@ class TokenTable {
   }
 
  private:
+  // 24 bytes: the key's first 8 bytes live in the slot, so the common short token is compared
+  // without touching the arena.
   struct Slot {
-    uint64_t hash = 0;
-    uint32_t offset = 0;
+    uint64_t head = 0;    // first (up to) 8 bytes of the key, zero-padded
+    uint32_t hash = 0;    // high half of the 64-bit hash (the low bits chose the slot)
+    uint32_t offset = 0;  // key bytes in arena_
     uint32_t length = 0;
     int32_t id = kMissing;
   };
+
+  static uint64_t head_of(std::string_view token) {
+    uint64_t head = 0;
+    std::memcpy(&head, token.data(), token.size() < 8 ? token.size() : 8);
+    return head;
+  }
 
   static uint64_t fold(uint64_t a, uint64_t b) {
     __uint128_t product = static_cast<__uint128_t>(a) * b;
