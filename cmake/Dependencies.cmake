@@ -23,3 +23,7 @@ add_library(openblas_openmp INTERFACE)
 target_link_libraries(openblas_openmp INTERFACE ${OPENBLAS_LIBRARY})
 target_include_directories(openblas_openmp INTERFACE ${OPENBLAS_INCLUDE_DIR})
 message(STATUS "OpenBLAS: ${OPENBLAS_LIBRARY}")
+# The OpenMP build is not the system default (Debian's alternatives point libopenblas.so.0 at the
+# pthreads build), so installed binaries keep a run path to its directory.
+get_filename_component(OPENBLAS_LIBRARY_DIR "${OPENBLAS_LIBRARY}" DIRECTORY)
+list(APPEND CMAKE_INSTALL_RPATH "${OPENBLAS_LIBRARY_DIR}")

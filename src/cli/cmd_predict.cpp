@@ -26,17 +26,19 @@ const std::vector<OptionSpec> kOptions = {
 };
 
 int run_predict(const ParsedOptions& options) {
+  // Check every flag's value before touching any file, so usage mistakes are reported first.
   apply_threads(options);
   Exec ex = resolve_device(options);
+  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
+  const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const std::filesystem::path input = options.get_string("--input");
   const std::filesystem::path model_dir = options.get_string("--model");
   require_file(input, "--input");
-  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
 
   Model model = load_model(model_dir);
   Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);
   const size_t limit = static_cast<size_t>(model.config.P);
-  size_t max_length = options.has("--max-length") ? static_cast<size_t>(options.get_int("--max-length", 1)) : limit;
+  size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
                          " positions (max_position_embeddings in config.json)"));

@@ -28,10 +28,10 @@ void append_ids(std::string& out, const std::vector<int32_t>& ids) {
 
 int run_tokenize(const ParsedOptions& options) {
   apply_threads(options);
+  size_t max_length = static_cast<size_t>(options.get_int("--max-length", 0));
   std::filesystem::path input = options.get_string("--input");
   require_file(input, "--input");
   Tokenizer tokenizer = Tokenizer::from_directory(options.get_string("--model"));
-  size_t max_length = static_cast<size_t>(options.get_int("--max-length", 0));
   if (max_length > 0 && max_length < tokenizer.num_special_tokens() + 1) {
     throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
                          tokenizer.num_special_tokens(), " special tokens"));
