@@ -36,14 +36,24 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw finetune::Error(flag + " needs a value");
       return argv[++i];
     };
+    auto number = [&]() -> long {
+      std::string text = value();
+      char* end = nullptr;
+      long n = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || n < 0) {
+        throw finetune::Error(
+            finetune::cat(flag, " needs a non-negative integer, got '", text, "'"));
+      }
+      return n;
+    };
     if (flag == "--model") {
       options.model = value();
     } else if (flag == "--input") {
       options.input = value();
     } else if (flag == "--repeat") {
-      options.repeat = std::max(1, std::atoi(value().c_str()));
+      options.repeat = static_cast<int>(std::max(1L, number()));
     } else if (flag == "--max-length") {
-      options.max_length = static_cast<size_t>(std::atol(value().c_str()));
+      options.max_length = static_cast<size_t>(number());
     } else if (flag == "--label-separator") {
       options.label_separator = value();
     } else {

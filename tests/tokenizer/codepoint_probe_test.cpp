@@ -65,7 +65,7 @@ std::string hex(char32_t cp) {
 
 // What HF's normalizer made of `cp`, from a run's kind and argument.
 std::string expected_normalized(const ProbeRun& run, char32_t cp) {
-  const std::string c = utf8_of(cp);
+  std::string c = utf8_of(cp);
   if (run.kind == "K") return c;
   if (run.kind == "R") return "";
   if (run.kind == "S") return " ";

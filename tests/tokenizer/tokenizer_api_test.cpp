@@ -109,6 +109,7 @@ TEST(TokenizerApi, EncodeIsSafeFromSeveralThreads) {
   auto texts = emotion_texts();
   texts.resize(2000);
   std::vector<std::vector<int32_t>> expected;
+  expected.reserve(texts.size());
   for (const auto& text : texts) expected.push_back(tokenizer.encode(text).ids);
   std::vector<size_t> mismatches(4, 0);
   std::vector<std::thread> threads;
