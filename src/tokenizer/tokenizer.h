@@ -47,7 +47,9 @@ class Tokenizer {
 
   // Encodes one text (must be valid UTF-8; invalid input throws Error). max_length == 0 means
   // no truncation; otherwise the result has at most max_length tokens, special tokens included
-  // (HF: truncation=True, max_length=N, strategy longest_first, direction right).
+  // (HF: truncation=True, max_length=N, strategy longest_first, direction right). As in HF, a
+  // max_length below num_special_tokens() truncates nothing (tokenizers' unsigned subtraction
+  // wraps around), and max_length == num_special_tokens() leaves only the special tokens.
   Encoding encode(std::string_view text, size_t max_length = 0) const;
 
   size_t vocab_size() const;  // largest id + 1, added tokens included
