@@ -64,7 +64,8 @@ int run_predict(const ParsedOptions& options) {
   size_t label_width = 0;
   for (const auto& l : labels) label_width = std::max(label_width, l.size());
 
-  std::string out;
+  StdoutBuffer output;
+  std::string& out = output.text;
   for (size_t i = 0; i < lines.size(); ++i) {
     const float* p = probs.data() + i * K;
     int best = static_cast<int>(std::max_element(p, p + K) - p);
@@ -83,13 +84,9 @@ int run_predict(const ParsedOptions& options) {
       out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
              lines[i] + "\n";
     }
-    if (out.size() > (1 << 20)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
+    output.maybe_flush();
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (std::fflush(stdout) != 0) throw Error("cannot write to standard output");
+  output.finish();
   return 0;
 }
 

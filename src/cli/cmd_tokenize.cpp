@@ -41,20 +41,17 @@ int run_tokenize(const ParsedOptions& options) {
     return cat(input.string(), ":", i + 1);
   });
 
-  std::string out;
+  StdoutBuffer output;
+  std::string& out = output.text;
   for (const Encoding& e : encodings) {
     out += "{\"input_ids\": ";
     append_ids(out, e.ids);
     out += ", \"attention_mask\": ";
     append_ids(out, e.attention_mask);
     out += "}\n";
-    if (out.size() > (1 << 20)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
+    output.maybe_flush();
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  if (std::fflush(stdout) != 0) throw Error("cannot write to standard output");
+  output.finish();
   return 0;
 }
 

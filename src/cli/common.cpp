@@ -49,6 +49,21 @@ void require_file(const std::filesystem::path& path, const std::string& flag) {
   }
 }
 
+void StdoutBuffer::maybe_flush() {
+  if (text.size() < (1u << 20)) return;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) {
+    throw Error("cannot write to standard output");
+  }
+  text.clear();
+}
+
+void StdoutBuffer::finish() {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    throw Error("cannot write to standard output");
+  }
+  text.clear();
+}
+
 void append_float(std::string& out, float value) {
   if (!std::isfinite(value)) {  // JSON has no NaN/Infinity; null is the honest spelling
     out += "null";

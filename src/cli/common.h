@@ -28,6 +28,15 @@ Tokenizer load_model_tokenizer(const std::filesystem::path& directory, const Mod
 // Checks an --input/--data file exists before heavier work starts.
 void require_file(const std::filesystem::path& path, const std::string& flag);
 
+// Output for stdout built in memory and written in large chunks: `maybe_flush` after each record
+// writes once a megabyte has gathered, `finish` writes the rest and checks that stdout took it.
+class StdoutBuffer {
+ public:
+  std::string text;
+  void maybe_flush();
+  void finish();
+};
+
 // Appends the shortest decimal text that reads back as the same float (JSON-safe).
 void append_float(std::string& out, float value);
 
