@@ -81,7 +81,7 @@ ParsedOptions parse_options(const std::vector<OptionSpec>& specs, const std::vec
     }
     auto it = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == arg; });
     if (it == specs.end()) {
-      if (arg.rfind("-", 0) == 0) throw UsageError(cat("finetune ", command, ": unknown option '", arg, "'"));
+      if (arg.rfind('-', 0) == 0) throw UsageError(cat("finetune ", command, ": unknown option '", arg, "'"));
       throw UsageError(cat("finetune ", command, ": unexpected argument '", arg, "'"));
     }
     if (values.count(arg)) throw UsageError(cat("finetune ", command, ": ", arg, " given twice"));

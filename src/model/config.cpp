@@ -151,6 +151,14 @@ std::vector<std::string> parse_labels(const JsonView& json) {
     seen[id] = true;
     labels[id] = it.value().get<std::string>();
   }
+  // Dataset labels map to ids by name, so two ids may not share one.
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t j = i + 1; j < count; ++j) {
+      if (labels[i] == labels[j]) {
+        json.fail("id2label", cat("ids ", i, " and ", j, " have the same name '", labels[i], "'"));
+      }
+    }
+  }
   return labels;
 }
 
@@ -185,6 +193,10 @@ ModelConfig parse_model_config(const Json& document, const std::string& origin) 
       json.fail("architectures", "expected a list of class names");
     }
     if (!archs.empty()) config.architecture = archs[0].get<std::string>();
+  }
+
+  if (config.pad_token_id < 0 || config.pad_token_id >= config.V) {
+    json.fail("pad_token_id", cat(config.pad_token_id, " is outside the vocabulary of ", config.V, " tokens"));
   }
 
   if (json.has("id2label")) {

@@ -100,6 +100,10 @@ TEST(ModelConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(R"({"model_type": "bert", "id2label": {"0": "a", "2": "b"}})").find("'id2label'"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "distilbert", "dropout": 1.5})").find("'dropout'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "bert", "id2label": {"0": "a", "1": "a"}})").find("same name 'a'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "bert", "vocab_size": 10, "pad_token_id": 10})").find("'pad_token_id'"),
+            std::string::npos);
   EXPECT_NE(error_of(R"([1, 2])").find("expected a model configuration"), std::string::npos);
 }
 
