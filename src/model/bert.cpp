@@ -49,8 +49,9 @@ void visit_bert(const ModelConfig& config, ModelParams& p, ModelParams* g, const
 }  // namespace
 
 const FamilySpec& bert_family() {
-  static const FamilySpec spec{Family::Bert, "bert.", /*has_token_types=*/true,
-                               kernels::Activation::Tanh, visit_bert, kBertIgnoredBuffers};
+  static const FamilySpec spec{Family::Bert,         "bert.",    /*has_token_types=*/true,
+                               /*attention_output_dropout=*/true, kernels::Activation::Tanh,
+                               visit_bert,           kBertIgnoredBuffers};
   return spec;
 }
 

@@ -49,7 +49,8 @@ void visit_distilbert(const ModelConfig& config, ModelParams& p, ModelParams* g,
 
 const FamilySpec& distilbert_family() {
   static const FamilySpec spec{Family::DistilBert, "distilbert.", /*has_token_types=*/false,
-                               kernels::Activation::Relu, visit_distilbert, kDistilBertIgnoredBuffers};
+                               /*attention_output_dropout=*/false, kernels::Activation::Relu,
+                               visit_distilbert, kDistilBertIgnoredBuffers};
   return spec;
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/exec.h"
+#include "kernels/dropout.h"
 #include "model/config.h"
 #include "model/params.h"
 
@@ -45,23 +46,56 @@ EncoderLayerParams encoder_layer_shapes(const ModelConfig& config);
 void bind_fused_qkv(EncoderLayerParams& params, int C);
 
 // What one layer's forward pass writes. In training every layer has its own set (the backward
-// pass reads them); in inference all layers share one set.
+// pass reads them); in inference all layers share one set and the training-only tensors
+// (marked) are empty.
 struct EncoderLayerActivations {
   Tensor qkv;              // [B, T, 3C]
-  Tensor attention_probs;  // [B, NH, T, T]
+  Tensor attention_probs;  // [B, NH, T, T] softmax before dropout
   Tensor context;          // [B, T, C]  attention output, heads merged
-  Tensor attention_out;    // [B, T, C]  after the output projection
+  Tensor attention_out;    // [B, T, C]  after the output projection (and its dropout)
+  Tensor attention_sum;    // [B, T, C]  x + attention_out, LayerNorm input  (training)
+  Tensor attention_mean;   // [B*T]                                         (training)
+  Tensor attention_rstd;   // [B*T]                                         (training)
   Tensor attention_norm;   // [B, T, C]  h1
   Tensor ff_hidden;        // [B, T, FF] before the activation
   Tensor ff_activated;     // [B, T, FF] after the activation
-  Tensor ff_out;           // [B, T, C]
+  Tensor ff_out;           // [B, T, C]  (after its dropout)
+  Tensor output_sum;       // [B, T, C]  h1 + ff_out, LayerNorm input       (training)
+  Tensor output_mean;      // [B*T]                                         (training)
+  Tensor output_rstd;      // [B*T]                                         (training)
   Tensor out;              // [B, T, C]  h2, the layer's output
+};
+
+// The dropout of one layer's three sites for one micro-step (inactive specs in eval mode).
+struct EncoderLayerDropout {
+  kernels::DropoutSpec attention_probs;   // attention_probs_dropout_prob / attention_dropout
+  kernels::DropoutSpec attention_output;  // hidden_dropout_prob (BERT only)
+  kernels::DropoutSpec ff_output;         // hidden_dropout_prob / dropout
+};
+
+// Gradient scratch shared by all layers' backward passes.
+struct EncoderLayerGradScratch {
+  Tensor a;      // [B, T, C]
+  Tensor b;      // [B, T, C]
+  Tensor c;      // [B, T, C]
+  Tensor ff;     // [B, T, FF]
+  Tensor qkv;    // [B, T, 3C]
+  Tensor probs;  // [B, NH, T, T]
 };
 
 // Runs one layer on `in` (which may be the same memory as acts.out: `in` is last read before
 // acts.out is written).
 void encoder_layer_forward(const Exec& ex, EncoderLayerActivations& acts, const Tensor& in,
                            const Tensor& mask, const EncoderLayerParams& params,
-                           const ModelConfig& config);
+                           const ModelConfig& config, const EncoderLayerDropout& dropout);
+
+// Backward through one layer: given dout (the gradient of acts.out), writes din (the gradient of
+// the layer's input `in`; it may alias dout, which is fully read first) and accumulates the
+// layer's parameter gradients into `grads`.
+void encoder_layer_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads,
+                            EncoderLayerGradScratch& scratch, const Tensor& dout,
+                            const EncoderLayerActivations& acts, const Tensor& in, const Tensor& mask,
+                            const EncoderLayerParams& params, const ModelConfig& config,
+                            const EncoderLayerDropout& dropout);
 
 }  // namespace finetune

@@ -21,6 +21,9 @@ struct FamilySpec {
   // store the same keys without it, as transformers' base_model_prefix logic expects.
   std::string base_prefix;
   bool has_token_types;
+  // BERT applies dropout to the attention output projection (BertSelfOutput); DistilBERT's
+  // MultiHeadSelfAttention does not.
+  bool attention_output_dropout;
   // BERT's pooler uses tanh; DistilBERT's pre_classifier is followed by ReLU.
   kernels::Activation head_activation;
   // Visits every parameter with its ForSequenceClassification key, in layout order.

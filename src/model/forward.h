@@ -1,18 +1,23 @@
-// The model's forward pass for sequence classification, and the activation memory it uses.
+// The model's forward and backward passes for sequence classification, and the activation
+// memory they use.
 //
 // `Activations` is planned once for the largest batch (max_batch x max_tokens) and handed every
-// batch; binding a batch only carves views out of its arena, so the forward pass allocates
-// nothing. In inference mode all layers share one set of buffers (memory independent of depth);
-// in training mode each layer keeps its own, for the backward pass.
+// batch; binding a batch only carves views out of its arena, so a step allocates nothing. In eval
+// mode all layers share one set of buffers (memory independent of depth); in train mode each
+// layer keeps what its backward pass reads, and gradient scratch is planned too.
 //
-// Pipeline (modeling_bert.py / modeling_distilbert.py, eval mode):
-//   embeddings = LayerNorm(word[ids] + position[0..T-1] (+ token_type[type_ids]))
+// Pipeline (modeling_bert.py / modeling_distilbert.py):
+//   embeddings = dropout(LayerNorm(word[ids] + position[0..T-1] (+ token_type[type_ids])))
 //   hidden     = L x encoder layer (encoder_layer.h)
-//   head       = classifier(act(pre(hidden[:, 0])))   act: tanh (BERT pooler) | ReLU (DistilBERT)
+//   head       = classifier(dropout(act(pre(hidden[:, 0]))))
+//                act: tanh (BERT pooler) | ReLU (DistilBERT pre_classifier)
+// Dropout is active only in train mode, with masks drawn from the counter-based generator
+// (kernels/dropout.h) by (seed, micro-step, site), so the backward pass regenerates them.
 //
 // Dimension legend: B batch, T tokens, C hidden, NH heads, FF intermediate, K labels.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "core/buffer.h"
@@ -26,6 +31,25 @@ namespace finetune {
 
 enum class Mode { Eval, Train };
 
+// Dropout probabilities of a run: the model's own (config.json), or all overridden (--dropout).
+struct DropoutRates {
+  float hidden = 0;      // embeddings, attention output (BERT), feed-forward output
+  float attention = 0;   // attention probabilities
+  float classifier = 0;  // before the classifier
+
+  static DropoutRates from_config(const ModelConfig& config);
+  static DropoutRates all(float p) { return DropoutRates{p, p, p}; }
+};
+
+// How a forward pass runs: eval, or train with dropout for micro-step `micro_step` of a run
+// seeded with `seed` (every micro-batch gets fresh, reproducible masks).
+struct ForwardOptions {
+  Mode mode = Mode::Eval;
+  DropoutRates dropout;
+  uint64_t seed = 0;
+  uint64_t micro_step = 0;
+};
+
 class Activations {
  public:
   Activations(const ModelConfig& config, int max_batch, int max_tokens, Mode mode);
@@ -33,6 +57,7 @@ class Activations {
   // Views for a batch of B x T; previous views become invalid.
   void bind(int B, int T);
 
+  Mode mode() const { return mode_; }
   int max_batch() const { return max_batch_; }
   int max_tokens() const { return max_tokens_; }
   size_t bytes() const { return arena_.capacity(); }
@@ -40,13 +65,24 @@ class Activations {
   Tensor input_ids;       // [B, T] I32 (copied from the batch)
   Tensor token_type_ids;  // [B, T] I32
   Tensor attention_mask;  // [B, T] I32
+  Tensor labels;          // [B] I32 (train mode)
   Tensor embedding_sum;   // [B, T, C] before the embedding LayerNorm
-  Tensor embedded;        // [B, T, C] encoder input
+  Tensor embedding_mean;  // [B*T] (train mode)
+  Tensor embedding_rstd;  // [B*T] (train mode)
+  Tensor embedded;        // [B, T, C] encoder input (after dropout)
   std::vector<EncoderLayerActivations> layers;
   Tensor cls;             // [B, C] hidden state of the first token
   Tensor pre;             // [B, C] pooler.dense / pre_classifier output
-  Tensor pre_activated;   // [B, C] after tanh / ReLU
+  Tensor pre_activated;   // [B, C] after tanh / ReLU (and dropout)
   Tensor logits;          // [B, K]
+
+  // Train mode only: per-example losses and gradient buffers.
+  Tensor losses;          // [B]
+  Tensor d_logits;        // [B, K]
+  Tensor d_pre;           // [B, C]
+  Tensor d_cls;           // [B, C]
+  Tensor d_hidden;        // [B, T, C] gradient flowing down through the layers
+  EncoderLayerGradScratch scratch;
 
  private:
   void take_all(Arena& arena, int B, int T);
@@ -64,8 +100,17 @@ struct ForwardOutputs {
   Tensor logits;             // [B, K]
 };
 
-// Eval-mode forward pass of a batch (dropout off).
+// Forward pass of a batch. `options.mode` must match the activations' mode.
 ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                             Activations& acts, const BatchView& batch);
+                             Activations& acts, const BatchView& batch, const ForwardOptions& options = {});
+
+// Loss of the batch just run forward in train mode: per-example cross-entropy into acts.losses
+// and its gradient, scaled by `scale`, into acts.d_logits. Labels come from the batch.
+void model_loss(const Exec& ex, Activations& acts, float scale);
+
+// Backward pass after model_forward (train mode) and model_loss: accumulates every parameter's
+// gradient into `grads` (same layout as the parameters).
+void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                    ModelParams& grads, Activations& acts, const ForwardOptions& options);
 
 }  // namespace finetune

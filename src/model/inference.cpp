@@ -10,13 +10,12 @@
 
 namespace finetune {
 
-std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
-                                         const std::vector<Encoding>& encodings,
-                                         const InferenceOptions& options) {
+std::vector<float> predict_logits(const Exec& ex, const Model& model, const std::vector<Encoding>& encodings,
+                                  const InferenceOptions& options) {
   const ModelConfig& config = model.config;
   const int K = config.K();
-  std::vector<float> probs(encodings.size() * static_cast<size_t>(K));
-  if (encodings.empty()) return probs;
+  std::vector<float> logits(encodings.size() * static_cast<size_t>(K));
+  if (encodings.empty()) return logits;
 
   std::vector<size_t> order(encodings.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -32,7 +31,6 @@ std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
   const int max_batch = std::max(1, std::min<int>(options.batch_size, static_cast<int>(encodings.size())));
   BatchBuilder builder(max_batch, static_cast<int>(longest), config.pad_token_id);
   Activations acts(config, max_batch, static_cast<int>(longest), Mode::Eval);
-  std::vector<float> batch_probs(static_cast<size_t>(max_batch) * K);
   std::vector<const Encoding*> members;
 
   for (size_t start = 0; start < order.size(); start += max_batch) {
@@ -41,12 +39,22 @@ std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
     for (size_t i = start; i < end; ++i) members.push_back(&encodings[order[i]]);
     BatchView batch = builder.build(members);
     ForwardOutputs out = model_forward(ex, config, model.params(), acts, batch);
-    Tensor p(batch_probs.data(), DType::F32, {batch.B, K});
-    ops::softmax(ex, p, out.logits);
+    const float* batch_logits = out.logits.f32();
     for (size_t i = start; i < end; ++i) {
-      std::copy_n(batch_probs.begin() + (i - start) * K, K, probs.begin() + order[i] * K);
+      std::copy_n(batch_logits + (i - start) * K, K, logits.begin() + order[i] * K);
     }
   }
+  return logits;
+}
+
+std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
+                                         const std::vector<Encoding>& encodings,
+                                         const InferenceOptions& options) {
+  std::vector<float> probs = predict_logits(ex, model, encodings, options);
+  if (probs.empty()) return probs;
+  const int64_t N = static_cast<int64_t>(encodings.size()), K = model.config.K();
+  Tensor t(probs.data(), DType::F32, {N, K});
+  ops::softmax(ex, t, t);
   return probs;
 }
 

@@ -23,6 +23,10 @@ struct InferenceOptions {
   bool sort_by_length = true;
 };
 
+// Classifier logits for every encoding: [N, K] row-major, in input order.
+std::vector<float> predict_logits(const Exec& ex, const Model& model, const std::vector<Encoding>& encodings,
+                                  const InferenceOptions& options);
+
 // Class probabilities (softmax of the logits) for every encoding: [N, K] row-major.
 std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
                                          const std::vector<Encoding>& encodings,

@@ -35,19 +35,39 @@ int64_t parameter_count(const ModelConfig& config) {
   return total;
 }
 
+bool is_weight_decayed(const std::string& key) {
+  auto ends_with = [&](const std::string& suffix) {
+    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  bool layer_norm = key.find("LayerNorm") != std::string::npos || key.find("layer_norm") != std::string::npos;
+  return !ends_with(".bias") && !layer_norm;
+}
+
 ParameterStore::ParameterStore(const ModelConfig& config)
     : params_(make_parameter_shapes(config)), count_(parameter_count(config)) {
   buffer_ = HostBuffer(static_cast<size_t>(count_) * sizeof(float));
-  // Parameters are packed back to back in visiting order, with no padding: that keeps
-  // query/key/value adjacent for the fused projection, and the buffer is one flat vector for
-  // the optimizer.
+  // Parameters are packed back to back, with no padding, decayed ones first (two passes of the
+  // visitor). Within each part the visiting order keeps query/key/value weights adjacent, and
+  // their biases adjacent, for the fused projection.
   float* cursor = buffer_.as<float>();
-  for_each_parameter(config, params_, nullptr, [&](const std::string&, Tensor& t, Tensor*, ParamGroup) {
-    t.data = cursor;
-    cursor += t.numel();
-  });
+  for (bool decayed_pass : {true, false}) {
+    for_each_parameter(config, params_, nullptr, [&](const std::string& key, Tensor& t, Tensor*, ParamGroup) {
+      if (is_weight_decayed(key) != decayed_pass) return;
+      t.data = cursor;
+      cursor += t.numel();
+    });
+    if (decayed_pass) decayed_count_ = cursor - buffer_.as<float>();
+  }
   FT_CHECK(cursor == buffer_.as<float>() + count_, "parameter layout does not add up");
   for (auto& layer : params_.layers) bind_fused_qkv(layer, config.C);
+}
+
+Tensor ParameterStore::flat() { return Tensor(buffer_.data(), DType::F32, {count_}); }
+
+Tensor ParameterStore::decayed_span() { return Tensor(buffer_.data(), DType::F32, {decayed_count_}); }
+
+Tensor ParameterStore::undecayed_span() {
+  return Tensor(buffer_.as<float>() + decayed_count_, DType::F32, {count_ - decayed_count_});
 }
 
 }  // namespace finetune

@@ -85,6 +85,11 @@ void for_each_parameter(const ModelConfig& config, ModelParams& params, ModelPar
 ModelParams make_parameter_shapes(const ModelConfig& config);
 
 // One flat, aligned fp32 buffer holding every parameter, with `params` viewing into it.
+//
+// Layout: the weight-decayed parameters first, then the others (biases, LayerNorm weights),
+// each part in visiting order, so that the optimizer updates the whole model in two contiguous
+// spans with different weight decay. The same constructor lays out gradient buffers, so
+// parameter i and its gradient sit at the same offset.
 class ParameterStore {
  public:
   explicit ParameterStore(const ModelConfig& config);
@@ -95,14 +100,25 @@ class ParameterStore {
   const ModelParams& params() const { return params_; }
   float* data() { return buffer_.as<float>(); }
   int64_t count() const { return count_; }  // number of fp32 values
+  // Values [0, decayed_count()) take weight decay; [decayed_count(), count()) do not.
+  int64_t decayed_count() const { return decayed_count_; }
+  // The whole buffer as one flat tensor, and its two spans.
+  Tensor flat();
+  Tensor decayed_span();
+  Tensor undecayed_span();
 
  private:
   HostBuffer buffer_;
   ModelParams params_;
   int64_t count_ = 0;
+  int64_t decayed_count_ = 0;
 };
 
 // Number of fp32 values all parameters of `config` take.
 int64_t parameter_count(const ModelConfig& config);
+
+// Whether weight decay applies to a parameter, as the Hugging Face Trainer decides
+// (get_decay_parameter_names): every parameter except biases and LayerNorm weights.
+bool is_weight_decayed(const std::string& key);
 
 }  // namespace finetune

@@ -53,12 +53,24 @@ TEST(Parameters, StoreIsOneContiguousBufferWithFusedQkv) {
   ModelConfig c = shared_config("bert-base-uncased", 3);
   c.L = 2;  // keep the test light
   ParameterStore store(c);
+  // Decayed parameters first, then biases and LayerNorm weights, each in visiting order.
   const float* expected = store.data();
-  for_each_parameter(c, store.params(), nullptr, [&](const std::string& key, Tensor& t, Tensor*, ParamGroup) {
-    EXPECT_EQ(t.f32(), expected) << key;
-    expected += t.numel();
-  });
+  for (bool decayed : {true, false}) {
+    for_each_parameter(c, store.params(), nullptr, [&](const std::string& key, Tensor& t, Tensor*, ParamGroup) {
+      if (is_weight_decayed(key) != decayed) return;
+      EXPECT_EQ(t.f32(), expected) << key;
+      expected += t.numel();
+    });
+    if (decayed) {
+      EXPECT_EQ(expected, store.data() + store.decayed_count());
+    }
+  }
   EXPECT_EQ(expected, store.data() + store.count());
+  EXPECT_TRUE(is_weight_decayed("bert.embeddings.word_embeddings.weight"));
+  EXPECT_TRUE(is_weight_decayed("classifier.weight"));
+  EXPECT_FALSE(is_weight_decayed("classifier.bias"));
+  EXPECT_FALSE(is_weight_decayed("bert.embeddings.LayerNorm.weight"));
+  EXPECT_FALSE(is_weight_decayed("distilbert.transformer.layer.0.sa_layer_norm.weight"));
   const EncoderLayerParams& layer = store.params().layers[1];
   EXPECT_EQ(layer.qkv_weight.dim(0), 3 * c.C);
   EXPECT_EQ(layer.qkv_weight.f32(), layer.query.weight.f32());

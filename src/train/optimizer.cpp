@@ -1,0 +1,51 @@
+// Optimizer: bias corrections per step and the two spans of the flat buffer.
+#include "train/optimizer.h"
+
+#include <cmath>
+
+#include "ops/ops.h"
+
+namespace finetune {
+
+bool parse_optimizer_is_adamw(const std::string& name) {
+  if (name == "adamw") return true;
+  if (name == "adam") return false;
+  throw Error(cat("--optimizer: expected adamw or adam, got '", name, "'"));
+}
+
+Optimizer::Optimizer(const OptimizerConfig& config, const ParameterStore& layout)
+    : config_(config),
+      count_(layout.count()),
+      decayed_count_(layout.decayed_count()),
+      m_(static_cast<size_t>(count_) * sizeof(float)),
+      v_(static_cast<size_t>(count_) * sizeof(float)) {}
+
+void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr, double grad_scale) {
+  FT_CHECK(params.count() == count_ && grads.count() == count_, "optimizer state for ", count_, " values, got ",
+           params.count(), " parameters and ", grads.count(), " gradients");
+  ++steps_;
+  kernels::AdamParams hp;
+  hp.lr = static_cast<float>(lr);
+  hp.beta1 = static_cast<float>(config_.beta1);
+  hp.beta2 = static_cast<float>(config_.beta2);
+  hp.eps = static_cast<float>(config_.eps);
+  hp.decoupled = config_.decoupled_weight_decay;
+  // PyTorch computes the corrections in Python floats (double) and rounds when it uses them.
+  hp.bias_correction1 = static_cast<float>(1.0 - std::pow(config_.beta1, static_cast<double>(steps_)));
+  hp.bias_correction2 = static_cast<float>(1.0 - std::pow(config_.beta2, static_cast<double>(steps_)));
+  hp.grad_scale = static_cast<float>(grad_scale);
+
+  auto span = [](void* base, int64_t begin, int64_t end) {
+    return Tensor(static_cast<float*>(base) + begin, DType::F32, {end - begin});
+  };
+  const int64_t split = decayed_count_;
+  for (int part = 0; part < 2; ++part) {
+    int64_t begin = part == 0 ? 0 : split, end = part == 0 ? split : count_;
+    if (end == begin) continue;
+    hp.weight_decay = part == 0 ? static_cast<float>(config_.weight_decay) : 0.0f;
+    ops::adam_step(ex, span(params.data(), begin, end), span(m_.data(), begin, end), span(v_.data(), begin, end),
+                   span(grads.data(), begin, end), hp);
+  }
+}
+
+}  // namespace finetune

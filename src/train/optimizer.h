@@ -1,0 +1,52 @@
+// Adam and AdamW over the flat parameter buffer (DESIGN.md principle 3: the optimizer is one
+// pass). The first and second moments are flat buffers with the parameters' layout; weight decay
+// applies to the leading span of decayed parameters only (ParameterStore puts biases and
+// LayerNorm weights after them), so a step is two kernel calls, whatever the model's size.
+//
+// Semantics: torch.optim.AdamW / torch.optim.Adam (kernels/optimizer.h has the formulas); the
+// bias corrections use the 1-based step count, as PyTorch's `state["step"]`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/buffer.h"
+#include "core/exec.h"
+#include "model/params.h"
+
+namespace finetune {
+
+struct OptimizerConfig {
+  bool decoupled_weight_decay = true;  // adamw (true) or adam (false, L2 added to the gradient)
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+// "adamw" or "adam"; anything else is an Error naming the flag.
+bool parse_optimizer_is_adamw(const std::string& name);
+
+class Optimizer {
+ public:
+  Optimizer(const OptimizerConfig& config, const ParameterStore& layout);
+
+  // One update of every parameter with learning rate `lr`; gradients are multiplied by
+  // `grad_scale` first (gradient clipping).
+  void step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr, double grad_scale);
+
+  int64_t steps_taken() const { return steps_; }
+  void set_steps_taken(int64_t steps) { steps_ = steps; }
+  Tensor first_moment() { return Tensor(m_.data(), DType::F32, {count_}); }
+  Tensor second_moment() { return Tensor(v_.data(), DType::F32, {count_}); }
+
+ private:
+  OptimizerConfig config_;
+  int64_t count_;
+  int64_t decayed_count_;
+  HostBuffer m_;
+  HostBuffer v_;
+  int64_t steps_ = 0;
+};
+
+}  // namespace finetune

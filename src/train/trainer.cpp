@@ -1,0 +1,236 @@
+// The training loop (see trainer.h for its semantics).
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "core/log.h"
+#include "core/timer.h"
+#include "data/batch.h"
+#include "data/shuffle.h"
+#include "ops/ops.h"
+#include "train/evaluate.h"
+#include "train/interrupt.h"
+#include "train/metric_log.h"
+#include "train/progress.h"
+
+namespace finetune {
+
+namespace {
+
+int32_t argmax(const float* row, int K) { return static_cast<int32_t>(std::max_element(row, row + K) - row); }
+
+std::string format_metric(const char* name, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
+  return text;
+}
+
+}  // namespace
+
+uint64_t Trainer::fingerprint(const LabelledData& data) {
+  // FNV-1a over every id, separator and label: cheap, and any change in tokens, order or labels
+  // changes it.
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint32_t value) {
+    for (int byte = 0; byte < 4; ++byte) h = (h ^ ((value >> (8 * byte)) & 0xff)) * 1099511628211ull;
+  };
+  for (size_t i = 0; i < data.encodings.size(); ++i) {
+    for (int32_t id : data.encodings[i].ids) mix(static_cast<uint32_t>(id));
+    mix(0xffffffffu);
+    mix(static_cast<uint32_t>(data.labels[i]));
+  }
+  return h;
+}
+
+Trainer::Trainer(const Exec& ex, Model& model, TrainOptions options)
+    : ex_(ex),
+      model_(model),
+      options_(std::move(options)),
+      grads_(model.config),
+      optimizer_(options_.optimizer, model.store) {
+  FT_CHECK(options_.epochs > 0 && options_.batch_size > 0 && options_.gradient_accumulation_steps > 0,
+           "training sizes must be positive");
+}
+
+void Trainer::resume_from(TrainerState state) { resume_ = std::move(state); }
+
+void Trainer::save(const TrainerState& state) {
+  if (options_.output.empty()) return;
+  write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,
+                        &optimizer_);
+}
+
+TrainResult Trainer::run(const LabelledData& train, const LabelledData* validation) {
+  const ModelConfig& config = model_.config;
+  const int64_t n = static_cast<int64_t>(train.encodings.size());
+  FT_CHECK(n > 0 && train.labels.size() == train.encodings.size(), "training data: ", n, " examples, ",
+           train.labels.size(), " labels");
+  const int B = options_.batch_size, A = options_.gradient_accumulation_steps, K = config.K();
+  const int64_t batches_per_epoch = (n + B - 1) / B;
+  const int64_t steps_per_epoch = (batches_per_epoch + A - 1) / A;
+  LearningRateSchedule schedule = options_.schedule;
+  schedule.total_steps = steps_per_epoch * options_.epochs;
+  size_t longest = 1;
+  for (const Encoding& e : train.encodings) longest = std::max(longest, e.ids.size());
+  const int max_tokens = static_cast<int>(longest);
+
+  TrainerState state;
+  state.examples = n;
+  state.data_fingerprint = fingerprint(train);
+  state.options = options_.resolved_options;
+  const bool resumed = resume_.has_value();
+  if (resumed) {
+    if (resume_->examples != n || resume_->data_fingerprint != state.data_fingerprint) {
+      throw Error(cat("--resume: the training data differs from the interrupted run's (", resume_->examples,
+                      " examples then, ", n, " now, or other tokens or labels); pass the same --train, "
+                      "--limit and --max-length"));
+    }
+    Json options = state.options;
+    state = *resume_;
+    state.options = options;
+  }
+  TrainResult result;
+  result.steps = state.global_step;
+  if (state.complete) {
+    log_notice(cat("the run in ", options_.output.string(), " already finished all ", options_.epochs,
+                   " epochs; nothing to do"));
+    return result;
+  }
+
+  Activations acts(config, B, max_tokens, Mode::Train);
+  BatchBuilder builder(B, max_tokens, config.pad_token_id);
+  MetricLog log = options_.log.empty() ? MetricLog() : MetricLog(options_.log, resumed);
+  ProgressLine progress(stdout, options_.interactive);
+  InterruptGuard interrupt;
+  ForwardOptions forward{Mode::Train, options_.dropout, options_.seed, 0};
+  std::vector<const Encoding*> members;
+  std::vector<int32_t> member_labels;
+  members.reserve(B);
+  member_labels.reserve(B);
+  Tensor grads_flat = grads_.flat();
+  Timer run_timer;
+
+  for (; state.epoch < options_.epochs; ++state.epoch) {
+    const bool mid_epoch = resumed && state.step_in_epoch > 0 && state.epoch == resume_->epoch;
+    if (!mid_epoch) {
+      state.data_order = options_.shuffle ? shuffled_order(n, options_.seed, state.epoch) : identity_order(n);
+      state.epoch_loss_sum = 0;
+      state.epoch_correct = 0;
+      state.epoch_examples = 0;
+    }
+    if (!options_.quiet) progress.start_epoch(state.epoch + 1, options_.epochs, steps_per_epoch, state.step_in_epoch);
+    Timer epoch_timer;
+
+    while (state.step_in_epoch < steps_per_epoch) {
+      const int64_t first_batch = state.step_in_epoch * A;
+      const int64_t end_batch = std::min(first_batch + A, batches_per_epoch);
+      const int64_t first_example = first_batch * B, end_example = std::min(end_batch * B, n);
+      const int64_t step_examples = end_example - first_example;
+      // The mean over the whole step's examples, however they are split into micro-batches.
+      const float scale = 1.0f / static_cast<float>(step_examples);
+
+      std::memset(grads_.data(), 0, static_cast<size_t>(grads_.count()) * sizeof(float));
+      double loss_sum = 0;
+      int64_t correct = 0;
+      for (int64_t batch = first_batch; batch < end_batch; ++batch) {
+        members.clear();
+        member_labels.clear();
+        for (int64_t i = batch * B; i < std::min((batch + 1) * B, n); ++i) {
+          const int32_t index = state.data_order[i];
+          members.push_back(&train.encodings[index]);
+          member_labels.push_back(train.labels[index]);
+        }
+        BatchView view = builder.build(members, member_labels);
+        forward.micro_step = static_cast<uint64_t>(state.micro_step);
+        model_forward(ex_, config, model_.params(), acts, view, forward);
+        model_loss(ex_, acts, scale);
+        for (int b = 0; b < view.B; ++b) {
+          loss_sum += acts.losses.f32()[b];
+          correct += argmax(acts.logits.f32() + b * K, K) == member_labels[b];
+        }
+        model_backward(ex_, config, model_.params(), grads_.params(), acts, forward);
+        ++state.micro_step;
+      }
+
+      const double loss = loss_sum / static_cast<double>(step_examples);
+      if (!std::isfinite(loss)) {
+        throw Error(cat("training diverged: the loss of step ", state.global_step + 1, " is ", loss,
+                        "; try a lower --lr or --max-grad-norm 1.0"));
+      }
+      double grad_scale = 1.0;
+      if (options_.max_grad_norm > 0) {
+        // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
+        const double norm = std::sqrt(ops::sum_of_squares(ex_, grads_flat));
+        const double coefficient = options_.max_grad_norm / (norm + 1e-6);
+        if (coefficient < 1.0) grad_scale = coefficient;
+      }
+      const double lr = schedule.lr_at(state.global_step);
+      optimizer_.step(ex_, model_.store, grads_, lr, grad_scale);
+      ++state.global_step;
+      ++state.step_in_epoch;
+      state.epoch_loss_sum += loss_sum;
+      state.epoch_correct += correct;
+      state.epoch_examples += step_examples;
+      log.step(state.global_step, state.epoch + 1, loss, static_cast<double>(correct) / step_examples, lr);
+      const double epoch_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_examples);
+      const double epoch_accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
+      if (!options_.quiet) progress.update(state.step_in_epoch, epoch_loss, epoch_accuracy);
+
+      if (InterruptGuard::requested() && state.step_in_epoch < steps_per_epoch) {
+        save(state);
+        result.interrupted = true;
+        result.steps = state.global_step;
+        result.seconds = run_timer.seconds();
+        if (!options_.quiet) std::fputs("\n", stdout);
+        log_notice(cat("interrupted after step ", state.global_step, " (epoch ", state.epoch + 1, ", step ",
+                       state.step_in_epoch, "/", steps_per_epoch, ")",
+                       options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
+                                                          ", continue with --resume ", options_.output.string())));
+        return result;
+      }
+    }
+
+    EpochSummary summary;
+    summary.epoch = state.epoch + 1;
+    summary.loss = state.epoch_loss_sum / static_cast<double>(state.epoch_examples);
+    summary.accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
+    std::string suffix;
+    if (validation != nullptr && !validation->encodings.empty()) {
+      Evaluation eval = evaluate(ex_, model_, validation->encodings, validation->labels, std::max(B, 32));
+      summary.validated = true;
+      summary.val_loss = eval.report.loss;
+      summary.val_accuracy = eval.report.accuracy;
+      summary.val_macro_f1 = eval.report.macro_f1;
+      log.validation(summary.epoch, summary.val_loss, summary.val_accuracy, summary.val_macro_f1);
+      suffix = format_metric("val_loss", summary.val_loss) + format_metric("val_accuracy", summary.val_accuracy) +
+               format_metric("val_macro_f1", summary.val_macro_f1);
+    }
+    summary.seconds = epoch_timer.seconds();
+    if (!options_.quiet) progress.finish_epoch(state.step_in_epoch, summary.loss, summary.accuracy, suffix);
+    result.epochs.push_back(summary);
+
+    // The next position is the start of the next epoch; after the last one the run is complete.
+    TrainerState next = state;
+    next.epoch = state.epoch + 1;
+    next.step_in_epoch = 0;
+    next.complete = next.epoch >= options_.epochs;
+    save(next);
+    state.step_in_epoch = 0;
+    if (InterruptGuard::requested() && !next.complete) {
+      result.interrupted = true;
+      result.steps = state.global_step;
+      result.seconds = run_timer.seconds();
+      log_notice(cat("interrupted after epoch ", next.epoch, ";",
+                     options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
+      return result;
+    }
+  }
+  result.steps = state.global_step;
+  result.seconds = run_timer.seconds();
+  return result;
+}
+
+}  // namespace finetune

@@ -1,0 +1,95 @@
+// The trainer: epochs of shuffled, dynamically padded batches; forward, loss, backward and an
+// optimizer step per (accumulated) batch; a progress line and the JSON-lines log; validation at
+// each epoch's end; the output directory rewritten after every epoch; Ctrl-C handled by saving a
+// resumable state after the current step.
+//
+// Semantics (what tests compare against PyTorch, tools/make_training_reference.py):
+//   - an epoch visits every example once, in file order with --no-shuffle, else in a seeded
+//     permutation per epoch; batches are consecutive runs of that order, the last one partial;
+//   - an optimizer step covers `gradient_accumulation_steps` consecutive batches (fewer at the end
+//     of an epoch); its gradient is that of the mean loss over all their examples;
+//   - gradients are clipped to a global norm (clip_grad_norm_) when max_grad_norm > 0;
+//   - step k (0-based) uses the schedule's lr(k); the log line of a step reports its mean loss and
+//     accuracy before the update and the lr it used.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/exec.h"
+#include "model/forward.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+#include "train/schedule.h"
+
+namespace finetune {
+
+struct LabelledData {
+  std::vector<Encoding> encodings;
+  std::vector<int32_t> labels;
+};
+
+struct TrainOptions {
+  int epochs = 5;
+  int batch_size = 8;
+  int gradient_accumulation_steps = 1;
+  LearningRateSchedule schedule;  // total_steps is filled in by the trainer
+  OptimizerConfig optimizer;
+  DropoutRates dropout;
+  bool shuffle = true;
+  uint64_t seed = 42;
+  double max_grad_norm = 0;  // 0: no clipping
+  std::filesystem::path output;             // empty: write nothing
+  std::vector<std::filesystem::path> tokenizer_files;  // copied into the output
+  std::filesystem::path log;                // empty: no JSON-lines log
+  Json resolved_options = Json::object();   // recorded in trainer_state.json
+  bool interactive = false;                 // redraw the progress line in place
+  bool quiet = false;                       // no progress output at all (tests)
+};
+
+struct EpochSummary {
+  int epoch = 0;  // 1-based
+  double loss = 0, accuracy = 0;
+  bool validated = false;
+  double val_loss = 0, val_accuracy = 0, val_macro_f1 = 0;
+  double seconds = 0;
+};
+
+struct TrainResult {
+  bool interrupted = false;
+  int64_t steps = 0;  // optimizer steps done in total
+  std::vector<EpochSummary> epochs;
+  double seconds = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const Exec& ex, Model& model, TrainOptions options);
+
+  // Continues from a previous run's state (read_training_state fills the optimizer's moments).
+  Optimizer& optimizer() { return optimizer_; }
+  void resume_from(TrainerState state);
+
+  // Trains on `train`, validating on `validation` (may be null) after each epoch.
+  TrainResult run(const LabelledData& train, const LabelledData* validation);
+
+  // A fingerprint of tokenized data and labels, recorded so a resume can check it has the same.
+  static uint64_t fingerprint(const LabelledData& data);
+
+ private:
+  void save(const TrainerState& state);
+
+  Exec ex_;
+  Model& model_;
+  TrainOptions options_;
+  ParameterStore grads_;
+  Optimizer optimizer_;
+  std::optional<TrainerState> resume_;
+};
+
+}  // namespace finetune
