@@ -1,12 +1,18 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc and GoogleTest. Nothing is vendored.
+# utf8proc, snappy, zstd, zlib and GoogleTest. Nothing is vendored.
 find_package(OpenMP REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+
+# Parquet page codecs for the dataset reader (src/data/parquet_codec.cpp): snappy (what Hugging
+# Face writes), zstd and gzip (zlib).
+pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 
 # OpenBLAS: prefer the OpenMP build. Debian installs it beside the pthreads build; linking the
 # pthreads one would make BLAS and OpenMP each start a thread per core and oversubscribe.

