@@ -152,6 +152,7 @@ class ChunkReader {
         decompress(meta_.codec, body, static_cast<size_t>(page.uncompressed_page_size), ctx_.budget,
                    scratch_, page_where_);
     dictionary_.clear();
+    dictionary_bad_byte_.clear();
     decode_plain(data, static_cast<size_t>(header.num_values), dictionary_, true);
     have_dictionary_ = true;
   }
@@ -282,6 +283,11 @@ class ChunkReader {
           fail_page(cat("dictionary index ", batch[i], " is out of range (the dictionary has ",
                         dictionary_.size(), " entries)"));
         }
+        if constexpr (std::is_same_v<T, std::string>) {
+          if (dictionary_bad_byte_[batch[i]] != 0) {
+            invalid_utf8(row_of(done + i), dictionary_bad_byte_[batch[i]]);
+          }
+        }
         append(dictionary_[batch[i]]);
       }
       if (got < want) {
@@ -314,6 +320,10 @@ class ChunkReader {
     } else {
       FT_CHECK(false, "BOOLEAN column read as a non-integer type");
     }
+  }
+
+  [[noreturn]] void invalid_utf8(int64_t row, size_t byte) const {
+    throw Error(cat(ctx_.where, ": row ", row, ": invalid UTF-8 at byte ", byte));
   }
 
   // Adds one decoded value to the output, charging strings against the column's budget.
@@ -372,11 +382,11 @@ class ChunkReader {
         std::string_view value(reinterpret_cast<const char*>(p + pos), length);
         pos += length;
         size_t bad = find_invalid_utf8(value);
-        if (bad != std::string_view::npos) {
-          if (dictionary) {
-            fail_page(cat("dictionary entry ", i, " is not valid UTF-8 (byte ", bad + 1, ")"));
-          }
-          throw Error(cat(ctx_.where, ": row ", row_of(i), ": invalid UTF-8 at byte ", bad + 1));
+        if (dictionary) {
+          // Reported when a row uses the entry, so the message can name the row.
+          dictionary_bad_byte_.push_back(bad == std::string_view::npos ? 0 : bad + 1);
+        } else if (bad != std::string_view::npos) {
+          invalid_utf8(row_of(i), bad + 1);
         }
         if (!dictionary) charge(length);
         dest.emplace_back(value);
@@ -427,6 +437,7 @@ class ChunkReader {
   int64_t first_row_;
   std::vector<T>& out_;
   std::vector<T> dictionary_;
+  std::vector<size_t> dictionary_bad_byte_;  // per string entry: 0, or 1 + its first bad byte
   bool have_dictionary_ = false;
   int64_t values_done_ = 0;
   std::vector<uint8_t> scratch_;  // decompressed page bytes

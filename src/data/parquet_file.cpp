@@ -110,6 +110,7 @@ ParquetFile::ParquetFile(const std::filesystem::path& path) : path_(path) {
     if (group) {
       // Consume the whole subtree, counting its leaves (each has a column chunk).
       column.nested = true;
+      column.optional = element.repetition == static_cast<int32_t>(parquet::Repetition::kOptional);
       size_t pending = 1;
       while (pending > 0) {
         if (index >= schema.size()) {
