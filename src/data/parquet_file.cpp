@@ -81,7 +81,8 @@ ParquetFile::ParquetFile(const std::filesystem::path& path) : path_(path) {
   if (meta_.created_by) created_by_ = *meta_.created_by;
 
   const uint64_t max_rows = kMaxRowsPerFileByte * size;
-  if (meta_.num_rows < 0 || static_cast<uint64_t>(meta_.num_rows) > max_rows) {
+  if (meta_.num_rows < 0) throw Error(cat(name, ": the footer claims ", meta_.num_rows, " rows"));
+  if (static_cast<uint64_t>(meta_.num_rows) > max_rows) {
     throw Error(cat(name, ": the footer claims ", meta_.num_rows,
                     " rows, more than a file of this size can hold (at most ", max_rows, ")"));
   }

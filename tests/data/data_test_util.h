@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "core/error.h"
@@ -36,10 +37,14 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
-  // Writes `content` to <dir>/<name> and returns the path.
+  // Writes `content` to <dir>/<name> and returns the path. (A plain write, not
+  // write_file_atomic: the corruption tests write thousands of files and need no fsync.)
   std::filesystem::path write(const std::string& name, std::string_view content) const {
     auto path = path_ / name;
-    write_file_atomic(path, content);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.close();
+    EXPECT_TRUE(out.good()) << "cannot write " << path;
     return path;
   }
   const std::filesystem::path& path() const { return path_; }
