@@ -19,13 +19,22 @@ void activation_forward(const Exec& ex,
                         float* out,       // [N]
                         const float* in,  // [N]
                         long N, Activation kind);
+
+// din = dout * act'(in), with `in` the forward's input (pre-activation). `din` may alias `dout`.
+void activation_backward(const Exec& ex,
+                         float* din,         // [N]
+                         const float* dout,  // [N]
+                         const float* in,    // [N]
+                         long N, Activation kind);
 }  // namespace ref
 
 namespace cpu {
 decltype(ref::activation_forward) activation_forward;
-}
+decltype(ref::activation_backward) activation_backward;
+}  // namespace cpu
 namespace cuda {
 decltype(ref::activation_forward) activation_forward;
-}
+decltype(ref::activation_backward) activation_backward;
+}  // namespace cuda
 
 }  // namespace finetune::kernels

@@ -10,7 +10,9 @@
 //
 // Dimension legend: B batch, T tokens, C hidden, NH heads, HS = C / NH head size.
 // qkv rows hold [q | k | v], each C wide, head h in columns h*HS .. h*HS+HS-1 of its part.
-// `probs` (after softmax, before dropout) is saved for the backward pass.
+// `probs` (after softmax, before dropout) is saved for the backward pass. In training, dropout
+// (attention_probs_dropout_prob) applies to the probabilities that multiply v, with the mask of
+// kernels/dropout.h over the [B, NH, T, T] elements; `probs` stays the undropped softmax.
 // `out` must not alias `qkv` or `probs`. T is at most the model's max_position_embeddings (512);
 // the kernels need no scratch memory beyond `probs`.
 #pragma once
@@ -18,6 +20,7 @@
 #include <cstdint>
 
 #include "core/exec.h"
+#include "kernels/dropout.h"
 
 namespace finetune::kernels {
 
@@ -27,14 +30,27 @@ void attention_forward(const Exec& ex,
                        float* probs,         // [B, NH, T, T]
                        const float* qkv,     // [B, T, 3C]
                        const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
-                       int B, int T, int C, int NH);
+                       int B, int T, int C, int NH, DropoutSpec dropout);
+
+// Gradient of the above: dqkv (assigned) from dout, the saved qkv and probs, and the same
+// dropout spec (its mask is regenerated). `dprobs` is scratch the size of probs.
+void attention_backward(const Exec& ex,
+                        float* dqkv,          // [B, T, 3C]
+                        float* dprobs,        // [B, NH, T, T] scratch
+                        const float* dout,    // [B, T, C]
+                        const float* qkv,     // [B, T, 3C]
+                        const float* probs,   // [B, NH, T, T] saved by the forward
+                        const int32_t* mask,  // [B, T]
+                        int B, int T, int C, int NH, DropoutSpec dropout);
 }  // namespace ref
 
 namespace cpu {
 decltype(ref::attention_forward) attention_forward;
-}
+decltype(ref::attention_backward) attention_backward;
+}  // namespace cpu
 namespace cuda {
 decltype(ref::attention_forward) attention_forward;
-}
+decltype(ref::attention_backward) attention_backward;
+}  // namespace cuda
 
 }  // namespace finetune::kernels

@@ -12,9 +12,13 @@
 #include "core/error.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "kernels/dropout.h"
+#include "kernels/elementwise.h"
 #include "kernels/embedding.h"
 #include "kernels/layernorm.h"
 #include "kernels/linear.h"
+#include "kernels/loss.h"
+#include "kernels/optimizer.h"
 #include "kernels/pooling.h"
 #include "kernels/softmax.h"
 
@@ -53,7 +57,7 @@ void activation_forward(const Exec&, float*, const float*, long, Activation) {
 }
 
 void attention_forward(const Exec&, float*, float*, const float*, const int32_t*, int, int, int,
-                       int) {
+                       int, DropoutSpec) {
   no_cuda("attention_forward");
 }
 
@@ -63,6 +67,61 @@ void first_token_forward(const Exec&, float*, const float*, int, int, int) {
 
 void softmax_forward(const Exec&, float*, const float*, int, int) {
   no_cuda("softmax_forward");
+}
+
+// Backward passes, dropout, loss, optimizer.
+
+void linear_backward(const Exec&, float*, float*, float*, const float*, const float*, const float*,
+                     int, int, int) {
+  no_cuda("linear_backward");
+}
+
+void embedding_backward(const Exec&, float*, float*, float*, const float*, const int32_t*,
+                        const int32_t*, int, int, int) {
+  no_cuda("embedding_backward");
+}
+
+void layernorm_backward(const Exec&, float*, float*, float*, const float*, const float*,
+                        const float*, const float*, const float*, int, int) {
+  no_cuda("layernorm_backward");
+}
+
+void activation_backward(const Exec&, float*, const float*, const float*, long, Activation) {
+  no_cuda("activation_backward");
+}
+
+void attention_backward(const Exec&, float*, float*, const float*, const float*, const float*,
+                        const int32_t*, int, int, int, int, DropoutSpec) {
+  no_cuda("attention_backward");
+}
+
+void first_token_backward(const Exec&, float*, const float*, int, int, int) {
+  no_cuda("first_token_backward");
+}
+
+void dropout_forward(const Exec&, float*, const float*, long, DropoutSpec) {
+  no_cuda("dropout_forward");
+}
+
+void dropout_backward(const Exec&, float*, const float*, long, DropoutSpec) {
+  no_cuda("dropout_backward");
+}
+
+void add_forward(const Exec&, float*, const float*, const float*, long) {
+  no_cuda("add_forward");
+}
+
+void cross_entropy_forward_backward(const Exec&, float*, float*, const float*, const int32_t*, int,
+                                    int, float) {
+  no_cuda("cross_entropy_forward_backward");
+}
+
+void adam_step(const Exec&, float*, float*, float*, const float*, long, AdamParams) {
+  no_cuda("adam_step");
+}
+
+void sum_of_squares(const Exec&, double*, const float*, long) {
+  no_cuda("sum_of_squares");
 }
 
 }  // namespace finetune::kernels::cuda

@@ -26,13 +26,27 @@ void embedding_forward(const Exec& ex,
                        const float* position,          // [P, C], P >= T
                        const float* token_type,        // [TV, C] or null
                        int B, int T, int C);
+
+// Accumulates dout into the rows that were read: dword[ids] += dout, dposition[t] += dout,
+// dtoken_type[type_ids] += dout (a sparse update of dense gradient tables). A row used several
+// times receives the sum. dtoken_type and token_type_ids may be null.
+void embedding_backward(const Exec& ex,
+                        float* dword,                   // [V, C]
+                        float* dposition,               // [P, C]
+                        float* dtoken_type,             // [TV, C] or null
+                        const float* dout,              // [B, T, C]
+                        const int32_t* input_ids,       // [B, T]
+                        const int32_t* token_type_ids,  // [B, T] or null
+                        int B, int T, int C);
 }  // namespace ref
 
 namespace cpu {
 decltype(ref::embedding_forward) embedding_forward;
-}
+decltype(ref::embedding_backward) embedding_backward;
+}  // namespace cpu
 namespace cuda {
 decltype(ref::embedding_forward) embedding_forward;
-}
+decltype(ref::embedding_backward) embedding_backward;
+}  // namespace cuda
 
 }  // namespace finetune::kernels

@@ -21,13 +21,27 @@ void linear_forward(const Exec& ex,
                     const float* weight,  // [OC, IC]
                     const float* bias,    // [OC] or null
                     int N, int IC, int OC);
+
+// Gradients of out = in @ weight^T + bias: din = dout @ weight (assigned; skipped when null),
+// dweight += dout^T @ in, dbias += column sums of dout (skipped when null). Parameter gradients
+// accumulate, activation gradients are assigned (DESIGN.md principle 1).
+void linear_backward(const Exec& ex,
+                     float* din,           // [N, IC] or null
+                     float* dweight,       // [OC, IC]
+                     float* dbias,         // [OC] or null
+                     const float* dout,    // [N, OC]
+                     const float* in,      // [N, IC]
+                     const float* weight,  // [OC, IC]
+                     int N, int IC, int OC);
 }  // namespace ref
 
 namespace cpu {
 decltype(ref::linear_forward) linear_forward;
-}
+decltype(ref::linear_backward) linear_backward;
+}  // namespace cpu
 namespace cuda {
 decltype(ref::linear_forward) linear_forward;
-}
+decltype(ref::linear_backward) linear_backward;
+}  // namespace cuda
 
 }  // namespace finetune::kernels

@@ -1,6 +1,8 @@
-// Tests of activation_forward: ref:: against known values (the standard normal CDF for GELU,
-// tanh, ReLU), cpu:: against ref:: over sizes that hit the serial and parallel paths, inputs
-// across the whole useful range, and `out` aliasing `in`.
+// Tests of activation_forward and activation_backward: ref:: against known values (the standard
+// normal CDF and density for GELU, tanh, ReLU), cpu:: against ref:: over sizes that hit the
+// serial and parallel paths, inputs across the whole useful range, and `out` aliasing `in`
+// (`din` aliasing `dout`). The derivative formulas themselves are checked against finite
+// differences in backward_fd_test.cpp.
 #include "kernels/activation.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "kernel_test_util.h"
+#include "kernels/ref/activation_math.h"
 
 namespace finetune::kernels {
 namespace {
@@ -144,6 +147,129 @@ TEST(Activation, CpuReluPropagatesNan) {
   cpu::activation_forward(Exec::cpu(), y.data(), x.data(), 2, Activation::Relu);
   EXPECT_TRUE(std::isnan(y[0]));
   EXPECT_EQ(y[1], 0.0f);
+}
+
+std::vector<float> backward_ref(Activation kind, const std::vector<float>& dout,
+                                const std::vector<float>& x) {
+  std::vector<float> din(x.size());
+  ref::activation_backward(Exec::cpu(), din.data(), dout.data(), x.data(), long(x.size()), kind);
+  return din;
+}
+
+// Derivatives at known points: gelu'(x) = Phi(x) + x phi(x), so gelu'(0) = 1/2 and
+// gelu'(1) = 0.8413447460685429 + 0.24197072451914337 = 1.0833154705876863 (phi(1) from tables);
+// relu' = 0 for x <= 0 (also at 0, as torch) and 1 for x > 0 or NaN (the gradient passes);
+// tanh'(x) = 1 - tanh^2 x, tanh'(0) = 1; gelu_new'(0) = 1/2.
+TEST(Activation, RefBackwardKnownValues) {
+  const std::vector<float> ones(4, 1.0f);
+  auto d = backward_ref(Activation::GeluErf, ones, {0.0f, 1.0f, -30.0f, 30.0f});
+  EXPECT_EQ(d[0], 0.5f);
+  EXPECT_FLOAT_EQ(d[1], 1.0833154705876863f);
+  EXPECT_EQ(d[2], 0.0f);
+  EXPECT_EQ(d[3], 1.0f);
+  d = backward_ref(Activation::Relu, {2.0f, 2.0f, 2.0f, 2.0f}, {-1.0f, 0.0f, 3.0f, NAN});
+  EXPECT_EQ(d, (std::vector<float>{0.0f, 0.0f, 2.0f, 2.0f}));
+  d = backward_ref(Activation::Tanh, ones, {0.0f, 0.5f, -0.5f, 20.0f});
+  EXPECT_EQ(d[0], 1.0f);
+  EXPECT_FLOAT_EQ(d[1], float(1 - 0.46211715726000974 * 0.46211715726000974));
+  EXPECT_EQ(d[1], d[2]);
+  EXPECT_NEAR(d[3], 0.0f, 1e-16f);
+  d = backward_ref(Activation::GeluTanh, ones, {0.0f, 0.0f, 0.0f, 0.0f});
+  EXPECT_EQ(d[0], 0.5f);
+}
+
+// Tolerances of the cpu:: derivatives against ref:: (double, rounded once), times |dout|:
+// - GeluErf: Phi and x phi come from the same normal-CDF code as the forward pass, each within
+//   ~3 eps32 relative (the forward bound); their sum cancels near x = -0.75 (the derivative's
+//   zero), so the bound is relative to the terms, 6 eps32 (|Phi| + |x phi|), plus 2 eps32 of the
+//   result for the sum and the product with dout. Below x ~ -13.19 both terms underflow and are
+//   flushed to 0 while the true derivative is ~x phi(x) < 1e-36: floor 1e-36 |dout|.
+// - GeluTanh: u = sqrt(2/pi) (x + 0.044715 x^3) carries ~3 roundings, so t = tanhf(u) is off by
+//   E_t = eps32 (2 + 4 |u| (1 - t^2)) (2 ulp of tanhf plus the input error through tanh' =
+//   1 - t^2). The first term 0.5 (1 + t) inherits 0.5 E_t; the second, 0.5 x (1 - t^2) u'(x),
+//   inherits |x| u'(x) (E_t + eps32) from 1 - t^2 (absolute: it cancels where |t| -> 1, as in
+//   PyTorch's float kernel); plus 4 eps32 of each term for the remaining roundings.
+// - Tanh: tanhf within 2 ulp, so 1 - t^2 has an absolute error of 4 eps32 t^2 + eps32.
+// - ReLU: exact (a selection).
+double backward_tolerance(Activation kind, float x, float dout) {
+  const double xd = x, ad = std::fabs(double(dout));
+  switch (kind) {
+    case Activation::GeluErf: {
+      const double cdf = 0.5 * std::erfc(-xd * ref::math::kSqrtHalf);
+      const double xpdf = std::fabs(xd * ref::math::kInvSqrtTwoPi * std::exp(-0.5 * xd * xd));
+      const double d = std::fabs(ref::math::activation_derivative(xd, kind));
+      return ad * (6 * kEps32 * (cdf + xpdf) + 2 * kEps32 * d + 1e-36);
+    }
+    case Activation::GeluTanh: {
+      const double u = ref::math::kSqrtTwoOverPi * (xd + ref::math::kGeluTanhCubic * xd * xd * xd);
+      const double t = std::tanh(u);
+      const double du_dx =
+          ref::math::kSqrtTwoOverPi * (1 + 3 * ref::math::kGeluTanhCubic * xd * xd);
+      const double e_t = kEps32 * (2 + 4 * std::fabs(u) * (1 - t * t));
+      const double term1 = 0.5 * (1 + t), term2 = std::fabs(0.5 * xd * (1 - t * t) * du_dx);
+      return ad * (0.5 * e_t + std::fabs(xd) * du_dx * (e_t + kEps32) +
+                   4 * kEps32 * (term1 + term2)) +
+             1e-38;
+    }
+    case Activation::Tanh: {
+      const double t = std::tanh(xd);
+      return ad * kEps32 * (4 * t * t + 2 * (1 - t * t) + 1) + 1e-38;
+    }
+    case Activation::Relu:
+      return 0.0;
+  }
+  return 0.0;
+}
+
+TEST(Activation, BackwardCpuMatchesRef) {
+  uint32_t seed = 800;
+  for (Activation kind :
+       {Activation::GeluErf, Activation::GeluTanh, Activation::Relu, Activation::Tanh}) {
+    for (long N : {1L, 3L, 17L, 1000L + 3, 40000L}) {
+      SCOPED_TRACE(shape("kind", static_cast<int>(kind), "N", N));
+      auto x = uniform(N, seed += 2, -6.0f, 6.0f);
+      const auto dout = uniform(N, seed + 1, -2.0f, 2.0f);
+      if (N > 8) {
+        x[0] = 0.0f;
+        x[1] = -12.0f;
+        x[2] = 12.0f;
+        x[3] = -0.75f;  // GELU's derivative is ~0 here
+        x[4] = 1e-30f;
+      }
+      const auto want = backward_ref(kind, dout, x);
+      std::vector<float> got(N, NAN);
+      cpu::activation_backward(Exec::cpu(), got.data(), dout.data(), x.data(), N, kind);
+      EXPECT_TRUE(
+          all_close(got, want, [&](size_t i) { return backward_tolerance(kind, x[i], dout[i]); }));
+
+      // In place (din == dout) gives the same values.
+      std::vector<float> inplace = dout;
+      cpu::activation_backward(Exec::cpu(), inplace.data(), inplace.data(), x.data(), N, kind);
+      EXPECT_EQ(inplace, got);
+    }
+  }
+}
+
+// Every derivative over a dense grid of [-14, 14] (step 2^-9), with dout = 1 so the tolerance is
+// the derivative's own, and ReLU's NaN and zero inputs.
+TEST(Activation, BackwardCpuIsAccurateEverywhere) {
+  std::vector<float> x;
+  for (int i = -14 * 512; i <= 14 * 512; ++i) x.push_back(float(i) / 512);
+  for (float v : {1e-30f, -1e-30f, 13.19f, -13.19f, -13.2f, 100.0f, -100.0f}) x.push_back(v);
+  const std::vector<float> ones(x.size(), 1.0f);
+  for (Activation kind :
+       {Activation::GeluErf, Activation::GeluTanh, Activation::Relu, Activation::Tanh}) {
+    SCOPED_TRACE(shape("kind", static_cast<int>(kind)));
+    const auto want = backward_ref(kind, ones, x);
+    std::vector<float> got(x.size(), NAN);
+    cpu::activation_backward(Exec::cpu(), got.data(), ones.data(), x.data(), long(x.size()), kind);
+    EXPECT_TRUE(
+        all_close(got, want, [&](size_t i) { return backward_tolerance(kind, x[i], 1.0f); }));
+  }
+  const std::vector<float> relu_x = {NAN, 0.0f, -0.0f}, dout = {3.0f, 3.0f, 3.0f};
+  std::vector<float> d(3);
+  cpu::activation_backward(Exec::cpu(), d.data(), dout.data(), relu_x.data(), 3, Activation::Relu);
+  EXPECT_EQ(d, (std::vector<float>{3.0f, 0.0f, 0.0f}));
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ using testing::uniform;
 
 using AttentionFn = decltype(&ref::attention_forward);
 const AttentionFn kBoth[] = {&ref::attention_forward, &cpu::attention_forward};
+const DropoutSpec kNoDropout{};  // eval mode
 
 // B = 1, T = 2, C = NH = 1 (HS = 1, scale 1). Token 0: q = 1, k = 0, v = 4; token 1: q = 0,
 // k = ln 3, v = 8. Query 0 scores (0, ln 3) -> probs (1/4, 3/4) -> out 1 + 6 = 7; query 1 scores
@@ -33,14 +34,14 @@ TEST(Attention, HandExample) {
   for (AttentionFn f : kBoth) {
     std::vector<float> out(2), probs(4);
     const std::vector<int32_t> all = {1, 1}, first = {1, 0};
-    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), all.data(), 1, 2, 1, 1);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), all.data(), 1, 2, 1, 1, kNoDropout);
     EXPECT_FLOAT_EQ(probs[0], 0.25f);
     EXPECT_FLOAT_EQ(probs[1], 0.75f);
     EXPECT_FLOAT_EQ(probs[2], 0.5f);
     EXPECT_FLOAT_EQ(probs[3], 0.5f);
     EXPECT_FLOAT_EQ(out[0], 7.0f);
     EXPECT_FLOAT_EQ(out[1], 6.0f);
-    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), first.data(), 1, 2, 1, 1);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), first.data(), 1, 2, 1, 1, kNoDropout);
     EXPECT_EQ(probs, (std::vector<float>{1, 0, 1, 0}));
     EXPECT_EQ(out, (std::vector<float>{4, 4}));
   }
@@ -60,7 +61,7 @@ TEST(Attention, OneValidKeyReturnsItsValue) {
   for (int b = 0; b < B; ++b) mask[b * T] = 1;
   for (AttentionFn f : kBoth) {
     std::vector<float> out(B * T * C), probs(B * NH * T * T);
-    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH, kNoDropout);
     for (int b = 0; b < B; ++b) {
       for (int h = 0; h < NH; ++h) {
         for (int i = 0; i < T; ++i) {
@@ -84,7 +85,7 @@ TEST(Attention, FullyMaskedRowIsUniform) {
   const std::vector<int32_t> mask(B * T, 0);
   for (AttentionFn f : kBoth) {
     std::vector<float> out(B * T * C), probs(B * NH * T * T);
-    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH);
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH, kNoDropout);
     for (float p : probs) EXPECT_FLOAT_EQ(p, 1.0f / T);
     for (int i = 0; i < T; ++i) {
       for (int h = 0; h < NH; ++h) {
@@ -106,7 +107,7 @@ TEST(Attention, RefProbsAreDistributionsOverRealKeys) {
   const std::vector<int32_t> mask = {1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 0, 1, 0};
   std::vector<float> out(B * T * C), probs(B * NH * T * T);
   ref::attention_forward(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C,
-                         NH);
+                         NH, kNoDropout);
   for (size_t row = 0; row < probs.size() / T; ++row) {
     const int b = int(row / (size_t(NH) * T));
     double sum = 0;
@@ -164,21 +165,24 @@ std::vector<int32_t> make_mask(int B, int T, uint32_t seed) {
 // - p_j = exp(s_j - max) / sum: a perturbation ds of the scores moves p_j by at most 2 ds
 //   relative; the float softmax itself adds (4 + T/2 + |s_j - max|) eps32 relative (as in
 //   softmax_test.cpp). tol_p_j = p_j (2 ds + (4 + T/2 + |s_j - max|) eps32).
-// - out_d = sum_j p_j v_{j,d}: error <= sum_j tol_p_j |v_{j,d}| + (T/2 + 1) eps32 sum_j p_j
+// - with dropout, d_j = keep_j * fl(p_j * scale_drop): the error of p_j times the scale, plus one
+//   rounding eps32 d_j; without dropout d_j = p_j.
+// - out_d = sum_j d_j v_{j,d}: error <= sum_j tol_d_j |v_{j,d}| + (T/2 + 1) eps32 sum_j d_j
 // |v_{j,d}|
 //   (sequential float accumulation of T terms, worst case).
-void check(int B, int T, int C, int NH, uint32_t seed) {
-  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH));
+void check(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {}) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p));
   const int HS = C / NH;
   const auto qkv = uniform(size_t(B) * T * 3 * C, seed, -2.0f, 2.0f);
   const auto mask = make_mask(B, T, seed + 1);
   std::vector<float> want_out(size_t(B) * T * C), want_p(size_t(B) * NH * T * T);
   std::vector<float> got_out(want_out.size(), NAN), got_p(want_p.size(), NAN);
   ref::attention_forward(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(), mask.data(), B, T,
-                         C, NH);
+                         C, NH, dropout);
   cpu::attention_forward(Exec::cpu(), got_out.data(), got_p.data(), qkv.data(), mask.data(), B, T,
-                         C, NH);
+                         C, NH, dropout);
 
+  const double drop_scale = dropout.active() ? 1.0 / (1.0 - dropout.p) : 1.0;
   std::vector<double> tol_p(want_p.size()), tol_out(want_out.size());
   const double scale = 1.0 / std::sqrt(double(HS));
   const auto at = [&](int b, int t, int part, int h, int d) {
@@ -210,8 +214,11 @@ void check(int B, int T, int C, int NH, uint32_t seed) {
         for (int d = 0; d < HS; ++d) {
           double t = 0;
           for (int j = 0; j < T; ++j) {
+            const bool keep = !dropout.active() || dropout_keep(dropout, prow + j);
+            if (!keep) continue;
             const double v = std::fabs(at(b, j, 2, h, d));
-            t += tol_p[prow + j] * v + (T / 2.0 + 1) * kEps32 * want_p[prow + j] * v;
+            const double dj = want_p[prow + j] * drop_scale;
+            t += (tol_p[prow + j] * drop_scale + kEps32 * dj) * v + (T / 2.0 + 1) * kEps32 * dj * v;
           }
           tol_out[(size_t(b) * T + i) * C + size_t(h) * HS + d] = t + 1e-38;
         }
@@ -236,6 +243,62 @@ TEST(Attention, CpuMatchesRef) {
 // The largest supported sequence (max_position_embeddings = 512) in one batch, with padding.
 TEST(Attention, CpuMatchesRefAtMaxLength) {
   check(2, 512, 128, 2, 77);
+  check(1, 512, 64, 1, 78, DropoutSpec{0.1f, 5, 6});  // dropout buffer holds 16 rows at a time
+}
+
+// Attention dropout (training mode), p = 0.1 as in BERT/DistilBERT and a large p = 0.6.
+TEST(Attention, CpuMatchesRefWithDropout) {
+  uint32_t seed = 1900;
+  const int heads[][2] = {{1, 1}, {35, 5}, {39, 3}, {768, 12}};
+  for (float p : {0.1f, 0.6f}) {
+    for (int B : {1, 3}) {
+      for (int T : {1, 5, 23, 64 + 3}) {
+        for (const auto& [C, NH] : heads) check(B, T, C, NH, seed += 2, DropoutSpec{p, 42, seed});
+      }
+    }
+  }
+}
+
+// With dropout, `probs` is still the undropped softmax (bit-identical to eval mode), and out is
+// exactly what the dropped probabilities give: d_ij = keep_ij * p_ij / (1 - p) with the mask of
+// kernels/dropout.h over the [B, NH, T, T] elements. Checked on the ref:: oracle with a tiny
+// example where out can be recomputed in double.
+TEST(Attention, DropoutAppliesTheMaskToProbabilities) {
+  const int B = 2, T = 4, C = 6, NH = 2, HS = C / NH;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, 31, -2.0f, 2.0f);
+  const std::vector<int32_t> mask = {1, 1, 1, 0, 1, 1, 1, 1};
+  const DropoutSpec dropout{0.5f, 7, 11};
+  for (AttentionFn f : kBoth) {
+    std::vector<float> out(size_t(B) * T * C), probs(size_t(B) * NH * T * T);
+    std::vector<float> out0(out.size()), probs0(probs.size());
+    f(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH, dropout);
+    f(Exec::cpu(), out0.data(), probs0.data(), qkv.data(), mask.data(), B, T, C, NH, kNoDropout);
+    EXPECT_EQ(probs, probs0);
+    EXPECT_NE(out, out0);
+    int kept = 0;
+    for (int b = 0; b < B; ++b) {
+      for (int h = 0; h < NH; ++h) {
+        for (int i = 0; i < T; ++i) {
+          const size_t prow = ((size_t(b) * NH + h) * T + i) * T;
+          for (int d = 0; d < HS; ++d) {
+            double want = 0, abs_sum = 0;
+            for (int j = 0; j < T; ++j) {
+              if (!dropout_keep(dropout, prow + j)) continue;
+              kept += d == 0;
+              want += probs[prow + j] * 2.0 * v_at(qkv, b, j, h, d, T, C, HS);
+              abs_sum += std::fabs(probs[prow + j] * 2.0 * v_at(qkv, b, j, h, d, T, C, HS));
+            }
+            // T float terms: well within (T + 2) eps32 of their absolute sum.
+            EXPECT_NEAR(out[(size_t(b) * T + i) * C + h * HS + d], want,
+                        (T + 2) * kEps32 * abs_sum + 1e-30);
+          }
+        }
+      }
+    }
+    // Half of the 64 probabilities are kept on average; 0 or 64 would mean no mask at all.
+    EXPECT_GT(kept, 10);
+    EXPECT_LT(kept, 54);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Tests of embedding_forward: ref:: against a hand example, cpu:: against ref:: and against
-// PyTorch's float summation order, with and without token types, and the BertEmbeddings default
-// of token type 0 when the model has a token-type table but no ids are given.
+// Tests of embedding_forward and embedding_backward: ref:: against hand examples, cpu:: against
+// ref:: and against PyTorch's float summation order, with and without token types, the
+// BertEmbeddings default of token type 0 when the model has a token-type table but no ids are
+// given, and repeated ids in the backward scatter-add (bit-identical to ref::).
 #include "kernels/embedding.h"
 
 #include <gtest/gtest.h>
@@ -83,6 +84,76 @@ TEST(Embedding, CpuMatchesRef) {
       for (int C : {1, 7, 33, 384 + 3}) {
         for (Types types : {Types::None, Types::Ids, Types::TableOnly}) {
           check(B, T, C, types, seed += 4);
+        }
+      }
+    }
+  }
+}
+
+// Backward by hand: V = 3, P = 2, TV = 2, C = 1; B = 2, T = 2, ids [[2, 0], [2, 2]], types
+// [[1, 0], [1, 1]], dout [[1, 2], [4, 8]]. Word row 2 is used three times: dword[2] += 1 + 4 + 8,
+// dword[0] += 2; dposition[0] += 1 + 4, dposition[1] += 2 + 8; dtype[1] += 1 + 4 + 8,
+// dtype[0] += 2. Every table starts at 0.5 (the gradients accumulate).
+TEST(Embedding, BackwardMatchesHandExample) {
+  const std::vector<int32_t> ids = {2, 0, 2, 2}, types = {1, 0, 1, 1};
+  const std::vector<float> dout = {1, 2, 4, 8};
+  for (auto* f : {&ref::embedding_backward, &cpu::embedding_backward}) {
+    std::vector<float> dword(3, 0.5f), dpos(2, 0.5f), dtype(2, 0.5f);
+    f(Exec::cpu(), dword.data(), dpos.data(), dtype.data(), dout.data(), ids.data(), types.data(),
+      2, 2, 1);
+    EXPECT_EQ(dword, (std::vector<float>{2.5f, 0.5f, 13.5f}));
+    EXPECT_EQ(dpos, (std::vector<float>{5.5f, 10.5f}));
+    EXPECT_EQ(dtype, (std::vector<float>{2.5f, 13.5f}));
+    // A token-type table without ids: every token used row 0.
+    std::vector<float> dtype0(2, 0.0f);
+    f(Exec::cpu(), dword.data(), dpos.data(), dtype0.data(), dout.data(), ids.data(), nullptr, 2, 2,
+      1);
+    EXPECT_EQ(dtype0, (std::vector<float>{15.0f, 0.0f}));
+    // No table (DistilBERT): only word and position rows.
+    f(Exec::cpu(), dword.data(), dpos.data(), nullptr, dout.data(), ids.data(), nullptr, 2, 2, 1);
+    EXPECT_EQ(dword, (std::vector<float>{6.5f, 0.5f, 39.5f}));
+  }
+}
+
+// cpu:: walks the token rows in the same order as ref:: (it parallelises over columns), so every
+// table element receives the same float additions in the same order: bit-identical, for any
+// repetition pattern. Ids are drawn from a small vocabulary so that rows repeat often, and the
+// tables start non-zero (the gradients accumulate).
+void check_backward(int B, int T, int C, Types types, uint32_t seed) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "types", static_cast<int>(types)));
+  const int V = 7, P = 30, TV = 3;
+  std::mt19937 gen(seed);
+  std::vector<int32_t> ids(size_t(B) * T), type_ids(size_t(B) * T);
+  for (auto& id : ids) id = int32_t(gen() % V);
+  for (auto& id : type_ids) id = int32_t(gen() % TV);
+  const int32_t* type_ids_ptr = types == Types::Ids ? type_ids.data() : nullptr;
+  const bool table = types != Types::None;
+  const auto dout = uniform(size_t(B) * T * C, seed + 1);
+  const auto word0 = uniform(size_t(V) * C, seed + 2), pos0 = uniform(size_t(P) * C, seed + 3),
+             type0 = uniform(size_t(TV) * C, seed + 4);
+  std::vector<float> want_w = word0, want_p = pos0, want_t = type0;
+  std::vector<float> got_w = word0, got_p = pos0, got_t = type0;
+  ref::embedding_backward(Exec::cpu(), want_w.data(), want_p.data(),
+                          table ? want_t.data() : nullptr, dout.data(), ids.data(), type_ids_ptr, B,
+                          T, C);
+  cpu::embedding_backward(Exec::cpu(), got_w.data(), got_p.data(), table ? got_t.data() : nullptr,
+                          dout.data(), ids.data(), type_ids_ptr, B, T, C);
+  EXPECT_EQ(got_w, want_w) << "dword";
+  EXPECT_EQ(got_p, want_p) << "dposition";
+  EXPECT_EQ(got_t, want_t) << "dtoken_type";
+  // Rows nobody used are untouched.
+  for (int t = T; t < P; ++t) {
+    for (int c = 0; c < C; ++c) EXPECT_EQ(got_p[size_t(t) * C + c], pos0[size_t(t) * C + c]);
+  }
+}
+
+TEST(Embedding, BackwardCpuEqualsRef) {
+  uint32_t seed = 900;
+  for (int B : {1, 3, 17}) {
+    for (int T : {1, 2, 5, 23}) {
+      for (int C : {1, 7, 64, 64 + 5, 384 + 3, 768}) {
+        for (Types types : {Types::None, Types::Ids, Types::TableOnly}) {
+          check_backward(B, T, C, types, seed += 5);
         }
       }
     }

@@ -1,6 +1,8 @@
-// Tests of layernorm_forward and add_layernorm_forward: ref:: against the defining properties
-// of LayerNorm (zero mean, unit variance, a hand example), cpu:: against ref:: over odd and tail
-// shapes, rows with a large offset, null optional outputs, and `out` aliasing `a` or `b`.
+// Tests of layernorm_forward, add_layernorm_forward and layernorm_backward: ref:: against the
+// defining properties of LayerNorm (zero mean, unit variance, a hand example), cpu:: against
+// ref:: over odd and tail shapes, rows with a large offset, null optional outputs, `out`
+// aliasing `a` or `b` and `din` aliasing `dout`. The backward formula itself is checked against
+// finite differences in backward_fd_test.cpp.
 #include "kernels/layernorm.h"
 
 #include <gtest/gtest.h>
@@ -237,6 +239,92 @@ TEST(LayerNorm, RefAddLayerNormOutMayAliasA) {
   ref::add_layernorm_forward(Exec::cpu(), a.data(), nullptr, nullptr, nullptr, a.data(), b.data(),
                              w.data(), bias.data(), N, C, 1e-12f);
   EXPECT_EQ(a, want);
+}
+
+// Backward, cpu:: (fp32) against ref:: (double) on the same float inputs and saved statistics.
+// Per row, with g_c = dout_c w_c and xhat_c = (x_c - mean) rstd (each a few roundings, 2 eps32
+// relative), the two row means are sums of C terms (error 2 sqrt(C+1) eps32 times the mean of
+// |g| and of |g xhat|), and din_c = rstd (g_c - mean(g) - xhat_c mean(g xhat)) adds a few
+// roundings of each term:
+//   tol(din_c) = (2 sqrt(C+1) + 8) eps32 rstd (|g_c| + mean|g| + |xhat_c| mean|g xhat|).
+// dweight_c = old + sum_n dout xhat and dbias_c = old + sum_n dout are sums of N terms plus the
+// old value: (2 sqrt(N+2) + 3) eps32 (|old| + sum_n |dout xhat|), resp. 2 sqrt(N+2) eps32
+// (|old| + sum_n |dout|).
+void check_backward(int N, int C, bool alias, uint32_t seed) {
+  SCOPED_TRACE(shape("N", N, "C", C, "alias", alias));
+  const auto x = test_rows(N, C, seed);
+  const auto w = uniform(C, seed + 1, 0.5f, 1.5f), b = uniform(C, seed + 2);
+  const auto dout = uniform(size_t(N) * C, seed + 3);
+  const auto dw0 = uniform(C, seed + 4, -0.1f, 0.1f), db0 = uniform(C, seed + 5, -0.1f, 0.1f);
+  std::vector<float> y(size_t(N) * C), mean(N), rstd(N);
+  ref::layernorm_forward(Exec::cpu(), y.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                         b.data(), N, C, 1e-12f);
+
+  std::vector<float> want(size_t(N) * C), want_dw = dw0, want_db = db0;
+  ref::layernorm_backward(Exec::cpu(), want.data(), want_dw.data(), want_db.data(), dout.data(),
+                          x.data(), w.data(), mean.data(), rstd.data(), N, C);
+  std::vector<float> got(size_t(N) * C, NAN), got_dw = dw0, got_db = db0, dout_buf = dout;
+  float* din = alias ? dout_buf.data() : got.data();
+  cpu::layernorm_backward(Exec::cpu(), din, got_dw.data(), got_db.data(), dout_buf.data(), x.data(),
+                          w.data(), mean.data(), rstd.data(), N, C);
+  if (alias) got = dout_buf;
+
+  std::vector<double> mean_g(N, 0.0), mean_gx(N, 0.0);
+  const auto xhat = [&](size_t n, size_t c) { return (double(x[n * C + c]) - mean[n]) * rstd[n]; };
+  for (size_t n = 0; n < size_t(N); ++n) {
+    for (size_t c = 0; c < size_t(C); ++c) {
+      const double g = std::fabs(double(dout[n * C + c]) * w[c]);
+      mean_g[n] += g / C;
+      mean_gx[n] += g * std::fabs(xhat(n, c)) / C;
+    }
+  }
+  const double kc = (2 * std::sqrt(C + 1.0) + 8) * kEps32;
+  EXPECT_TRUE(all_close(got, want, [&](size_t i) {
+    const size_t n = i / C, c = i % C;
+    const double g = std::fabs(double(dout[i]) * w[c]);
+    return kc * rstd[n] * (g + mean_g[n] + std::fabs(xhat(n, c)) * mean_gx[n]) + 1e-38;
+  })) << "din";
+  const double kn = 2 * std::sqrt(N + 2.0) * kEps32;
+  EXPECT_TRUE(all_close(got_dw, want_dw, [&](size_t c) {
+    double s = std::fabs(dw0[c]);
+    for (size_t n = 0; n < size_t(N); ++n) s += std::fabs(dout[n * C + c] * xhat(n, c));
+    return (kn + 3 * kEps32) * s;
+  })) << "dweight";
+  EXPECT_TRUE(all_close(got_db, want_db, [&](size_t c) {
+    double s = std::fabs(db0[c]);
+    for (size_t n = 0; n < size_t(N); ++n) s += std::fabs(dout[n * C + c]);
+    return kn * s;
+  })) << "dbias";
+}
+
+TEST(LayerNorm, BackwardCpuMatchesRef) {
+  uint32_t seed = 600;
+  for (int N : {1, 3, 17, 64 + 5, 176}) {
+    for (int C : {1, 7, 33, 128 + 3, 384 + 3, 768}) check_backward(N, C, false, seed += 6);
+  }
+}
+
+// din may alias dout (the parameter gradients are summed before din overwrites dout).
+TEST(LayerNorm, BackwardDinMayAliasDout) {
+  uint32_t seed = 700;
+  for (int N : {1, 17, 176}) {
+    for (int C : {7, 384 + 3}) check_backward(N, C, true, seed += 6);
+  }
+  // ref:: too: the same values with and without the alias.
+  const int N = 4, C = 9;
+  const auto x = test_rows(N, C, 9), w = uniform(C, 10), dout = uniform(N * C, 11);
+  std::vector<float> y(N * C), mean(N), rstd(N), dw(C, 0.0f), db(C, 0.0f), din(N * C);
+  const std::vector<float> b(C, 0.0f);
+  ref::layernorm_forward(Exec::cpu(), y.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                         b.data(), N, C, 1e-5f);
+  ref::layernorm_backward(Exec::cpu(), din.data(), dw.data(), db.data(), dout.data(), x.data(),
+                          w.data(), mean.data(), rstd.data(), N, C);
+  std::vector<float> buf = dout, dw2(C, 0.0f), db2(C, 0.0f);
+  ref::layernorm_backward(Exec::cpu(), buf.data(), dw2.data(), db2.data(), buf.data(), x.data(),
+                          w.data(), mean.data(), rstd.data(), N, C);
+  EXPECT_EQ(buf, din);
+  EXPECT_EQ(dw2, dw);
+  EXPECT_EQ(db2, db);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// Tests of linear_forward: ref:: against a hand-computed example, cpu:: against ref:: over odd
-// and tail shapes with and without bias, and the edge cases a sgemm wrapper gets wrong (bias
-// with beta, NaN in an uninitialised output, empty inner dimension).
+// Tests of linear_forward and linear_backward: ref:: against a hand-computed example, cpu::
+// against ref:: over odd and tail shapes with and without bias, and the edge cases a sgemm
+// wrapper gets wrong (bias with beta, NaN in an uninitialised output, empty dimensions,
+// accumulation into the parameter gradients). The backward formulas themselves are checked
+// against finite differences in backward_fd_test.cpp.
 #include "kernels/linear.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +111,115 @@ TEST(Linear, EmptyShapesTouchNothing) {
   cpu::linear_forward(Exec::cpu(), out.data(), nullptr, nullptr, nullptr, 0, 5, 3);
   cpu::linear_forward(Exec::cpu(), out.data(), nullptr, nullptr, nullptr, 3, 5, 0);
   EXPECT_EQ(out[0], 42.0f);
+}
+
+// Backward of the hand example above with dout = [[1, 0], [0, 2]]:
+// din = dout @ W = [[1, 0, -1], [4, 2, 0]]; dweight = dout^T @ in = [[1, 2, 3], [8, 10, 12]];
+// dbias = column sums of dout = [1, 2]. Starting from dweight = 1 and dbias = -1 everywhere, the
+// parameter gradients accumulate onto those values; din (NaN before) is assigned.
+TEST(Linear, BackwardMatchesHandExample) {
+  const std::vector<float> in = {1, 2, 3, 4, 5, 6};
+  const std::vector<float> w = {1, 0, -1, 2, 1, 0};
+  const std::vector<float> dout = {1, 0, 0, 2};
+  for (auto* f : {&ref::linear_backward, &cpu::linear_backward}) {
+    std::vector<float> din(6, NAN), dw(6, 1.0f), db(2, -1.0f);
+    f(Exec::cpu(), din.data(), dw.data(), db.data(), dout.data(), in.data(), w.data(), 2, 3, 2);
+    EXPECT_EQ(din, (std::vector<float>{1, 0, -1, 4, 2, 0}));
+    EXPECT_EQ(dw, (std::vector<float>{2, 3, 4, 9, 11, 13}));
+    EXPECT_EQ(db, (std::vector<float>{0, 1}));
+    // Null din and dbias are skipped; dweight accumulates a second time.
+    f(Exec::cpu(), nullptr, dw.data(), nullptr, dout.data(), in.data(), w.data(), 2, 3, 2);
+    EXPECT_EQ(dw, (std::vector<float>{3, 5, 7, 17, 21, 25}));
+    EXPECT_EQ(db, (std::vector<float>{0, 1}));
+  }
+}
+
+// cpu:: against ref:: for the backward pass, each output a sum with the error model of the
+// forward test above:
+// - din[n, i] = sum_o dout[n, o] W[o, i]: OC terms, tolerance 2 sqrt(OC + 1) eps32 S with
+//   S = sum_o |dout W|.
+// - dweight[o, i] = old + sum_n dout[n, o] in[n, i]: N products plus the old value (sgemm with
+//   beta = 1 adds it inside its accumulation): 2 sqrt(N + 2) eps32 (|old| + sum_n |dout in|).
+// - dbias[o] = old + sum_n dout[n, o]: the same with S = |old| + sum_n |dout|.
+void check_backward(int N, int IC, int OC, bool with_din, bool with_bias, uint32_t seed) {
+  SCOPED_TRACE(shape("N", N, "IC", IC, "OC", OC, "din", with_din, "bias", with_bias));
+  const auto in = uniform(size_t(N) * IC, seed);
+  const auto w = uniform(size_t(OC) * IC, seed + 1, -0.5f, 0.5f);
+  const auto dout = uniform(size_t(N) * OC, seed + 2);
+  const auto dw0 = uniform(size_t(OC) * IC, seed + 3, -0.1f, 0.1f);  // previous accumulation
+  const auto db0 = uniform(OC, seed + 4, -0.1f, 0.1f);
+  std::vector<float> want_din(size_t(N) * IC), got_din(want_din.size(), NAN);
+  std::vector<float> want_dw = dw0, got_dw = dw0, want_db = db0, got_db = db0;
+  ref::linear_backward(Exec::cpu(), with_din ? want_din.data() : nullptr, want_dw.data(),
+                       with_bias ? want_db.data() : nullptr, dout.data(), in.data(), w.data(), N,
+                       IC, OC);
+  cpu::linear_backward(Exec::cpu(), with_din ? got_din.data() : nullptr, got_dw.data(),
+                       with_bias ? got_db.data() : nullptr, dout.data(), in.data(), w.data(), N, IC,
+                       OC);
+  if (with_din) {
+    const double rel = 2.0 * std::sqrt(OC + 1.0) * kEps32;
+    EXPECT_TRUE(all_close(got_din, want_din, [&](size_t k) {
+      const size_t n = k / IC, i = k % IC;
+      double s = 0;
+      for (int o = 0; o < OC; ++o) s += std::fabs(double(dout[n * OC + o]) * w[size_t(o) * IC + i]);
+      return rel * s + 1e-38;
+    })) << "din";
+  } else {
+    EXPECT_TRUE(std::isnan(got_din[0])) << "din must not be written when null";
+  }
+  const double rel_n = 2.0 * std::sqrt(N + 2.0) * kEps32;
+  EXPECT_TRUE(all_close(got_dw, want_dw, [&](size_t k) {
+    const size_t o = k / IC, i = k % IC;
+    double s = std::fabs(dw0[k]);
+    for (int n = 0; n < N; ++n) s += std::fabs(double(dout[size_t(n) * OC + o]) * in[n * IC + i]);
+    return rel_n * s;
+  })) << "dweight";
+  if (with_bias) {
+    EXPECT_TRUE(all_close(got_db, want_db, [&](size_t o) {
+      double s = std::fabs(db0[o]);
+      for (int n = 0; n < N; ++n) s += std::fabs(dout[size_t(n) * OC + o]);
+      return rel_n * s;
+    })) << "dbias";
+  } else {
+    EXPECT_EQ(got_db, db0);
+  }
+}
+
+TEST(Linear, BackwardCpuMatchesRefOnOddShapes) {
+  uint32_t seed = 500;
+  for (int N : {1, 3, 17, 64 + 5}) {
+    for (int IC : {1, 7, 33, 384 + 3}) {
+      for (int OC : {1, 7, 64 + 5, 256 + 3}) {  // 259 > one 256-column block of the bias sum
+        check_backward(N, IC, OC, true, true, seed += 5);
+      }
+    }
+  }
+  check_backward(17, 33, 7, false, true, seed += 5);
+  check_backward(17, 33, 7, true, false, seed += 5);
+  check_backward(17, 33, 7, false, false, seed += 5);
+}
+
+// DistilBERT's FFN and classifier at the reference job's batch (8 x 22 tokens).
+TEST(Linear, BackwardCpuMatchesRefOnModelShapes) {
+  check_backward(176, 768, 3072, true, true, 17);
+  check_backward(8, 768, 6, true, true, 18);
+}
+
+// Empty dimensions: no rows leaves the parameter gradients unchanged; no outputs (OC = 0) makes
+// din the empty sum 0; no inputs (IC = 0) still accumulates dbias.
+TEST(Linear, BackwardEmptyShapes) {
+  for (auto* f : {&ref::linear_backward, &cpu::linear_backward}) {
+    std::vector<float> dw(6, 1.0f), db(2, 1.0f);
+    f(Exec::cpu(), nullptr, dw.data(), db.data(), nullptr, nullptr, nullptr, 0, 3, 2);
+    EXPECT_EQ(dw, std::vector<float>(6, 1.0f));
+    EXPECT_EQ(db, std::vector<float>(2, 1.0f));
+    std::vector<float> din(6, NAN);
+    f(Exec::cpu(), din.data(), nullptr, nullptr, nullptr, nullptr, nullptr, 2, 3, 0);
+    EXPECT_EQ(din, std::vector<float>(6, 0.0f));
+    const std::vector<float> dout = {1, 2, 3, 4};
+    f(Exec::cpu(), nullptr, nullptr, db.data(), dout.data(), nullptr, nullptr, 2, 0, 2);
+    EXPECT_EQ(db, (std::vector<float>{5, 7}));
+  }
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Tests of first_token_forward: it copies token 0 of every sequence, in both backends.
+// Tests of first_token_forward and first_token_backward: they copy token 0 of every sequence
+// (forward) and put dout back there with zeros elsewhere (backward), in both backends.
 #include "kernels/pooling.h"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,27 @@ TEST(Pooling, CpuEqualsRef) {
         std::vector<float> want(size_t(B) * C), got(size_t(B) * C, NAN);
         ref::first_token_forward(Exec::cpu(), want.data(), in.data(), B, T, C);
         cpu::first_token_forward(Exec::cpu(), got.data(), in.data(), B, T, C);
+        EXPECT_EQ(got, want);
+      }
+    }
+  }
+}
+
+// The backward is a copy into token 0 and zeros elsewhere (assigned: NaN before is overwritten).
+TEST(Pooling, BackwardCpuEqualsRef) {
+  const std::vector<float> dout = {1, 2, 3, 4, 5, 6};
+  std::vector<float> din(12, NAN);
+  ref::first_token_backward(Exec::cpu(), din.data(), dout.data(), 2, 2, 3);
+  EXPECT_EQ(din, (std::vector<float>{1, 2, 3, 0, 0, 0, 4, 5, 6, 0, 0, 0}));
+  uint32_t seed = 750;
+  for (int B : {1, 3, 17}) {
+    for (int T : {1, 2, 5, 23}) {
+      for (int C : {1, 7, 384 + 3}) {
+        SCOPED_TRACE(shape("B", B, "T", T, "C", C));
+        const auto dy = uniform(size_t(B) * C, seed++);
+        std::vector<float> want(size_t(B) * T * C, NAN), got(size_t(B) * T * C, NAN);
+        ref::first_token_backward(Exec::cpu(), want.data(), dy.data(), B, T, C);
+        cpu::first_token_backward(Exec::cpu(), got.data(), dy.data(), B, T, C);
         EXPECT_EQ(got, want);
       }
     }

@@ -71,7 +71,8 @@ TEST(Threads, AttentionDoesNotDependOnThreadCount) {
   for (int threads : {1, 2, 3}) {
     cpu::set_num_threads(threads);
     std::vector<float> out(size_t(B) * T * C), p(size_t(B) * NH * T * T);
-    cpu::attention_forward(Exec::cpu(), out.data(), p.data(), qkv.data(), mask.data(), B, T, C, NH);
+    cpu::attention_forward(Exec::cpu(), out.data(), p.data(), qkv.data(), mask.data(), B, T, C, NH,
+                           DropoutSpec{});
     outs.push_back(out);
     probs.push_back(p);
   }

@@ -1,5 +1,5 @@
-// CPU elementwise activations (spec and sources of truth in ref/activation.cpp), chunks of the
-// array in parallel.
+// CPU elementwise activations and their derivatives (spec and sources of truth in
+// ref/activation_math.h), chunks of the array in parallel.
 //
 // GeluErf is evaluated as x * Phi(x), Phi the standard normal CDF (the same function as
 // 0.5 x (1 + erf(x / sqrt 2))), with the vectorisable normal_cdf below instead of std::erf: glibc's
@@ -14,7 +14,15 @@
 // eps32 of the correctly rounded value except where 1 + tanh(.) cancels (x below about -3); there
 // the absolute error stays ~eps32 * |x| while the value goes to 0, as in PyTorch's float kernel.
 //
-// Dimension legend: N elements. `out` may alias `in` (element i is written from element i only).
+// Backward: GeluErf's derivative Phi(x) + x phi(x) reuses the same pieces (phi(x) =
+// exp(-x^2/2) / sqrt(2 pi) is the split exponential computed inside normal_cdf), so it is
+// vectorised too; each term is within a few eps32 of its exact value, and the sum cancels only
+// near x = -0.75 (the derivative's zero), where the error stays a few eps32 of the terms' size.
+// GeluTanh and Tanh use tanhf; 1 - tanh^2 loses relative (not absolute) accuracy where
+// tanh -> +-1, as PyTorch's float kernels do. Relu passes dout where x > 0 (or x is NaN).
+//
+// Dimension legend: N elements. `out` may alias `in` and `din` may alias `dout` (element i is
+// written from element i only).
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -28,6 +36,8 @@ namespace {
 
 constexpr float kSqrtHalf = 0.70710678118654752440f;       // 1 / sqrt(2)
 constexpr float kSqrtTwoOverPi = 0.79788456080286535588f;  // sqrt(2 / pi)
+constexpr float kInvSqrtTwoPi = 0.39894228040143267794f;   // 1 / sqrt(2 pi)
+constexpr float kGeluTanhCubic = 0.044715f;
 
 // Phi(x) = P(X <= x), X ~ N(0, 1), in float, branch-free so that GCC vectorises loops calling it,
 // and accurate to a few eps32 *relative* also in the lower tail.
@@ -54,7 +64,9 @@ constexpr float kSqrtTwoOverPi = 0.79788456080286535588f;  // sqrt(2 / pi)
 // 1.3e-8 relative). 2^k is built from its exponent bits. Where x^2 / 2 > 87 (|x| > 13.19),
 // Phi(-|x|) is under 1e-39 and is flushed to 0: GELU there is -0.0 (exact: at most 2e-38 in
 // magnitude) and 1 - 0 = 1 on the positive side, which is exact in float.
-inline float normal_cdf(float x) {
+// Sets cdf = Phi(x) and pdf = phi(x) = exp(-x^2 / 2) / sqrt(2 pi); forward callers use only
+// cdf, and the compiler drops the rest.
+inline void normal_cdf_pdf(float x, float& cdf, float& pdf) {
   constexpr float kC0 = 1.280825559e+00f, kC1 = -6.156189878e-02f, kC2 = -1.120021728e-01f,
                   kC3 = 1.270647103e-01f, kC4 = -7.355225195e-02f, kC5 = 2.590825920e-02f,
                   kC6 = -4.535515340e-03f, kC7 = -3.581166769e-04f, kC8 = 3.245279028e-04f,
@@ -98,8 +110,17 @@ inline float normal_cdf(float x) {
   const float two_k =
       std::bit_cast<float>(static_cast<uint32_t>(static_cast<int32_t>(k) + 127) << 23);
   float lower = (0.5f * er * erfcx) * two_k;  // Phi(-|x|); 2^k last, it may be tiny
+  float density = (kInvSqrtTwoPi * er) * two_k;
   lower = h > kMaxHalfSquare ? 0.0f : lower;
-  return x < 0.0f ? lower : 1.0f - lower;
+  density = h > kMaxHalfSquare ? 0.0f : density;
+  cdf = x < 0.0f ? lower : 1.0f - lower;
+  pdf = density;
+}
+
+inline float normal_cdf(float x) {
+  float cdf, pdf;
+  normal_cdf_pdf(x, cdf, pdf);
+  return cdf;
 }
 
 }  // namespace
@@ -121,7 +142,7 @@ void activation_forward(const Exec& ex,
 #pragma omp parallel for simd schedule(static) if (parallel)
       for (long i = 0; i < N; ++i) {
         const float x = in[i];
-        out[i] = 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
+        out[i] = 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x)));
       }
       return;
     case Activation::Relu:
@@ -134,6 +155,46 @@ void activation_forward(const Exec& ex,
       return;
   }
   FT_CHECK(false, "activation_forward: unknown activation ", static_cast<int>(kind));
+}
+
+void activation_backward(const Exec& ex,
+                         float* din,         // [N]
+                         const float* dout,  // [N]
+                         const float* in,    // [N]
+                         long N, Activation kind) {
+  const bool parallel = N >= kMinParallelWork;
+  switch (kind) {
+    case Activation::GeluErf:
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (long i = 0; i < N; ++i) {
+        const float x = in[i];
+        float cdf, pdf;
+        normal_cdf_pdf(x, cdf, pdf);
+        din[i] = dout[i] * (cdf + x * pdf);
+      }
+      return;
+    case Activation::GeluTanh:
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (long i = 0; i < N; ++i) {
+        const float x = in[i];
+        const float t = std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x));
+        const float du_dx = kSqrtTwoOverPi * (1.0f + 3.0f * kGeluTanhCubic * x * x);
+        din[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx);
+      }
+      return;
+    case Activation::Relu:
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (long i = 0; i < N; ++i) din[i] = in[i] <= 0.0f ? 0.0f : dout[i];  // NaN passes dout
+      return;
+    case Activation::Tanh:
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (long i = 0; i < N; ++i) {
+        const float t = std::tanh(in[i]);
+        din[i] = dout[i] * (1.0f - t * t);
+      }
+      return;
+  }
+  FT_CHECK(false, "activation_backward: unknown activation ", static_cast<int>(kind));
 }
 
 }  // namespace finetune::kernels::cpu

@@ -1,54 +1,14 @@
-// Reference LayerNorm and residual-add + LayerNorm: the readable specification and the oracle
-// for cpu:: and cuda::.
-//
-// Source of truth: torch.nn.LayerNorm over the last dimension:
-//   mean = (1/C) sum_c x_c
-//   var  = (1/C) sum_c (x_c - mean)^2          (biased: divide by C, not C - 1)
-//   rstd = 1 / sqrt(var + eps)                 (eps inside the square root)
-//   y_c  = (x_c - mean) * rstd * weight_c + bias_c
-// The statistics are computed in double with two passes (no cancellation); `mean` and `rstd`
-// are saved rounded to float, exactly what the backward pass reads.
-//
-// In a post-LN encoder layer (BertSelfOutput/BertOutput, DistilBERT's sa_layer_norm and
-// output_layer_norm) LayerNorm is applied to `hidden + residual`; add_layernorm_forward is that
-// sum followed by the same normalisation. The float sum a + b is rounded to float first, as
-// PyTorch materialises it, and saved in `sum` for the backward pass.
+// Reference LayerNorm and residual-add + LayerNorm: the float oracle for cpu:: and cuda::, thin
+// wrappers over ref/layernorm_math.h, where the math and its source of truth
+// (torch.nn.LayerNorm) are written out. Statistics and gradients are computed in double;
+// `mean`, `rstd` and the fp32 `sum` a + b are rounded to float as the backward pass reads them.
 //
 // Dimension legend: N rows, C features.
 #include "kernels/layernorm.h"
 
-#include <cmath>
-#include <cstdint>
+#include "kernels/ref/layernorm_math.h"
 
 namespace finetune::kernels::ref {
-namespace {
-
-// Normalises one row; `y` may alias `x` (every element of x is read before y is written).
-void normalize_row(float* y,             // [C]
-                   float* mean_out,      // [1] or null
-                   float* rstd_out,      // [1] or null
-                   const float* x,       // [C]
-                   const float* weight,  // [C]
-                   const float* bias,    // [C]
-                   int C, float eps) {
-  double sum = 0.0;
-  for (int c = 0; c < C; ++c) sum += x[c];
-  const double mean = sum / C;
-  double sq = 0.0;
-  for (int c = 0; c < C; ++c) {
-    const double d = x[c] - mean;
-    sq += d * d;
-  }
-  const double var = sq / C;
-  const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
-  for (int c = 0; c < C; ++c) {
-    y[c] = static_cast<float>((x[c] - mean) * rstd * weight[c] + bias[c]);
-  }
-  if (mean_out) *mean_out = static_cast<float>(mean);
-  if (rstd_out) *rstd_out = static_cast<float>(rstd);
-}
-
-}  // namespace
 
 void layernorm_forward(const Exec& ex,
                        float* out,           // [N, C]
@@ -58,10 +18,7 @@ void layernorm_forward(const Exec& ex,
                        const float* weight,  // [C]
                        const float* bias,    // [C]
                        int N, int C, float eps) {
-  for (int64_t n = 0; n < N; ++n) {
-    normalize_row(out + n * C, mean ? mean + n : nullptr, rstd ? rstd + n : nullptr, in + n * C,
-                  weight, bias, C, eps);
-  }
+  math::layernorm_forward(out, mean, rstd, in, weight, bias, N, C, eps);
 }
 
 void add_layernorm_forward(const Exec& ex,
@@ -74,14 +31,20 @@ void add_layernorm_forward(const Exec& ex,
                            const float* weight,  // [C]
                            const float* bias,    // [C]
                            int N, int C, float eps) {
-  for (int64_t n = 0; n < N; ++n) {
-    // Without a `sum` buffer the row of `out` holds the sum; writing element c only after
-    // reading a[c] and b[c] keeps this correct when out aliases a or b.
-    float* s = (sum ? sum : out) + n * C;  // [C]
-    for (int64_t c = 0; c < C; ++c) s[c] = a[n * C + c] + b[n * C + c];
-    normalize_row(out + n * C, mean ? mean + n : nullptr, rstd ? rstd + n : nullptr, s, weight,
-                  bias, C, eps);
-  }
+  math::add_layernorm_forward(out, sum, mean, rstd, a, b, weight, bias, N, C, eps);
+}
+
+void layernorm_backward(const Exec& ex,
+                        float* din,           // [N, C]
+                        float* dweight,       // [C]
+                        float* dbias,         // [C]
+                        const float* dout,    // [N, C]
+                        const float* in,      // [N, C]
+                        const float* weight,  // [C]
+                        const float* mean,    // [N]
+                        const float* rstd,    // [N]
+                        int N, int C) {
+  math::layernorm_backward(din, dweight, dbias, dout, in, weight, mean, rstd, N, C);
 }
 
 }  // namespace finetune::kernels::ref

@@ -1,13 +1,11 @@
-// Reference first-token pooling: the readable specification and the oracle for cpu:: and cuda::.
-//
-// Source of truth: BertPooler takes hidden_states[:, 0] before its dense layer; DistilBERT's
-// DistilBertForSequenceClassification takes hidden_state[:, 0] before pre_classifier. Both read
-// the [CLS] token, which the tokenizer always puts first.
+// Reference first-token pooling and its backward: the float oracle for cpu:: and cuda::, thin
+// wrappers over ref/pooling_math.h (source of truth: BertPooler / DistilBERT's classification
+// head read token 0, [CLS]).
 //
 // Dimension legend: B batch, T tokens, C hidden.
 #include "kernels/pooling.h"
 
-#include <cstdint>
+#include "kernels/ref/pooling_math.h"
 
 namespace finetune::kernels::ref {
 
@@ -15,9 +13,14 @@ void first_token_forward(const Exec& ex,
                          float* out,       // [B, C]
                          const float* in,  // [B, T, C]
                          int B, int T, int C) {
-  for (int64_t b = 0; b < B; ++b) {
-    for (int64_t c = 0; c < C; ++c) out[b * C + c] = in[b * T * C + c];
-  }
+  math::first_token_forward(out, in, B, T, C);
+}
+
+void first_token_backward(const Exec& ex,
+                          float* din,         // [B, T, C]
+                          const float* dout,  // [B, C]
+                          int B, int T, int C) {
+  math::first_token_backward(din, dout, B, T, C);
 }
 
 }  // namespace finetune::kernels::ref

@@ -1,0 +1,151 @@
+// CPU Adam/AdamW step over the flat parameter buffer and the sum of squares for the global
+// gradient norm (spec and source of truth, torch/optim/adam.py, in ref/optimizer_math.h).
+//
+// adam_step is one OpenMP + SIMD pass that reads params, grads, m and v and writes params, m
+// and v: 28 bytes per parameter, ~1.9 GB for 67M parameters, so it is memory-bound and the
+// arithmetic (three FMAs, a sqrt and two divisions per element) is hidden behind the loads. The
+// per-element operations are PyTorch's fp32 sequence exactly, in the same order, so the result
+// is bit-identical to ref:: (and to PyTorch up to its not-quite-correctly-rounded sqrt; see
+// ref/optimizer_math.h). As there, floating-point contraction is switched off for this file so
+// that the compiler cannot fuse `p * decay` with the final addition; the FMAs PyTorch uses are
+// explicit fma calls. (math-errno is switched off too: v >= 0, so sqrt never sets errno, and the
+// errno check would keep GCC from vectorising the loop.) The loops call __builtin_fmaf and
+// __builtin_sqrtf rather than std::fma and std::sqrt: GCC does not inline a function compiled
+// with other optimisation options (<cmath>'s wrappers) into these, and an out-of-line call per
+// element would stop vectorisation.
+//
+// sum_of_squares accumulates in double (a float's square is exact in double) over fixed chunks
+// whose size depends only on N; chunk sums are added in chunk order, so the result is the same
+// for any thread count. Its error is ~sqrt(N) eps64 relative, far below what the clip coefficient
+// (a float) can resolve.
+//
+// Dimension legend: N parameters.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/cpu/threads.h"
+#include "kernels/optimizer.h"
+#include "kernels/ref/optimizer_math.h"
+
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off", "no-math-errno")
+#endif
+
+namespace finetune::kernels::cpu {
+
+namespace {
+
+// How weight decay enters the update (see ref/optimizer_math.h).
+enum class Decay { None, Decoupled, Coupled };
+
+// Per-step scalars in float, hoisted out of the loop.
+struct Scalars {
+  float gs, decay, wd, c1, beta2, w2, bc2_sqrt, eps, neg_step;
+  bool small_w1;
+};
+
+// Elements per block of the parallel loop: each block is one call of adam_block.
+constexpr long kAdamBlock = 1 << 13;
+
+// The update of n consecutive elements. It is a separate function, not the body of the OpenMP
+// loop, because GCC compiles OpenMP's outlined loop bodies without this file's `optimize`
+// options; a plain function keeps them (no contraction, no errno), and its loop vectorises.
+template <Decay kDecay>
+void adam_block(float* params,       // [n]
+                float* m,            // [n]
+                float* v,            // [n]
+                const float* grads,  // [n]
+                long n, const Scalars& k) {
+  const Scalars s = k;  // local copy: lets the compiler keep the scalars in registers
+#pragma omp simd
+  for (long i = 0; i < n; ++i) {
+    float p = params[i];
+    float g = grads[i] * s.gs;
+    if constexpr (kDecay == Decay::Decoupled) p = p * s.decay;
+    if constexpr (kDecay == Decay::Coupled) g = __builtin_fmaf(p, s.wd, g);
+    const float mi = m[i];
+    // exp_avg.lerp_(g, w1): fma(w1, g - m, m) for w1 < 0.5, else fma(w1 - 1, g - m, g)
+    const float mn = __builtin_fmaf(s.c1, g - mi, s.small_w1 ? mi : g);
+    const float vn = __builtin_fmaf(s.w2 * g, g, v[i] * s.beta2);
+    const float denom = __builtin_sqrtf(vn) / s.bc2_sqrt + s.eps;
+    params[i] = p + (s.neg_step * mn) / denom;
+    m[i] = mn;
+    v[i] = vn;
+  }
+}
+
+}  // namespace
+
+void adam_step(const Exec& ex,
+               float* params,       // [N]
+               float* m,            // [N] first moment
+               float* v,            // [N] second moment
+               const float* grads,  // [N]
+               long N, AdamParams hp) {
+  // The per-step scalars, derived in double and rounded to float exactly as ref:: does.
+  const ref::math::AdamScalars<float> r(hp);
+  Scalars s{};
+  s.gs = r.grad_scale;
+  s.decay = r.decay;
+  s.wd = r.wd;
+  s.small_w1 = r.w1 < 0.5f;
+  s.c1 = s.small_w1 ? r.w1 : r.w1 - 1.0f;
+  s.beta2 = r.beta2;
+  s.w2 = r.w2;
+  s.bc2_sqrt = r.bc2_sqrt;
+  s.eps = r.eps;
+  s.neg_step = r.neg_step;
+  const Decay decay = r.decoupled_decay ? Decay::Decoupled
+                      : r.coupled_decay ? Decay::Coupled
+                                        : Decay::None;
+  auto* block = decay == Decay::Decoupled ? &adam_block<Decay::Decoupled>
+                : decay == Decay::Coupled ? &adam_block<Decay::Coupled>
+                                          : &adam_block<Decay::None>;
+  const long blocks = (N + kAdamBlock - 1) / kAdamBlock;
+#pragma omp parallel for schedule(static) if (N >= kMinParallelWork)
+  for (long b = 0; b < blocks; ++b) {
+    const long begin = b * kAdamBlock;
+    const long n = std::min(kAdamBlock, N - begin);
+    block(params + begin, m + begin, v + begin, grads + begin, n, s);
+  }
+}
+
+namespace {
+
+// Chunks of sum_of_squares: at least kMinChunk elements, and at most kMaxChunks of them (the
+// partial sums live on the stack), both fixed, so the chunking depends on N only.
+constexpr long kMinChunk = 1 << 16;
+constexpr long kMaxChunks = 4096;
+
+}  // namespace
+
+void sum_of_squares(const Exec& ex,
+                    double* out,     // [1], host memory
+                    const float* x,  // [N]
+                    long N) {
+  if (N <= 0) {
+    *out = 0.0;
+    return;
+  }
+  long chunk = std::max(kMinChunk, (N + kMaxChunks - 1) / kMaxChunks);
+  chunk = (chunk + 15) / 16 * 16;
+  const long chunks = (N + chunk - 1) / chunk;
+  double partial[kMaxChunks];
+#pragma omp parallel for schedule(static) if (N >= kMinParallelWork)
+  for (long c = 0; c < chunks; ++c) {
+    const float* xc = x + c * chunk;  // [n]
+    const long n = std::min(chunk, N - c * chunk);
+    double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+    for (long i = 0; i < n; ++i) acc += static_cast<double>(xc[i]) * xc[i];
+    partial[c] = acc;
+  }
+  double total = 0.0;
+  for (long c = 0; c < chunks; ++c) total += partial[c];
+  *out = total;
+}
+
+}  // namespace finetune::kernels::cpu
