@@ -86,6 +86,8 @@ int run(int argc, char** argv) {
   }
 }
 
-std::vector<const Command*> all_commands() { return {&tokenize_command(), &predict_command()}; }
+std::vector<const Command*> all_commands() {
+  return {&train_command(), &eval_command(), &predict_command(), &tokenize_command()};
+}
 
 }  // namespace finetune::cli

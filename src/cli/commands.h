@@ -19,6 +19,8 @@ struct Command {
 
 const Command& tokenize_command();
 const Command& predict_command();
+const Command& train_command();
+const Command& eval_command();
 
 // All commands in the order `finetune --help` lists them.
 std::vector<const Command*> all_commands();

@@ -42,7 +42,7 @@ std::vector<fs::path> find_weight_files(const fs::path& directory) {
                   "model.safetensors.index.json)"));
 }
 
-Model load_model(const fs::path& directory, uint64_t seed) {
+ModelConfig load_directory_config(const fs::path& directory) {
   if (!fs::is_directory(directory)) {
     throw Error(cat(directory.string(), ": not a directory (expected a Hugging Face model directory "
                     "with config.json and model.safetensors)"));
@@ -51,7 +51,14 @@ Model load_model(const fs::path& directory, uint64_t seed) {
   if (!fs::exists(config_path)) {
     throw Error(cat(directory.string(), ": no config.json (is this a Hugging Face model directory?)"));
   }
-  ModelConfig config = load_model_config(config_path);
+  return load_model_config(config_path);
+}
+
+Model load_model(const fs::path& directory, uint64_t seed) {
+  return load_model(directory, load_directory_config(directory), seed);
+}
+
+Model load_model(const fs::path& directory, ModelConfig config, uint64_t seed) {
   std::vector<fs::path> files = find_weight_files(directory);
   ParameterStore store(config);
   LoadReport report = load_weights(files, config, store.params(), seed);

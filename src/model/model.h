@@ -29,6 +29,13 @@ std::vector<std::filesystem::path> find_weight_files(const std::filesystem::path
 // Loads config.json and weights. `seed` initialises a fresh head if the checkpoint has none.
 Model load_model(const std::filesystem::path& directory, uint64_t seed = 0);
 
+// Loads the weights of `directory` into a model of `config` (config.json read and then adjusted
+// by the caller, e.g. with the labels of a training dataset).
+Model load_model(const std::filesystem::path& directory, ModelConfig config, uint64_t seed);
+
+// Reads a model directory's config.json, with the directory named in errors.
+ModelConfig load_directory_config(const std::filesystem::path& directory);
+
 // A model with the given configuration and freshly initialised weights (for tests and for
 // benchmarks that need no pretrained weights).
 Model make_random_model(const ModelConfig& config, uint64_t seed);

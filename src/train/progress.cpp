@@ -37,8 +37,8 @@ std::string ProgressLine::render(int64_t steps_done, double mean_loss, double me
   const int filled = static_cast<int>(kWidth * std::min<int64_t>(steps_done, total) / total);
   std::string bar(filled, '=');
   if (filled < kWidth) {
-    if (steps_done > 0) bar.back() = '>';
-    bar += std::string(kWidth - filled, '.');
+    bar += steps_done > 0 ? '>' : '.';  // the head of the bar, as Keras draws it
+    bar += std::string(kWidth - filled - 1, '.');
   }
   const double elapsed = timer_.seconds();
   const int64_t timed_steps = steps_done - first_step_;

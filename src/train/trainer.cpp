@@ -22,6 +22,18 @@ namespace {
 
 int32_t argmax(const float* row, int K) { return static_cast<int32_t>(std::max_element(row, row + K) - row); }
 
+// The epoch's visiting order: file order, or the seeded permutation of data/shuffle.h.
+std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
+  std::vector<int32_t> order(static_cast<size_t>(n));
+  if (!shuffle) {
+    std::iota(order.begin(), order.end(), 0);
+    return order;
+  }
+  std::vector<size_t> permutation = shuffled_order(static_cast<size_t>(n), seed, static_cast<uint64_t>(epoch));
+  for (size_t i = 0; i < permutation.size(); ++i) order[i] = static_cast<int32_t>(permutation[i]);
+  return order;
+}
+
 std::string format_metric(const char* name, double value) {
   char text[64];
   std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
@@ -116,7 +128,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   for (; state.epoch < options_.epochs; ++state.epoch) {
     const bool mid_epoch = resumed && state.step_in_epoch > 0 && state.epoch == resume_->epoch;
     if (!mid_epoch) {
-      state.data_order = options_.shuffle ? shuffled_order(n, options_.seed, state.epoch) : identity_order(n);
+      state.data_order = epoch_order(n, options_.shuffle, options_.seed, state.epoch);
       state.epoch_loss_sum = 0;
       state.epoch_correct = 0;
       state.epoch_examples = 0;
@@ -179,13 +191,16 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       const double epoch_accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
       if (!options_.quiet) progress.update(state.step_in_epoch, epoch_loss, epoch_accuracy);
 
-      if (InterruptGuard::requested() && state.step_in_epoch < steps_per_epoch) {
+      const bool stop_requested =
+          InterruptGuard::requested() ||
+          (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps);
+      if (stop_requested && state.step_in_epoch < steps_per_epoch) {
         save(state);
         result.interrupted = true;
         result.steps = state.global_step;
         result.seconds = run_timer.seconds();
         if (!options_.quiet) std::fputs("\n", stdout);
-        log_notice(cat("interrupted after step ", state.global_step, " (epoch ", state.epoch + 1, ", step ",
+        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step, " (epoch ", state.epoch + 1, ", step ",
                        state.step_in_epoch, "/", steps_per_epoch, ")",
                        options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
                                                           ", continue with --resume ", options_.output.string())));
@@ -219,11 +234,13 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     next.complete = next.epoch >= options_.epochs;
     save(next);
     state.step_in_epoch = 0;
-    if (InterruptGuard::requested() && !next.complete) {
+    const bool stop_requested = InterruptGuard::requested() ||
+                                (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps);
+    if (stop_requested && !next.complete) {
       result.interrupted = true;
       result.steps = state.global_step;
       result.seconds = run_timer.seconds();
-      log_notice(cat("interrupted after epoch ", next.epoch, ";",
+      log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after epoch ", next.epoch, ";",
                      options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
       return result;
     }

@@ -44,6 +44,7 @@ struct TrainOptions {
   bool shuffle = true;
   uint64_t seed = 42;
   double max_grad_norm = 0;  // 0: no clipping
+  int64_t stop_after_steps = 0;  // > 0: stop as if interrupted once this many steps are done
   std::filesystem::path output;             // empty: write nothing
   std::vector<std::filesystem::path> tokenizer_files;  // copied into the output
   std::filesystem::path log;                // empty: no JSON-lines log

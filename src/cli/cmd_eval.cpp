@@ -1,0 +1,71 @@
+// `finetune eval`: accuracy, loss, macro-F1, per-class precision/recall/F1 and the confusion
+// matrix of a model on a labelled dataset; --json prints the same as one JSON object.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/dataset_options.h"
+#include "model/model.h"
+#include "train/evaluate.h"
+
+namespace finetune::cli {
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"--model", "DIR", "model directory (config.json with id2label, model.safetensors, tokenizer)", "", true},
+    {"--data", "FILE", "labelled data: .txt (text;label), .csv, .tsv, .jsonl or .parquet", "", true},
+    {"--batch-size", "N", "examples per forward pass", "32"},
+    {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    limit_option(),
+    text_column_option(),
+    label_column_option(),
+    {"--json", "", "print the report as one JSON object", ""},
+    device_option(),
+    threads_option(),
+};
+
+int run_eval(const ParsedOptions& options) {
+  apply_threads(options);
+  Exec ex = resolve_device(options);
+  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
+  const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
+  const DatasetOptions data_options = dataset_options(options);
+  const std::filesystem::path model_dir = options.get_string("--model");
+  require_file(options.get_string("--data"), "--data");
+
+  ModelConfig config = load_directory_config(model_dir);
+  Dataset data = read_dataset(options.get_string("--data"), data_options);
+  LabelNames labels = resolve_label_names(data, config.labels_from_config ? &config.labels : nullptr);
+  if (!config.labels_from_config && static_cast<int>(labels.names.size()) != config.K()) {
+    throw Error(cat(model_dir.string(), "/config.json has no id2label and ", config.K(), " labels, but ",
+                    data.path.string(), " has ", labels.names.size(), ": evaluate a model trained on these labels"));
+  }
+  set_labels(config, labels.names);
+  Model model = load_model(model_dir, config, 0);
+  Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);
+  const size_t limit = static_cast<size_t>(model.config.P);
+  const size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
+  if (max_length > limit) {
+    throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit, " positions"));
+  }
+  LabelledData examples = prepare_examples(data, labels, tokenizer, max_length);
+  Evaluation result = evaluate(ex, model, examples.encodings, examples.labels, batch_size);
+  StdoutBuffer output;
+  output.text = options.has("--json") ? report_to_json(result.report, labels.names) + "\n"
+                                      : format_report(result.report, labels.names);
+  output.finish();
+  return 0;
+}
+
+}  // namespace
+
+const Command& eval_command() {
+  static const Command command{
+      "eval", "evaluate a model on a labelled dataset",
+      "Runs --model on every example of --data and reports accuracy, loss, macro-F1, per-class\n"
+      "precision, recall and F1, and the confusion matrix with label names (--json: one object).",
+      &kOptions, run_eval};
+  return command;
+}
+
+}  // namespace finetune::cli

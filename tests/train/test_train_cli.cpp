@@ -1,0 +1,167 @@
+// `finetune train` and `finetune eval` end to end: resuming after an interruption gives the same
+// run, the saved directory reloads with the same predictions, eval reports, and each kind of bad
+// input fails with one clear message before any training.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "io/json.h"
+#include "io/safetensors.h"
+#include "test_paths.h"
+
+namespace finetune {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CommandResult;
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+CommandResult finetune_cli(const std::string& args) {
+  return testing::run_command(q(testing::finetune_binary()) + " " + args);
+}
+
+const fs::path& emotion_train() {
+  static const fs::path path = testing::shared_dir() / "data/emotion/train.txt";
+  return path;
+}
+
+std::vector<Json> log_lines(const fs::path& path) {
+  std::vector<Json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
+  return lines;
+}
+
+std::vector<float> all_weights(const fs::path& file) {
+  SafetensorsFile st(file);
+  std::vector<float> values;
+  for (const auto& info : st.tensors()) {
+    std::vector<float> t(static_cast<size_t>(info.numel()));
+    st.read_as_f32(info, t.data(), info.numel());
+    values.insert(values.end(), t.begin(), t.end());
+  }
+  return values;
+}
+
+class TrainCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::make_temp_dir("train-cli"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A small shuffled run with dropout, so that resuming must restore the data order, the
+  // dropout streams and Adam's state to come out the same.
+  std::string run_args(const fs::path& output, const fs::path& log) {
+    return "train --model " + q(testing::fixtures_dir() / "tiny-bert") + " --train " + q(emotion_train()) +
+           " --limit 40 --batch-size 4 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 7 --max-length 24 --output " +
+           q(output) + " --log " + q(log);
+  }
+
+  void expect_clean_error(const std::string& args, const std::string& needle, int exit_code = 1) {
+    CommandResult r = finetune_cli(args);
+    EXPECT_EQ(r.exit_code, exit_code) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("finetune: error: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << r.err;
+    EXPECT_EQ(r.out.find("Epoch 1/"), std::string::npos) << "training must not start:\n" << r.out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(TrainCliTest, ResumedRunEqualsUninterruptedRun) {
+  CommandResult full = finetune_cli(run_args(dir_ / "full", dir_ / "full.log"));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+
+  // Stop mid-epoch (10 steps per epoch), then resume.
+  CommandResult first = finetune_cli(run_args(dir_ / "split", dir_ / "split.log") + " --stop-after-steps 6");
+  ASSERT_EQ(first.exit_code, 130) << first.err;
+  EXPECT_NE(first.err.find("--resume"), std::string::npos) << first.err;
+  CommandResult second = finetune_cli(run_args(dir_ / "split", dir_ / "split.log") + " --resume " + q(dir_ / "split"));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+
+  std::vector<Json> a = log_lines(dir_ / "full.log"), b = log_lines(dir_ / "split.log");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "log line " << i + 1;
+  EXPECT_EQ(all_weights(dir_ / "full/model.safetensors"), all_weights(dir_ / "split/model.safetensors"));
+
+  // A finished run resumed again has nothing to do.
+  CommandResult again = finetune_cli(run_args(dir_ / "split", dir_ / "split.log") + " --resume " + q(dir_ / "split"));
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("nothing to do"), std::string::npos) << again.err;
+}
+
+TEST_F(TrainCliTest, ResumeWithOtherOptionsIsRefused) {
+  ASSERT_EQ(finetune_cli(run_args(dir_ / "run", dir_ / "log") + " --stop-after-steps 3").exit_code, 130);
+  std::string args = run_args(dir_ / "run", dir_ / "log");
+  args.replace(args.find("--lr 1e-3"), 9, "--lr 2e-3");
+  expect_clean_error(args + " --resume " + q(dir_ / "run"), "--lr was '1e-3'");
+}
+
+TEST_F(TrainCliTest, SavedModelPredictsAndEvaluates) {
+  ASSERT_EQ(finetune_cli(run_args(dir_ / "out", dir_ / "log")).exit_code, 0);
+  Json config = parse_json_file(dir_ / "out/config.json");
+  EXPECT_EQ(config["architectures"][0], "BertForSequenceClassification");
+  EXPECT_EQ(config["id2label"]["5"], "surprise");
+  EXPECT_EQ(config["label2id"]["joy"], 1);
+  for (const char* file : {"tokenizer.json", "vocab.txt", "tokenizer_config.json"}) {
+    EXPECT_TRUE(fs::exists(dir_ / "out" / file)) << file;
+  }
+
+  CommandResult eval = finetune_cli("eval --json --model " + q(dir_ / "out") + " --data " +
+                                    q(testing::shared_dir() / "data/emotion/validation.parquet") + " --limit 50");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  Json report = Json::parse(eval.out);
+  EXPECT_EQ(report["examples"], 50);
+  EXPECT_EQ(report["labels"].size(), 6u);
+  int64_t total = 0;
+  for (const auto& row : report["confusion_matrix"])
+    for (const auto& cell : row) total += cell.get<int64_t>();
+  EXPECT_EQ(total, 50);
+
+  CommandResult text = finetune_cli("eval --model " + q(dir_ / "out") + " --data " +
+                                    q(testing::shared_dir() / "data/emotion/validation.txt") + " --limit 50");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("macro-F1"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("confusion matrix"), std::string::npos) << text.out;
+  // The same 50 examples read from Parquet and from text give the same report.
+  CommandResult text_json = finetune_cli("eval --json --model " + q(dir_ / "out") + " --data " +
+                                         q(testing::shared_dir() / "data/emotion/validation.txt") + " --limit 50");
+  EXPECT_EQ(Json::parse(text_json.out), report);
+}
+
+TEST_F(TrainCliTest, BadInputFailsBeforeTraining) {
+  const std::string model = " --model " + q(testing::fixtures_dir() / "tiny-distilbert");
+  auto write = [&](const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+    return dir_ / name;
+  };
+  fs::path no_label = write("no_label.txt", "i feel fine;joy\nthis line has no label\n");
+  expect_clean_error("train" + model + " --train " + q(no_label), "no_label.txt:2");
+  fs::path unknown = write("unknown.txt", "i feel fine;joy\ni feel odd;bewildered\n");
+  expect_clean_error("train" + model + " --train " + q(unknown), "bewildered");
+  fs::path empty = write("empty.txt", "");
+  expect_clean_error("train" + model + " --train " + q(empty), "empty.txt");
+  fs::path good = write("good.txt", "i feel fine;joy\ni feel sad;sadness\n");
+  expect_clean_error("train" + model + " --train " + q(good) + " --batch-size 0", "--batch-size", 2);
+  expect_clean_error("train" + model + " --train " + q(good) + " --epochs -1", "--epochs", 2);
+  expect_clean_error("train" + model + " --train " + q(good) + " --lr fast", "--lr", 2);
+  expect_clean_error("train" + model + " --train " + q(good) + " --frobnicate", "unknown option '--frobnicate'", 2);
+  // An output directory that cannot be written is found before training starts.
+  fs::path blocker = write("blocker", "a file, not a directory");
+  expect_clean_error("train" + model + " --train " + q(good) + " --output " + q(blocker / "out"), "blocker");
+  // A directory of someone else's files is not overwritten.
+  fs::create_directories(dir_ / "mine");
+  write("mine/notes.txt", "precious");
+  expect_clean_error("train" + model + " --train " + q(good) + " --output " + q(dir_ / "mine"),
+                     "not a finetune training output");
+  EXPECT_TRUE(fs::exists(dir_ / "mine/notes.txt"));
+  // A damaged Parquet file.
+  fs::path parquet = dir_ / "broken.parquet";
+  fs::copy_file(testing::shared_dir() / "data/emotion/validation.parquet", parquet);
+  fs::resize_file(parquet, fs::file_size(parquet) - 100);
+  expect_clean_error("train" + model + " --train " + q(parquet), "broken.parquet");
+}
+
+}  // namespace
+}  // namespace finetune
