@@ -1,6 +1,9 @@
-// Tests of attention_forward: ref:: against a hand example and the facts masking implies (one
-// valid key returns that key's value; a fully masked row is uniform; rows sum to 1), and cpu::
-// against ref:: over odd head counts/sizes, sequence lengths and padding patterns.
+// Tests of attention_forward and attention_backward: ref:: against a hand example and the facts
+// masking implies (one valid key returns that key's value; a fully masked row is uniform; rows
+// sum to 1), attention dropout (probs stay undropped, out uses the masked probabilities), and
+// cpu:: against ref:: over odd head counts/sizes, sequence lengths, padding patterns and dropout,
+// forward and backward. The backward formulas themselves are checked against finite
+// differences in backward_fd_test.cpp.
 #include "kernels/attention.h"
 
 #include <gtest/gtest.h>
@@ -299,6 +302,118 @@ TEST(Attention, DropoutAppliesTheMaskToProbabilities) {
     EXPECT_GT(kept, 10);
     EXPECT_LT(kept, 54);
   }
+}
+
+// Backward, cpu:: (fp32) against ref:: (double) on the same float inputs (qkv, the saved probs
+// p, dout). Error bounds follow the chain of ref/attention_math.h, per (b, h) and element, with
+// keep_ij the mask and sd = fl(1/(1-p_drop)) (1 without dropout):
+// - dd_ij = dout_i . v_j, HS terms: E_dd = 2 sqrt(HS+1) eps32 sum_e |dout_ie v_je|;
+//   dp_ij = keep sd dd_ij: E_dp = keep sd (E_dd + eps32 |dd_ij|).
+// - c_i = sum_j p_ij dp_ij: E_c = sum_j p_ij (E_dp_ij + 2 sqrt(T+1) eps32 |dp_ij|).
+// - ds_ij = p_ij (dp_ij - c_i): E_ds = p_ij (E_dp_ij + E_c + 2 eps32 (|dp_ij| + |c_i|)); 0 for a
+//   row with no real key (both backends write exact zeros).
+// - dq_ie = scale sum_j ds_ij k_je (T terms): scale (sum_j E_ds_ij |k_je| + 2 sqrt(T+1) eps32
+//   sum_j |ds_ij k_je|) + 2 eps32 |dq_ie| (the fp32 scale); dk_je likewise with q_ie over i.
+// - dv_je = sum_i keep sd p_ij dout_ie: (2 sqrt(T+1) + 1) eps32 sum_i |keep sd p_ij dout_ie|.
+void check_backward(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {}) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p));
+  const int HS = C / NH;
+  const auto qkv = uniform(size_t(B) * T * 3 * C, seed, -2.0f, 2.0f);
+  const auto dout = uniform(size_t(B) * T * C, seed + 2);
+  const auto mask = make_mask(B, T, seed + 1);
+  std::vector<float> out(size_t(B) * T * C), probs(size_t(B) * NH * T * T);
+  ref::attention_forward(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C,
+                         NH, dropout);
+  std::vector<float> want(qkv.size()), got(qkv.size(), NAN), dprobs(probs.size(), NAN);
+  ref::attention_backward(Exec::cpu(), want.data(), dprobs.data(), dout.data(), qkv.data(),
+                          probs.data(), mask.data(), B, T, C, NH, dropout);
+  std::fill(dprobs.begin(), dprobs.end(), NAN);  // scratch: must be written before it is read
+  cpu::attention_backward(Exec::cpu(), got.data(), dprobs.data(), dout.data(), qkv.data(),
+                          probs.data(), mask.data(), B, T, C, NH, dropout);
+
+  const double sd = dropout.active() ? double(float(1.0 / (1.0 - double(dropout.p)))) : 1.0;
+  const double scale = 1.0 / std::sqrt(double(HS));
+  const double kT = 2 * std::sqrt(T + 1.0) * kEps32, kHS = 2 * std::sqrt(HS + 1.0) * kEps32;
+  const auto at = [&](int b, int t, int part, int h, int e) {
+    return double(qkv[(size_t(b) * T + t) * 3 * C + size_t(part) * C + size_t(h) * HS + e]);
+  };
+  const auto dy = [&](int b, int t, int h, int e) {
+    return double(dout[(size_t(b) * T + t) * C + size_t(h) * HS + e]);
+  };
+  std::vector<double> tol(qkv.size(), 0.0);
+  std::vector<double> ds(size_t(T) * T), e_ds(size_t(T) * T), d(size_t(T) * T);
+  for (int b = 0; b < B; ++b) {
+    bool any_key = false;
+    for (int j = 0; j < T; ++j) any_key = any_key || mask[size_t(b) * T + j] != 0;
+    for (int h = 0; h < NH; ++h) {
+      for (int i = 0; i < T; ++i) {
+        const size_t prow = ((size_t(b) * NH + h) * T + i) * T;
+        std::vector<double> dp(T), e_dp(T);
+        double c = 0, e_c = 0;
+        for (int j = 0; j < T; ++j) {
+          const bool keep = !dropout.active() || dropout_keep(dropout, prow + j);
+          double dd = 0, a = 0;
+          for (int e = 0; e < HS; ++e) {
+            dd += dy(b, i, h, e) * at(b, j, 2, h, e);
+            a += std::fabs(dy(b, i, h, e) * at(b, j, 2, h, e));
+          }
+          dp[j] = keep ? sd * dd : 0.0;
+          e_dp[j] = keep ? sd * (kHS * a + kEps32 * std::fabs(dd)) : 0.0;
+          d[size_t(i) * T + j] = keep ? sd * probs[prow + j] : 0.0;
+          c += probs[prow + j] * dp[j];
+          e_c += probs[prow + j] * (e_dp[j] + kT * std::fabs(dp[j]));
+        }
+        for (int j = 0; j < T; ++j) {
+          const double p = probs[prow + j];
+          ds[size_t(i) * T + j] = any_key ? p * (dp[j] - c) : 0.0;
+          e_ds[size_t(i) * T + j] =
+              any_key ? p * (e_dp[j] + e_c + 2 * kEps32 * (std::fabs(dp[j]) + std::fabs(c))) : 0.0;
+        }
+      }
+      for (int t = 0; t < T; ++t) {
+        for (int e = 0; e < HS; ++e) {
+          double dq = 0, tq = 0, aq = 0, dk = 0, tk = 0, ak = 0, av = 0;
+          for (int j = 0; j < T; ++j) {  // dq_t: sum over keys j
+            dq += ds[size_t(t) * T + j] * at(b, j, 1, h, e);
+            tq += e_ds[size_t(t) * T + j] * std::fabs(at(b, j, 1, h, e));
+            aq += std::fabs(ds[size_t(t) * T + j] * at(b, j, 1, h, e));
+          }
+          for (int i = 0; i < T; ++i) {  // dk_t and dv_t: sums over queries i
+            dk += ds[size_t(i) * T + t] * at(b, i, 0, h, e);
+            tk += e_ds[size_t(i) * T + t] * std::fabs(at(b, i, 0, h, e));
+            ak += std::fabs(ds[size_t(i) * T + t] * at(b, i, 0, h, e));
+            av += std::fabs(d[size_t(i) * T + t] * dy(b, i, h, e));
+          }
+          const size_t row = (size_t(b) * T + t) * 3 * C + size_t(h) * HS + e;
+          tol[row] = scale * (tq + kT * aq) + 2 * kEps32 * scale * std::fabs(dq) + 1e-38;
+          tol[row + C] = scale * (tk + kT * ak) + 2 * kEps32 * scale * std::fabs(dk) + 1e-38;
+          tol[row + 2 * size_t(C)] = (kT + kEps32) * av + 1e-38;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(all_close(got, want, [&](size_t i) { return tol[i]; })) << "dqkv";
+}
+
+TEST(Attention, BackwardCpuMatchesRef) {
+  uint32_t seed = 2900;
+  const int heads[][2] = {{1, 1}, {15, 3}, {35, 5}, {39, 3}, {384, 6}};
+  for (float p : {0.0f, 0.1f}) {
+    for (int B : {1, 3, 8}) {
+      for (int T : {1, 2, 5, 23, 64 + 3}) {
+        for (const auto& [C, NH] : heads) {
+          check_backward(B, T, C, NH, seed += 3, DropoutSpec{p, 9, seed});
+        }
+      }
+    }
+  }
+}
+
+// The reference job's shape (DistilBERT, 8 x 22 tokens) and the longest sequence.
+TEST(Attention, BackwardCpuMatchesRefOnModelShapes) {
+  check_backward(8, 22, 768, 12, 31);
+  check_backward(8, 22, 768, 12, 32, DropoutSpec{0.1f, 3, 4});
+  check_backward(1, 512, 64, 1, 33, DropoutSpec{0.1f, 5, 6});
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/threads.h"
+
 namespace finetune::kernels::testing {
 
 // Machine epsilon of float (2^-23): the spacing of floats in [1, 2). The unit roundoff of one
@@ -81,6 +83,13 @@ inline ::testing::AssertionResult all_close(const std::vector<float>& got,
                                             const std::vector<float>& want, double tol) {
   return all_close(got, want, [tol](size_t) { return tol; });
 }
+
+// Restores the CPU backend's thread count that a test changed, so that test order does not
+// matter.
+struct ThreadCountGuard {
+  int saved = cpu::num_threads();
+  ~ThreadCountGuard() { cpu::set_num_threads(saved); }
+};
 
 // A readable name for a shape in SCOPED_TRACE: shape("N", 3, "C", 7) == "N=3 C=7".
 template <typename... Parts>

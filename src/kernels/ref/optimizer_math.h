@@ -32,7 +32,7 @@
 // correctly rounded), tested against a PyTorch golden in tests/kernels/optimizer_test.cpp.
 //
 // Floating-point contraction is switched off for these functions: with GCC's default
-// -ffp-contract=fast, `p * decay` followed by `p + update` would otherwise be fused into one FMA,
+// -ffp-contract=fast, `p * decay` followed by `p + update` could otherwise be fused into one FMA,
 // which PyTorch (two separate kernels) does not do. The FMAs PyTorch does use are written as
 // std::fma. cpu/optimizer.cpp does the same.
 //
