@@ -14,7 +14,9 @@
 // (attention_probs_dropout_prob) applies to the probabilities that multiply v, with the mask of
 // kernels/dropout.h over the [B, NH, T, T] elements; `probs` stays the undropped softmax.
 // `out` must not alias `qkv` or `probs`. T is at most the model's max_position_embeddings (512);
-// the kernels need no scratch memory beyond `probs`.
+// the kernels need no scratch memory beyond `probs` (and `dprobs` in the backward pass).
+// Backward: the chain rule through the lines above, written out in ref/attention_math.h. A row
+// with no real key is constant in q and k (uniform), so it passes no gradient to them.
 #pragma once
 
 #include <cstdint>

@@ -196,7 +196,7 @@ TEST(Linear, BackwardCpuMatchesRefOnOddShapes) {
   }
   check_backward(17, 33, 7, false, true, seed += 5);
   check_backward(17, 33, 7, true, false, seed += 5);
-  check_backward(17, 33, 7, false, false, seed += 5);
+  check_backward(17, 33, 7, false, false, seed + 5);
 }
 
 // DistilBERT's FFN and classifier at the reference job's batch (8 x 22 tokens).
