@@ -39,8 +39,9 @@ Dataset read_jsonl_dataset(const std::filesystem::path& path, const DatasetOptio
     Json object;
     try {
       object = Json::parse(line);
-    } catch (const Json::parse_error& e) {
-      // Keep the parser's description, without its "[json.exception.parse_error.101] " tag.
+    } catch (const Json::exception& e) {
+      // A syntax error (parse_error) or a number too large for a double (out_of_range). Keep the
+      // parser's description, without its "[json.exception.parse_error.101] " tag.
       std::string what = e.what();
       size_t tag_end = what.find("] ");
       fail(cat("invalid JSON: ", tag_end == std::string::npos ? what : what.substr(tag_end + 2)));

@@ -278,7 +278,14 @@ std::optional<std::vector<std::string>> huggingface_class_names(const ParquetFil
   std::optional<std::string> text = file.metadata_value("huggingface");
   if (!text) return std::nullopt;
   const std::string origin = cat(file.path().string(), ": footer metadata 'huggingface'");
-  Json doc = parse_json_text(*text, origin);
+  Json doc;
+  try {
+    doc = parse_json_text(*text, origin);
+  } catch (const Json::exception& e) {
+    // parse_json_text turns syntax errors into Error; other parser failures (a number too large
+    // for a double: out_of_range) arrive as nlohmann exceptions.
+    throw Error(cat(origin, ": invalid JSON (", e.what(), ")"));
+  }
   // datasets writes {"info": {"features": {...}}}; features is an object keyed by column.
   if (!doc.is_object() || !doc.contains("info") || !doc["info"].is_object()) return std::nullopt;
   const Json& info = doc["info"];

@@ -178,6 +178,8 @@ TEST_F(DatasetFormats, JsonLinesErrors) {
   const std::string ok = "{\"text\": \"a\", \"label\": \"joy\"}\n";
   EXPECT_TRUE(
       contains(error("a.jsonl", ok + "{\"text\": \"a\", \"label\": }\n", ":2"), "invalid JSON"));
+  EXPECT_TRUE(contains(error("a.jsonl", ok + "{\"text\": \"a\", \"label\": 8e888}\n", ":2"),
+                       "invalid JSON: number overflow"));  // out_of_range, not parse_error
   EXPECT_TRUE(contains(error("a.jsonl", ok + "[1, 2]\n", ":2"), "a JSON array"));
   EXPECT_TRUE(contains(error("a.jsonl", ok + "\"just a string\"\n", ":2"),
                        "expected a JSON object, got a string"));

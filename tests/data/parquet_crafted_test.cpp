@@ -424,6 +424,33 @@ TEST_F(ParquetCrafted, SchemaProblems) {
   EXPECT_TRUE(contains(error(unknown), "unknown physical type 42"));
 }
 
+TEST_F(ParquetCrafted, HuggingFaceMetadataProblems) {
+  auto class_names_error = [&](const std::string& json) {
+    FileSpec spec = simple_file({"a"}, {0});
+    spec.metadata = {{"huggingface", json}};
+    auto path = write(build_parquet(spec));
+    return error_of([&] {
+      ParquetFile file(path);
+      huggingface_class_names(file, "label");
+    });
+  };
+  EXPECT_TRUE(contains(class_names_error("{not json"), "footer metadata 'huggingface'"));
+  EXPECT_TRUE(contains(class_names_error("{\"info\": 1e999}"), "invalid JSON"));
+  const std::string label = "{\"info\": {\"features\": {\"label\": {\"_type\": \"ClassLabel\", ";
+  EXPECT_TRUE(contains(class_names_error(label + "\"names\": 3}}}}"), "needs a list of names"));
+  EXPECT_TRUE(contains(class_names_error(label + "\"names\": [\"a\", 1]}}}}"),
+                       "expected strings, got an integer"));
+  EXPECT_TRUE(contains(class_names_error(label + "\"names\": []}}}}"), "has no names"));
+  // Shapes that simply carry no ClassLabel are not errors.
+  for (std::string json : {"[]", "{\"info\": []}", "{\"info\": {\"features\": []}}",
+                           "{\"info\": {\"features\": {\"label\": {\"_type\": \"Value\"}}}}"}) {
+    FileSpec spec = simple_file({"a"}, {0});
+    spec.metadata = {{"huggingface", json}};
+    ParquetFile file(write(build_parquet(spec)));
+    EXPECT_FALSE(huggingface_class_names(file, "label").has_value()) << json;
+  }
+}
+
 TEST_F(ParquetCrafted, ColumnChunkOutsideTheFile) {
   FileSpec spec = simple_file({"a"}, {1});
   std::string bytes = build_parquet(spec);
