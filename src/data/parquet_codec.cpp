@@ -91,12 +91,6 @@ void gzip_decompress(std::span<const uint8_t> input, std::vector<uint8_t>& outpu
 
 void zstd_decompress(std::span<const uint8_t> input, std::vector<uint8_t>& output,
                      const std::string& where) {
-  unsigned long long stated = ZSTD_getFrameContentSize(input.data(), input.size());
-  if (stated == ZSTD_CONTENTSIZE_ERROR) throw Error(cat(where, ": corrupt zstd data (bad frame)"));
-  if (stated != ZSTD_CONTENTSIZE_UNKNOWN && stated > output.size()) {
-    throw Error(cat(where, ": zstd frame holds ", stated, " bytes but the page header says ",
-                    output.size()));
-  }
   size_t produced = ZSTD_decompress(output.data(), output.size(), input.data(), input.size());
   if (ZSTD_isError(produced)) {
     throw Error(cat(where, ": corrupt zstd data (", ZSTD_getErrorName(produced), ")"));
@@ -144,6 +138,18 @@ std::span<const uint8_t> decompress(int32_t codec, std::span<const uint8_t> inpu
     throw Error(cat(where, ": page claims ", uncompressed_size, " uncompressed bytes from ",
                     input.size(), " ", codec_name(codec),
                     " bytes, more than the codec can expand"));
+  }
+  if (static_cast<Codec>(codec) == Codec::kZstd) {
+    // The frame header states the content size (pyarrow always writes it): check it before
+    // allocating, so a garbage or lying frame costs nothing.
+    unsigned long long stated = ZSTD_getFrameContentSize(input.data(), input.size());
+    if (stated == ZSTD_CONTENTSIZE_ERROR) {
+      throw Error(cat(where, ": corrupt zstd data (bad frame header)"));
+    }
+    if (stated != ZSTD_CONTENTSIZE_UNKNOWN && stated != uncompressed_size) {
+      throw Error(cat(where, ": zstd frame holds ", stated, " bytes but the page header says ",
+                      uncompressed_size));
+    }
   }
   output.resize(uncompressed_size);
   if (uncompressed_size == 0 && input.empty()) return output;

@@ -148,6 +148,31 @@ TEST_F(ParquetCrafted, LyingPageSizes) {
   spec.columns[0].pages[0] = page(data);
   message = error(spec);
   EXPECT_TRUE(contains(message, "claims 2147483647 uncompressed bytes")) << message;
+  // A 70 KB zstd page claiming 2 GiB: within zstd's possible expansion, but beyond what this
+  // file can plausibly decode to (64 MiB + 64 x its size); refused before allocating.
+  for (std::string body :
+       {std::string(70'000, '\x7f'), std::string("\x28\xb5\x2f\xfd") + std::string(70'000, '\0')}) {
+    FileSpec zstd = simple_file({"abc"}, {1});
+    PageSpec big;
+    big.num_values = 1;
+    big.body = body;
+    big.uncompressed_size = std::numeric_limits<int32_t>::max();
+    zstd.columns[0].codec = 6;
+    zstd.columns[0].pages[0] = page(big);
+    message = error(zstd);
+    EXPECT_TRUE(contains(message, "more than this file can plausibly hold")) << message;
+  }
+  // A zstd frame whose header states a size other than the page header's.
+  FileSpec frame = simple_file({"abc"}, {1});
+  PageSpec framed;
+  framed.num_values = 1;
+  // Magic, frame header descriptor 0x20 (single segment, 1-byte content size), size 9.
+  framed.body = std::string("\x28\xb5\x2f\xfd\x20\x09", 6) + std::string(12, '\0');
+  framed.uncompressed_size = 12;
+  frame.columns[0].codec = 6;
+  frame.columns[0].pages[0] = page(framed);
+  message = error(frame);
+  EXPECT_TRUE(contains(message, "zstd frame holds 9 bytes but the page header says 12")) << message;
   // An i32 field holding a value that does not fit in 32 bits.
   data.uncompressed_size = int64_t{1} << 40;
   spec.columns[0].pages[0] = page(data);
