@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/error.h"
 #include "io/file.h"
 #include "io/staged_directory.h"
 #include "test_paths.h"
