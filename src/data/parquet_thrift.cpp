@@ -159,12 +159,8 @@ ListHeader CompactReader::read_list_header() {
 void CompactReader::skip(WireType type, int depth) {
   if (depth > kMaxDepth) fail(cat("structures nested deeper than ", kMaxDepth));
   switch (type) {
-    case WireType::kBoolTrue:
-    case WireType::kBoolFalse:
-      // Only reached for list elements; struct fields carry booleans in the header and are
-      // handled by skip_field below.
-      read_byte();
-      return;
+    case WireType::kBoolTrue:   // a boolean list element is one byte (struct fields carry
+    case WireType::kBoolFalse:  // theirs in the field header, and their callers skip nothing)
     case WireType::kByte:
       read_byte();
       return;

@@ -150,7 +150,7 @@ TEST_F(ParquetCrafted, LyingPageSizes) {
   EXPECT_TRUE(contains(message, "claims 2147483647 uncompressed bytes")) << message;
   // A 70 KB zstd page claiming 2 GiB: within zstd's possible expansion, but beyond what this
   // file can plausibly decode to (64 MiB + 64 x its size); refused before allocating.
-  for (std::string body :
+  for (const std::string& body :
        {std::string(70'000, '\x7f'), std::string("\x28\xb5\x2f\xfd") + std::string(70'000, '\0')}) {
     FileSpec zstd = simple_file({"abc"}, {1});
     PageSpec big;
@@ -314,8 +314,8 @@ TEST_F(ParquetCrafted, LyingFooterLength) {
   path = write(small);
   EXPECT_FALSE(error_of([&] { read_everything(path); }).empty());
   // Files too small to be Parquet.
-  for (std::string tiny : {std::string(), std::string("PAR1"), std::string("PAR1PAR1"),
-                           std::string("PAR1\0\0\0\0PAR1", 12)}) {
+  for (const std::string& tiny : {std::string(), std::string("PAR1"), std::string("PAR1PAR1"),
+                                  std::string("PAR1\0\0\0\0PAR1", 12)}) {
     path = write(tiny);
     EXPECT_FALSE(error_of([&] { read_everything(path); }).empty()) << tiny.size();
   }

@@ -84,7 +84,7 @@ TEST(RleBitPacked, ShortDataGivesShortCountsNotReadsPastTheEnd) {
   EXPECT_EQ(decoder.decode(out.data(), 80), 16u);
   EXPECT_STRNE(decoder.problem(), "");
   // Empty data, a header cut off, a value cut off, a header over 32 bits.
-  for (std::vector<uint8_t> bad :
+  for (const std::vector<uint8_t>& bad :
        {std::vector<uint8_t>{}, std::vector<uint8_t>{0x80}, std::vector<uint8_t>{0x04},
         std::vector<uint8_t>{0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00}}) {
     EXPECT_EQ(decode(bad, 8, 1, &got).size(), 0u);

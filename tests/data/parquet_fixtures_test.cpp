@@ -62,7 +62,9 @@ void check_fixture(const std::string& name) {
     }
   }
   if (expected.contains("errors")) {
-    for (const auto& [column_name, substring] : expected["errors"].items()) {
+    for (const auto& [key, substring] : expected["errors"].items()) {
+      const std::string column_name =
+          key;  // a named copy: lambdas cannot capture bindings in clang 14
       SCOPED_TRACE(column_name);
       std::string message = error_of([&] { file.read_strings(column_name); });
       if (file.column(column_name).type != parquet::PhysicalType::kByteArray &&

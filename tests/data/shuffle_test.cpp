@@ -59,7 +59,7 @@ TEST(Shuffle, RoughlyUniform) {
     for (size_t place = 0; place < 4; ++place) ++counts[order[place]][place];
   }
   for (auto& row : counts) {
-    for (int c : row) EXPECT_NEAR(c, epochs / 4, epochs / 4 * 0.05);  // > 7 sigma
+    for (int c : row) EXPECT_NEAR(c, epochs / 4.0, epochs / 4.0 * 0.05);  // > 7 sigma
   }
 }
 
