@@ -48,9 +48,22 @@ std::string describe_type(const ParquetColumn& column) {
 
 ParquetFile::ParquetFile(const std::filesystem::path& path) : path_(path) {
   file_ = std::make_unique<MappedFile>(path);
-  const std::string name = path.string();
-  const uint8_t* data = file_->data();
-  const size_t size = file_->size();
+  data_ = file_->data();
+  size_ = file_->size();
+  open();
+}
+
+ParquetFile::ParquetFile(std::string bytes, const std::filesystem::path& name)
+    : path_(name), bytes_(std::move(bytes)) {
+  data_ = reinterpret_cast<const uint8_t*>(bytes_.data());
+  size_ = bytes_.size();
+  open();
+}
+
+void ParquetFile::open() {
+  const std::string name = path_.string();
+  const uint8_t* data = data_;
+  const size_t size = size_;
   if (size < 2 * kMagicSize + 4) {
     throw Error(cat(name, ": not a Parquet file (", size, " bytes is too small to hold one)"));
   }
@@ -235,7 +248,7 @@ std::vector<T> ParquetFile::read_column(std::string_view name,
 
   size_t decoded_bytes = 0;
   parquet::ColumnReadContext context;
-  context.file = file_->data();
+  context.file = data_;
   context.data_end = footer_start_;
   context.where = where;
   context.physical_type = static_cast<int32_t>(col.type);

@@ -49,6 +49,9 @@ class ParquetFile {
  public:
   // Maps the file and parses and checks the footer and schema. Throws Error naming the file.
   explicit ParquetFile(const std::filesystem::path& path);
+  // The same for a file already in memory (a download, a test's corrupted copy); `name` is used
+  // in messages as the path would be.
+  ParquetFile(std::string bytes, const std::filesystem::path& name);
   ~ParquetFile();
   ParquetFile(const ParquetFile&) = delete;
   ParquetFile& operator=(const ParquetFile&) = delete;
@@ -80,11 +83,15 @@ class ParquetFile {
                                   std::optional<size_t> max_rows = std::nullopt) const;
 
  private:
+  void open();  // parses and checks the footer of data_[0, size_)
   template <typename T>
   std::vector<T> read_column(std::string_view name, std::optional<size_t> max_rows) const;
 
   std::filesystem::path path_;
-  std::unique_ptr<MappedFile> file_;
+  std::unique_ptr<MappedFile> file_;  // the mapping, when opened from a path
+  std::string bytes_;                 // the content, when given in memory
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
   parquet::FileMetaData meta_;
   std::vector<ParquetColumn> columns_;
   std::vector<std::pair<std::string, std::string>> metadata_;
