@@ -37,6 +37,11 @@ Json parse_json_text(const std::string& text, const std::string& origin) {
     size_t colon = what.find(": ");
     std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
     throw Error(cat(origin, ": invalid JSON at line ", line, ", column ", column, ": ", reason));
+  } catch (const Json::exception& e) {
+    // Anything else nlohmann can throw while parsing (e.g. out_of_range for a number like 1e999).
+    std::string what = e.what();
+    size_t bracket = what.find("] ");
+    throw Error(cat(origin, ": invalid JSON: ", bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
 }
 

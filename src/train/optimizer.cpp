@@ -25,14 +25,15 @@ void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& gra
            params.count(), " parameters and ", grads.count(), " gradients");
   ++steps_;
   kernels::AdamParams hp;
-  hp.lr = static_cast<float>(lr);
-  hp.beta1 = static_cast<float>(config_.beta1);
-  hp.beta2 = static_cast<float>(config_.beta2);
-  hp.eps = static_cast<float>(config_.eps);
+  // PyTorch derives the per-step scalars in Python floats (double); the kernel rounds them where
+  // torch does, so they stay double here.
+  hp.lr = lr;
+  hp.beta1 = config_.beta1;
+  hp.beta2 = config_.beta2;
+  hp.eps = config_.eps;
   hp.decoupled = config_.decoupled_weight_decay;
-  // PyTorch computes the corrections in Python floats (double) and rounds when it uses them.
-  hp.bias_correction1 = static_cast<float>(1.0 - std::pow(config_.beta1, static_cast<double>(steps_)));
-  hp.bias_correction2 = static_cast<float>(1.0 - std::pow(config_.beta2, static_cast<double>(steps_)));
+  hp.bias_correction1 = 1.0 - std::pow(config_.beta1, static_cast<double>(steps_));
+  hp.bias_correction2 = 1.0 - std::pow(config_.beta2, static_cast<double>(steps_));
   hp.grad_scale = static_cast<float>(grad_scale);
 
   auto span = [](void* base, int64_t begin, int64_t end) {
@@ -42,7 +43,7 @@ void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& gra
   for (int part = 0; part < 2; ++part) {
     int64_t begin = part == 0 ? 0 : split, end = part == 0 ? split : count_;
     if (end == begin) continue;
-    hp.weight_decay = part == 0 ? static_cast<float>(config_.weight_decay) : 0.0f;
+    hp.weight_decay = part == 0 ? config_.weight_decay : 0.0;
     ops::adam_step(ex, span(params.data(), begin, end), span(m_.data(), begin, end), span(v_.data(), begin, end),
                    span(grads.data(), begin, end), hp);
   }

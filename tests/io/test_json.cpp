@@ -24,6 +24,11 @@ TEST(Json, ParseErrorNamesOriginLineAndColumn) {
   EXPECT_NE(message.find("line 3"), std::string::npos) << message;
 }
 
+TEST(Json, HugeNumbersAreAnErrorNotACrash) {
+  std::string message = error_of([] { parse_json_text(R"({"layer_norm_eps": 1e999})", "config.json"); });
+  EXPECT_NE(message.find("config.json: invalid JSON"), std::string::npos) << message;
+}
+
 TEST(Json, TypedReadsNameTheKey) {
   Json doc = Json::parse(R"({"hidden_size": "big", "eps": 1e-12, "n": 768.0, "flag": true})");
   JsonView view(doc, "config.json");
