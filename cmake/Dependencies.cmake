@@ -1,26 +1,46 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
 # utf8proc, snappy, zstd, zlib and GoogleTest. Nothing is vendored.
+#
+# Libraries are found with find_library/find_path (not pkg-config), so a build can also use
+# packages unpacked into a private prefix given as CMAKE_PREFIX_PATH, as tools/gpu_check.sh does
+# on a machine without a package registry.
 find_package(OpenMP REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
-find_package(PkgConfig REQUIRED)
+
+# finetune_find_library(<target> <header> <library names...>): an imported target for a C library.
+function(finetune_find_library target header)
+  string(TOUPPER "${target}" var)
+  find_path(${var}_INCLUDE_DIR ${header})
+  find_library(${var}_LIBRARY NAMES ${ARGN})
+  if(NOT ${var}_INCLUDE_DIR OR NOT ${var}_LIBRARY)
+    message(FATAL_ERROR "${target} not found (header ${header}, library ${ARGN}): "
+                        "run scripts/install-deps.sh")
+  endif()
+  add_library(${target} INTERFACE IMPORTED GLOBAL)
+  target_include_directories(${target} INTERFACE ${${var}_INCLUDE_DIR})
+  target_link_libraries(${target} INTERFACE ${${var}_LIBRARY})
+endfunction()
 
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
-pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
-
+finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 # Parquet page codecs for the dataset reader (src/data/parquet_codec.cpp): snappy (what Hugging
 # Face writes), zstd and gzip (zlib).
-pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
-pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
+finetune_find_library(finetune::snappy snappy-c.h snappy)
+finetune_find_library(finetune::zstd zstd.h zstd)
+finetune_find_library(finetune::zlib zlib.h z)
 
 # OpenBLAS: prefer the OpenMP build. Debian installs it beside the pthreads build; linking the
 # pthreads one would make BLAS and OpenMP each start a thread per core and oversubscribe.
 set(_multiarch "${CMAKE_LIBRARY_ARCHITECTURE}")
-find_library(OPENBLAS_LIBRARY NAMES openblas
-  PATHS /usr/lib/${_multiarch}/openblas-openmp NO_DEFAULT_PATH)
-find_path(OPENBLAS_INCLUDE_DIR cblas.h
-  PATHS /usr/include/${_multiarch}/openblas-openmp NO_DEFAULT_PATH)
+set(_openblas_lib_dirs "")
+set(_openblas_include_dirs "")
+foreach(prefix ${CMAKE_PREFIX_PATH} /usr)
+  list(APPEND _openblas_lib_dirs ${prefix}/lib/${_multiarch}/openblas-openmp)
+  list(APPEND _openblas_include_dirs ${prefix}/include/${_multiarch}/openblas-openmp)
+endforeach()
+find_library(OPENBLAS_LIBRARY NAMES openblas PATHS ${_openblas_lib_dirs} NO_DEFAULT_PATH)
+find_path(OPENBLAS_INCLUDE_DIR cblas.h PATHS ${_openblas_include_dirs} NO_DEFAULT_PATH)
 if(NOT OPENBLAS_LIBRARY OR NOT OPENBLAS_INCLUDE_DIR)
   message(FATAL_ERROR "OpenBLAS (OpenMP build) not found: install libopenblas-openmp-dev "
                       "(scripts/install-deps.sh does this)")
