@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The GPU device check: on a machine with an NVIDIA GPU, CMake, nvcc and PyTorch but no package
+# registry, build finetune with CUDA, run the CUDA tests, fine-tune all-MiniLM-L6-v2 on the
+# emotion tweets on the GPU in fp32 and bf16, and print a summary table.
+#
+# Prepare here first:  tools/fetch_gpu_deps.sh     (Debian packages, a copy of ../shared, the model)
+# Then run it there from the repository root, with `.deps` carried along. Logs and the table go
+# to $OUT (default /tmp/gpu_check); the table is also printed.
+#
+#   tools/gpu_check.sh [--quick]    --quick: 1 epoch per precision instead of 5
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+out="${OUT:-/tmp/gpu_check}"
+mkdir -p "$out"
+epochs=5
+[ "${1:-}" = "--quick" ] && epochs=1
+summary="$out/summary.md"
+: >"$summary"
+note() { echo "$*" | tee -a "$summary"; }
+started=$(date +%s)
+
+# 1. Dependencies: unpack the carried .deb files into a private prefix (never over /).
+prefix=/tmp/finetune-deps
+if [ ! -d "$prefix/usr" ]; then
+  mkdir -p "$prefix"
+  for deb in .deps/debs/*.deb; do dpkg -x "$deb" "$prefix"; done
+fi
+libdir="$prefix/usr/lib/x86_64-linux-gnu"
+export LD_LIBRARY_PATH="$libdir:$libdir/openblas-openmp:${LD_LIBRARY_PATH:-}"
+# The tests read ../shared; this machine only has the carried copy.
+[ -d ../shared ] || ln -s "$repo/.deps/shared" ../shared
+# The model, carried in bf16 and gzipped.
+model=models/all-MiniLM-L6-v2-bf16
+if [ -f .deps/minilm/model.safetensors.gz ] && [ ! -f "$model/model.safetensors" ]; then
+  mkdir -p "$model"
+  cp .deps/minilm/*.json .deps/minilm/vocab.txt "$model/" 2>/dev/null
+  cp -r .deps/minilm/1_Pooling "$model/" 2>/dev/null
+  gunzip -c .deps/minilm/model.safetensors.gz >"$model/model.safetensors"
+fi
+
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -1)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "unknown")
+note "# finetune GPU check"
+note ""
+note "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+note "- GPU: ${gpu:-none found}"
+note "- commit: $commit (working tree as carried)"
+note "- nvcc: $(nvcc --version | tail -1)"
+note "- host: $(nproc) cores, $(uname -r)"
+note ""
+
+# 2. Build with CUDA.
+build=build-gpu
+if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DFINETUNE_CUDA=ON -DCMAKE_PREFIX_PATH="$prefix/usr" \
+     >"$out/configure.log" 2>&1 && cmake --build "$build" -j "$(nproc)" >"$out/build.log" 2>&1; then
+  note "| step | result |"
+  note "|---|---|"
+  note "| build (CUDA, sm_90) | ok, $(( $(date +%s) - started )) s |"
+else
+  note "| step | result |"
+  note "|---|---|"
+  note "| build (CUDA, sm_90) | FAILED (see build.log) |"
+  tail -40 "$out/build.log" "$out/configure.log"
+  exit 1
+fi
+
+# 3. CUDA tests (kernels against ref; the model against PyTorch and the CPU path).
+for suite in cuda_kernels cuda; do
+  binary="$build/tests/finetune_${suite}_tests"
+  "$binary" --gtest_output=json:"$out/${suite}_tests.json" >"$out/${suite}_tests.log" 2>&1
+  status=$?
+  passed=$(grep -c '^\[       OK \]' "$out/${suite}_tests.log")
+  failed=$(grep -c '^\[  FAILED  \].*(' "$out/${suite}_tests.log")
+  skipped=$(grep -c '^\[  SKIPPED \].*(' "$out/${suite}_tests.log")
+  note "| tests: finetune_${suite}_tests | exit $status: $passed passed, $failed failed, $skipped skipped |"
+  grep -E '^\[  FAILED  \]|Failure|trajectory \]' "$out/${suite}_tests.log" | head -40
+done
+
+# 4. Fine-tune all-MiniLM-L6-v2 on the emotion train split, validating each epoch, per precision.
+if [ -f "$model/model.safetensors" ]; then
+  for precision in fp32 bf16; do
+    run="$out/minilm_${precision}"
+    t0=$(date +%s.%N)
+    "$build/finetune" train --device cuda --precision "$precision" --model "$model" \
+      --train ../shared/data/emotion/train.txt --validation ../shared/data/emotion/validation.txt \
+      --epochs "$epochs" --batch-size 8 --lr 1e-4 --output "/tmp/minilm_${precision}" --log "$run.jsonl" \
+      >"$run.out" 2>&1
+    status=$?
+    t1=$(date +%s.%N)
+    accuracies=$(grep val_accuracy "$run.jsonl" | python3 -c "import sys, json; print(' '.join('%.4f' % json.loads(l)['val_accuracy'] for l in sys.stdin))")
+    f1=$(grep val_accuracy "$run.jsonl" | tail -1 | python3 -c "import sys, json; print('%.4f' % json.loads(sys.stdin.read())['val_macro_f1'])" 2>/dev/null)
+    note "| MiniLM $epochs epochs, --precision $precision | exit $status, $(python3 -c "print('%.1f' % ($t1 - $t0))") s, val accuracy per epoch: $accuracies, final macro-F1: $f1 |"
+    tail -3 "$run.out"
+  done
+  # The GPU checkpoint on the CPU: same labels.
+  head -200 ../shared/data/emotion/validation.txt | sed 's/;[a-z]*$//' >"$out/texts.txt"
+  "$build/finetune" predict --json --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/cpu.jsonl" 2>/dev/null
+  "$build/finetune" predict --json --device cuda --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/gpu.jsonl" 2>/dev/null
+  same=$(python3 - "$out/cpu.jsonl" "$out/gpu.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+labels = sum(x["label"] == y["label"] for x, y in zip(a, b))
+diff = max((abs(p - q) for x, y in zip(a, b) for p, q in zip(x["probs"], y["probs"])), default=float("nan"))
+print(f"{labels}/{len(a)} labels equal, max probability difference {diff:.2e}")
+PY
+)
+  note "| GPU-trained checkpoint predicted on CPU vs GPU | $same |"
+else
+  note "| MiniLM fine-tune | skipped: no model carried (tools/fetch_gpu_deps.sh) |"
+fi
+note ""
+note "total $(( $(date +%s) - started )) s"
+cat "$summary"
