@@ -1,5 +1,7 @@
-// The cuda:: kernels of a build without CUDA: every function declared in the kernel headers is
-// defined here and throws finetune::Error with a message that says what to do.
+// The cuda:: kernels and device runtime of a build without CUDA: every function declared in the
+// kernel headers and in kernels/device.h is defined here. device_count() returns 0 and
+// built_with_cuda() false (so GPU tests skip); every other function throws finetune::Error with a
+// message that says what to do.
 //
 // This keeps the ops layer's `switch` on the device free of #ifdef (DESIGN.md: headers have no
 // CUDA types and no #ifdef): a CPU-only build links, and asking it for a CUDA tensor fails with
@@ -12,6 +14,7 @@
 #include "core/error.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "kernels/device.h"
 #include "kernels/dropout.h"
 #include "kernels/elementwise.h"
 #include "kernels/embedding.h"
@@ -32,6 +35,84 @@ namespace {
 }
 
 }  // namespace
+
+// Device runtime (kernels/device.h).
+
+bool built_with_cuda() {
+  return false;
+}
+
+int device_count() {
+  return 0;
+}
+
+std::string describe_device(int device) {
+  no_cuda("describe_device");
+}
+
+CudaContext* create_context(int device) {
+  no_cuda("create_context");
+}
+
+void destroy_context(CudaContext* context) {
+  if (context != nullptr) no_cuda("destroy_context");
+}
+
+void* device_alloc(size_t bytes) {
+  no_cuda("device_alloc");
+}
+
+void device_free(void* pointer) {
+  if (pointer != nullptr) no_cuda("device_free");
+}
+
+void* host_alloc_pinned(size_t bytes) {
+  no_cuda("host_alloc_pinned");
+}
+
+void host_free_pinned(void* pointer) {
+  if (pointer != nullptr) no_cuda("host_free_pinned");
+}
+
+void copy_to_device(const Exec&, void*, const void*, size_t) {
+  no_cuda("copy_to_device");
+}
+
+void copy_to_host(const Exec&, void*, const void*, size_t) {
+  no_cuda("copy_to_host");
+}
+
+void copy_on_device(const Exec&, void*, const void*, size_t) {
+  no_cuda("copy_on_device");
+}
+
+void fill_zero(const Exec&, void*, size_t) {
+  no_cuda("fill_zero");
+}
+
+void synchronize(const Exec&) {
+  no_cuda("synchronize");
+}
+
+struct EventHandle {};
+
+EventHandle* create_event() {
+  no_cuda("create_event");
+}
+
+void destroy_event(EventHandle* event) {
+  if (event != nullptr) no_cuda("destroy_event");
+}
+
+void record_event(const Exec&, EventHandle*) {
+  no_cuda("record_event");
+}
+
+void wait_event(EventHandle*) {
+  no_cuda("wait_event");
+}
+
+// Kernels.
 
 void linear_forward(const Exec&, float*, const float*, const float*, const float*, int, int, int) {
   no_cuda("linear_forward");
