@@ -1,0 +1,148 @@
+// CUDA Adam/AdamW step over the flat parameter buffer and the sum of squares for the global
+// gradient norm (spec and source of truth, torch/optim/adam.py, in ref/optimizer_math.h).
+//
+// adam_step: one fused pass, one thread per element (grid-stride), reading params, grads, m, v
+// and writing params, m, v (28 bytes per parameter). The per-step scalars are derived on the
+// host in double from the double hyperparameters and rounded to float once, by the same code
+// as ref:: and cpu:: (ref::math::AdamScalars, called from adam_scalars.cpp). Every float operation
+// of the element update is a correctly rounded intrinsic in PyTorch's order (__fmul_rn, __fsub_rn,
+// __fdiv_rn, __fsqrt_rn,
+// __fadd_rn, and __fmaf_rn exactly where ATen fuses: lerp, addcmul, add with alpha), which nvcc
+// never contracts or reassociates, and denormals are kept (no -ftz), so the result is
+// bit-identical to cpu:: and ref:: (tests/cuda_kernels/optimizer_test.cpp), and hence to
+// PyTorch as far as cpu:: is (docs/numerics.md).
+//
+// sum_of_squares: deterministic in two fixed-shape passes. Pass 1 runs kSumOfSquaresBlocks
+// blocks of 256 threads whatever N is; thread t of the grid sums x_i^2 in double (a float's
+// square is exact in double) for i = t, t + G, t + 2G, ... (G = grid size), then each block adds
+// its 256 sums by a fixed tree into one partial; pass 2 (one block) adds the partials by a fixed
+// tree. The order therefore depends on N only: identical bits on every run. The result is copied
+// into the context's pinned host double and the stream is synchronised, because the API returns
+// the value in host memory: this is the one kernel that synchronises (once per optimizer step,
+// for gradient clipping). Its error is ~sqrt(N) eps64 relative.
+//
+// Dimension legend: N parameters.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/adam_scalars.h"
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/context.h"
+#include "kernels/optimizer.h"
+
+namespace finetune::kernels::cuda {
+namespace {
+
+// How weight decay enters the update (see ref/optimizer_math.h).
+enum class Decay { None, Decoupled, Coupled };
+
+using Scalars = AdamScalarsF;
+
+template <Decay kDecay>
+__global__ void adam_kernel(float* __restrict__ params,       // [N]
+                            float* __restrict__ m,            // [N]
+                            float* __restrict__ v,            // [N]
+                            const float* __restrict__ grads,  // [N]
+                            int64_t N, Scalars s) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < N;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    float p = params[i];
+    float g = __fmul_rn(grads[i], s.gs);
+    if constexpr (kDecay == Decay::Decoupled) p = __fmul_rn(p, s.decay);
+    if constexpr (kDecay == Decay::Coupled) g = __fmaf_rn(p, s.wd, g);
+    const float mi = m[i];
+    // exp_avg.lerp_(g, w1): fma(w1, g - m, m) for w1 < 0.5, else fma(w1 - 1, g - m, g)
+    const float mn = __fmaf_rn(s.c1, __fsub_rn(g, mi), s.small_w1 ? mi : g);
+    // exp_avg_sq.mul_(beta2).addcmul_(g, g, value=w2)
+    const float vn = __fmaf_rn(__fmul_rn(s.w2, g), g, __fmul_rn(v[i], s.beta2));
+    // denom = sqrt(v) / bc2_sqrt + eps; p = p + (neg_step * m) / denom
+    const float denom = __fadd_rn(__fdiv_rn(__fsqrt_rn(vn), s.bc2_sqrt), s.eps);
+    params[i] = __fadd_rn(p, __fdiv_rn(__fmul_rn(s.neg_step, mn), denom));
+    m[i] = mn;
+    v[i] = vn;
+  }
+}
+
+constexpr int kSosThreads = 256;
+
+// Fixed-tree sum of one double per thread of a block of kThreads (a multiple of 32, at most
+// 1024); the result is valid in thread 0.
+template <int kThreads>
+__device__ double block_sum(double x) {
+  __shared__ double warp_sums[kThreads / kWarp];
+  x = warp_sum(x);
+  if (threadIdx.x % kWarp == 0) warp_sums[threadIdx.x / kWarp] = x;
+  __syncthreads();
+  double total = 0.0;
+  if (threadIdx.x == 0) {
+    for (int w = 0; w < kThreads / kWarp; ++w) total += warp_sums[w];
+  }
+  return total;
+}
+
+__global__ void __launch_bounds__(kSosThreads)
+    sum_of_squares_partial_kernel(double* __restrict__ partials,  // [gridDim.x]
+                                  const float* __restrict__ x,    // [N]
+                                  int64_t N) {
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * int64_t{kSosThreads} + threadIdx.x; i < N;
+       i += int64_t{gridDim.x} * kSosThreads) {
+    const double xi = x[i];
+    acc += xi * xi;
+  }
+  const double total = block_sum<kSosThreads>(acc);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+__global__ void __launch_bounds__(kSumOfSquaresBlocks)
+    sum_of_squares_final_kernel(double* __restrict__ partials) {  // [kSumOfSquaresBlocks + 1]
+  const double total = block_sum<kSumOfSquaresBlocks>(partials[threadIdx.x]);
+  if (threadIdx.x == 0) partials[kSumOfSquaresBlocks] = total;
+}
+
+}  // namespace
+
+void adam_step(const Exec& ex,
+               float* params,       // [N]
+               float* m,            // [N] first moment
+               float* v,            // [N] second moment
+               const float* grads,  // [N]
+               long N, AdamParams hp) {
+  CudaContext& ctx = context(ex, "adam_step");
+  if (N <= 0) return;
+  // The per-step scalars, derived in double and rounded to float exactly as ref:: and cpu:: do.
+  const Scalars s = adam_scalars(hp);
+  constexpr int kThreads = 256;
+  const unsigned blocks = blocks_for(N, kThreads, 16384);
+  if (s.decoupled) {
+    adam_kernel<Decay::Decoupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+  } else if (s.coupled) {
+    adam_kernel<Decay::Coupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+  } else {
+    adam_kernel<Decay::None><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+  }
+  CUDA_CHECK_LAUNCH();
+}
+
+void sum_of_squares(const Exec& ex,
+                    double* out,     // [1], host memory
+                    const float* x,  // [N]
+                    long N) {
+  CudaContext& ctx = context(ex, "sum_of_squares");
+  if (N <= 0) {
+    *out = 0.0;
+    return;
+  }
+  sum_of_squares_partial_kernel<<<kSumOfSquaresBlocks, kSosThreads, 0, ctx.stream>>>(
+      ctx.sos_partials, x, N);
+  CUDA_CHECK_LAUNCH();
+  sum_of_squares_final_kernel<<<1, kSumOfSquaresBlocks, 0, ctx.stream>>>(ctx.sos_partials);
+  CUDA_CHECK_LAUNCH();
+  CUDA_CHECK(cudaMemcpyAsync(ctx.sos_host, ctx.sos_partials + kSumOfSquaresBlocks, sizeof(double),
+                             cudaMemcpyDeviceToHost, ctx.stream));
+  CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+  *out = *ctx.sos_host;
+}
+
+}  // namespace finetune::kernels::cuda
