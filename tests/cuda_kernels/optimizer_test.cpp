@@ -1,0 +1,89 @@
+// Tests of cuda::adam_step (bit-equal to cpu::, hence to ref:: and, as far as cpu:: is, to
+// PyTorch: the same fp32 operation sequence with the same double-derived scalars, every operation
+// a correctly rounded intrinsic) and cuda::sum_of_squares (double accumulation: within
+// N * 2.3e-16 of the sequential double sum, and the same bits on every run).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "cuda_test_util.h"
+#include "kernels/optimizer.h"
+
+namespace finetune::kernels {
+namespace {
+
+using cudatest::bit_equal;
+using cudatest::CudaKernelTest;
+using cudatest::DeviceBuffer;
+using cudatest::shape;
+using cudatest::uniform;
+
+class CudaOptimizer : public CudaKernelTest {};
+
+// Several steps of each mode (AdamW with and without decay, Adam with L2, beta1 = 0.3 for ATen's
+// other lerp branch, a clip grad_scale), with gradients spanning many magnitudes (including
+// subnormal and zero values, which must not be flushed), compared after every step.
+TEST_F(CudaOptimizer, AdamEqualsCpuBitForBit) {
+  struct Mode {
+    const char* name;
+    double wd;
+    bool decoupled;
+    double beta1;
+    float grad_scale;
+  };
+  const Mode modes[] = {{"adamw", 0.01, true, 0.9, 1.0f},
+                        {"adamw-no-decay", 0.0, true, 0.9, 1.0f},
+                        {"adam-l2", 0.01, false, 0.9, 1.0f},
+                        {"beta1-0.3", 0.05, true, 0.3, 0.37f},
+                        {"adam-l2-clip", 0.1, false, 0.999, 0.37f}};
+  for (long N : {1L, 7L, 100003L}) {
+    for (const Mode& mode : modes) {
+      SCOPED_TRACE(shape("mode", mode.name, "N", N));
+      auto p = uniform(N, 1, -2.0f, 2.0f);
+      std::vector<float> m(N, 0.0f), v(N, 0.0f);
+      DeviceBuffer<float> d_p(p), d_m(m), d_v(v);
+      for (int step = 1; step <= 4; ++step) {
+        auto g = uniform(N, 10 + step, -1.0f, 1.0f);
+        for (long i = 0; i < N; ++i) g[i] *= std::ldexp(1.0f, int(i % 150) - 140);  // 2^-140..2^9
+        if (N > 3) g[3] = 0.0f;
+        AdamParams hp;
+        hp.lr = 1e-3 * step;
+        hp.beta1 = mode.beta1;
+        hp.weight_decay = mode.wd;
+        hp.decoupled = mode.decoupled;
+        hp.bias_correction1 = 1.0 - std::pow(hp.beta1, step);
+        hp.bias_correction2 = 1.0 - std::pow(hp.beta2, step);
+        hp.grad_scale = mode.grad_scale;
+        cpu::adam_step(Exec::cpu(), p.data(), m.data(), v.data(), g.data(), N, hp);
+        DeviceBuffer<float> d_g(g);
+        cuda::adam_step(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), N, hp);
+        EXPECT_TRUE(bit_equal(d_p.download(), p)) << "params, step " << step;
+        EXPECT_TRUE(bit_equal(d_m.download(), m)) << "exp_avg, step " << step;
+        EXPECT_TRUE(bit_equal(d_v.download(), v)) << "exp_avg_sq, step " << step;
+      }
+    }
+  }
+}
+
+TEST_F(CudaOptimizer, SumOfSquaresMatchesDoubleSumAndIsDeterministic) {
+  for (long N : {1L, 5L, 1000L, 262144L + 7, 20000000L}) {
+    SCOPED_TRACE(shape("N", N));
+    const auto x = uniform(N, uint32_t(N % 1000), -3.0f, 3.0f);
+    double want = 0.0;
+    for (float xi : x) want += double(xi) * xi;
+    DeviceBuffer<float> d_x(x);
+    double got = -1.0, again = -2.0;
+    cuda::sum_of_squares(exec(), &got, d_x.get(), N);
+    cuda::sum_of_squares(exec(), &again, d_x.get(), N);
+    // Positive terms, each exact in double: any order is within N eps64 of the exact sum.
+    EXPECT_NEAR(got, want, N * 2.3e-16 * want);
+    EXPECT_EQ(got, again);
+  }
+  double zero = -1.0;
+  cuda::sum_of_squares(exec(), &zero, nullptr, 0);
+  EXPECT_EQ(zero, 0.0);
+}
+
+}  // namespace
+}  // namespace finetune::kernels
