@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
   Activations acts(c, B, T, Mode::Train);
   ParameterStore grads(c);
-  Optimizer optimizer(OptimizerConfig{}, model.store);
+  Optimizer optimizer(Exec::cpu(), OptimizerConfig{}, model.store);
   ForwardOptions options{Mode::Train, DropoutRates::from_config(c), 1, 0};
   std::vector<double> t_zero, t_forward, t_backward, t_optimizer;
   for (int s = 0; s < steps + 2; ++s) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "io/json.h"
+#include "kernels/device.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -280,8 +281,11 @@ TEST_F(CliTest, LimitsAreEnforcedWithAClearMessage) {
   fs::path model = testing::fixtures_dir() / "tiny-bert";
   expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --max-length 100000",
                      "max_position_embeddings");
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --device cuda",
-                     "no CUDA support");
+  // Without a usable GPU: "no CUDA support" in a CPU build, "no CUDA device" in a CUDA build.
+  if (kernels::cuda::device_count() == 0) {
+    expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --device cuda",
+                       kernels::cuda::built_with_cuda() ? "no CUDA device" : "no CUDA support");
+  }
   expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --device tpu",
                      "--device");
 }

@@ -1,8 +1,8 @@
 // Timings of the CUDA kernels at the reference job's shapes (DistilBERT, batch 8 x 22 tokens,
 // and longer sequences), printed, not asserted: a quick look for the lead on a GPU machine.
 // Disabled by default; run with
-//   build-cuda/tests/finetune_cuda_kernels_tests --gtest_also_run_disabled_tests \
-//       --gtest_filter='*Timing*'
+//   build-cuda/tests/finetune_cuda_kernels_tests --gtest_also_run_disabled_tests
+//       --gtest_filter="*Timing*"
 // Each figure is the mean wall time per call over 50 calls after 5 warm-ups, with the stream
 // synchronised around the loop (so launch overhead is included, as in an eager training step).
 #include <gtest/gtest.h>
