@@ -56,13 +56,13 @@ int main(int argc, char** argv) {
     // Warm-up: one batch (first use of BLAS buffers, page faults on the weights).
     {
       std::vector<std::string> head(lines.begin(), lines.begin() + std::min<size_t>(lines.size(), batch_size));
-      predict_probabilities(Exec::cpu(), model, encode_texts(tokenizer, head, max_length), options);
+      predict_probabilities(Exec::cpu(), model.config, model.params(), encode_texts(tokenizer, head, max_length), options);
     }
     Timer timer;
     std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length);
     double tokenize_seconds = timer.seconds();
     timer.restart();
-    std::vector<float> probs = predict_probabilities(Exec::cpu(), model, encodings, options);
+    std::vector<float> probs = predict_probabilities(Exec::cpu(), model.config, model.params(), encodings, options);
     double model_seconds = timer.seconds();
     double total = tokenize_seconds + model_seconds;
     std::printf(

@@ -1,6 +1,7 @@
 // `finetune eval`: accuracy, loss, macro-F1, per-class precision/recall/F1 and the confusion
 // matrix of a model on a labelled dataset; --json prints the same as one JSON object.
 #include <cstdio>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -21,12 +22,14 @@ const std::vector<OptionSpec> kOptions = {
     label_column_option(),
     {"--json", "", "print the report as one JSON object", ""},
     device_option(),
+    {"--precision", "fp32|bf16", "precision of matrix products (bf16 needs --device cuda)", "fp32"},
     threads_option(),
 };
 
 int run_eval(const ParsedOptions& options) {
   apply_threads(options);
-  Exec ex = resolve_device(options);
+  DeviceSession device(options);
+  const Exec& ex = device.exec();
   const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const DatasetOptions data_options = dataset_options(options);
@@ -49,7 +52,10 @@ int run_eval(const ParsedOptions& options) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit, " positions"));
   }
   LabelledData examples = prepare_examples(data, labels, tokenizer, max_length);
-  Evaluation result = evaluate(ex, model, examples.encodings, examples.labels, batch_size);
+  std::optional<ParameterStore> on_gpu;
+  if (device.on_gpu()) on_gpu.emplace(copy_parameters(ex, model));
+  const ModelParams& params = on_gpu ? on_gpu->params() : model.params();
+  Evaluation result = evaluate(ex, model.config, params, examples.encodings, examples.labels, batch_size);
   StdoutBuffer output;
   output.text = options.has("--json") ? report_to_json(result.report, labels.names) + "\n"
                                       : format_report(result.report, labels.names);

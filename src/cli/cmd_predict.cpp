@@ -3,6 +3,7 @@
 // {"label": NAME, "probs": [p_0, ..., p_{K-1}]} in label-id order (DESIGN.md contract).
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -22,13 +23,15 @@ const std::vector<OptionSpec> kOptions = {
     {"--batch-size", "N", "texts per forward pass", "32"},
     {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
     device_option(),
+    {"--precision", "fp32|bf16", "precision of matrix products (bf16 needs --device cuda)", "fp32"},
     threads_option(),
 };
 
 int run_predict(const ParsedOptions& options) {
   // Check every flag's value before touching any file, so usage mistakes are reported first.
   apply_threads(options);
-  Exec ex = resolve_device(options);
+  DeviceSession device(options);
+  const Exec& ex = device.exec();
   const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const std::filesystem::path input = options.get_string("--input");
@@ -57,7 +60,11 @@ int run_predict(const ParsedOptions& options) {
     log_notice(cat(stats.truncated, " of ", lines.size(), " texts were truncated to ", max_length, " tokens"));
   }
 
-  std::vector<float> probs = predict_probabilities(ex, model, encodings, InferenceOptions{batch_size});
+  std::optional<ParameterStore> on_gpu;
+  if (device.on_gpu()) on_gpu.emplace(copy_parameters(ex, model));
+  const ModelParams& params = on_gpu ? on_gpu->params() : model.params();
+  std::vector<float> probs =
+      predict_probabilities(ex, model.config, params, encodings, InferenceOptions{batch_size});
   const int K = model.config.K();
   const auto& labels = model.config.labels;
   const bool json = options.has("--json");

@@ -80,11 +80,8 @@ std::string join(const std::vector<std::string>& names) {
 int run_train(const ParsedOptions& options) {
   // 1. Every flag's value, before any file is touched.
   apply_threads(options);
-  Exec ex = resolve_device(options);
-  if (options.get_string("--precision") == "bf16") {
-    throw UsageError("--precision bf16 needs --device cuda; the CPU computes in fp32");
-  }
-  if (options.get_string("--precision") != "fp32") throw UsageError("--precision: expected fp32 or bf16");
+  DeviceSession device(options);
+  const Exec& ex = device.exec();
   TrainOptions train_options;
   train_options.epochs = static_cast<int>(options.get_int("--epochs", 1));
   train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1));
@@ -160,9 +157,9 @@ int run_train(const ParsedOptions& options) {
 
   Trainer trainer(ex, model, train_options);
   if (!resume_dir.empty()) {
-    TrainerState state = read_training_state(resume_dir, trainer.optimizer());
+    ResumeState state = read_training_state(resume_dir, model.store.count());
     for (const char* name : kTrajectoryOptions) {
-      std::string before = state.options.value(name, std::string());
+      std::string before = state.trainer.options.value(name, std::string());
       if (before != resolved[name].get<std::string>()) {
         throw Error(cat("--resume: ", name, " was '", before, "' in the interrupted run and is '",
                         resolved[name].get<std::string>(), "' now; resume with the same training options"));

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu/threads.h"
+#include "kernels/device.h"
 
 namespace finetune::cli {
 
@@ -22,13 +23,46 @@ void apply_threads(const ParsedOptions& options) {
   kernels::cpu::set_num_threads(static_cast<int>(options.get_int("--threads", 0)));
 }
 
-Exec resolve_device(const ParsedOptions& options) {
-  std::string device = options.get_string("--device");
-  if (device == "cpu") return Exec::cpu();
-  if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
-    throw Error("--device " + device + ": this build of finetune has no CUDA support; use --device cpu");
+DeviceSession::DeviceSession(const ParsedOptions& options) {
+  const std::string device = options.get_string("--device");
+  std::string precision = "fp32";
+  for (const auto& spec : options.specs()) {
+    if (spec.name == "--precision") precision = options.get_string("--precision");
   }
-  throw UsageError("--device: expected cpu, cuda or cuda:N, got '" + device + "'");
+  if (precision != "fp32" && precision != "bf16") {
+    throw UsageError("--precision: expected fp32 or bf16, got '" + precision + "'");
+  }
+  if (device == "cpu") {
+    if (precision == "bf16") throw UsageError("--precision bf16 needs --device cuda; the CPU computes in fp32");
+    return;
+  }
+  if (device != "cuda" && device.rfind("cuda:", 0) != 0) {
+    throw UsageError("--device: expected cpu, cuda or cuda:N, got '" + device + "'");
+  }
+  if (!kernels::cuda::built_with_cuda()) {
+    throw Error("--device " + device + ": this build of finetune has no CUDA support (built without CUDA); "
+                "use --device cpu or rebuild with nvcc available");
+  }
+  int index = 0;
+  if (device.size() > 5) {
+    const std::string number = device.substr(5);
+    if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos || number.size() > 4) {
+      throw UsageError("--device: expected cuda:N with N a device number, got '" + device + "'");
+    }
+    index = std::stoi(number);
+  }
+  const int count = kernels::cuda::device_count();
+  if (index >= count) {
+    throw Error(cat("--device ", device, ": ", count == 0 ? std::string("no CUDA device is available")
+                                                          : cat("only ", count, " CUDA device(s) are available")));
+  }
+  ex_.device = Device::CUDA;
+  ex_.cuda = kernels::cuda::create_context(index);
+  ex_.precision = precision == "bf16" ? Precision::Bf16 : Precision::Fp32;
+}
+
+DeviceSession::~DeviceSession() {
+  if (ex_.cuda != nullptr) kernels::cuda::destroy_context(ex_.cuda);
 }
 
 Tokenizer load_model_tokenizer(const std::filesystem::path& directory, const ModelConfig& config) {

@@ -19,8 +19,22 @@ OptionSpec threads_option();
 // Applies --threads (0 = one per core) to OpenMP and BLAS.
 void apply_threads(const ParsedOptions& options);
 
-// Resolves --device: "cpu", "cuda" or "cuda:N".
-Exec resolve_device(const ParsedOptions& options);
+// The device a command computes on, from --device ("cpu", "cuda" or "cuda:N") and, where the
+// command declares it, --precision ("fp32" or "bf16"); owns the CUDA context for the command's
+// lifetime.
+class DeviceSession {
+ public:
+  explicit DeviceSession(const ParsedOptions& options);
+  ~DeviceSession();
+  DeviceSession(const DeviceSession&) = delete;
+  DeviceSession& operator=(const DeviceSession&) = delete;
+
+  const Exec& exec() const { return ex_; }
+  bool on_gpu() const { return ex_.device == Device::CUDA; }
+
+ private:
+  Exec ex_;
+};
 
 // Loads the tokenizer of a model directory and checks it fits the model's vocabulary.
 Tokenizer load_model_tokenizer(const std::filesystem::path& directory, const ModelConfig& config);

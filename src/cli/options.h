@@ -43,6 +43,7 @@ class ParsedOptions {
 
   // "name=value" for every option with a value (given or default), in declaration order.
   std::string resolved() const;
+  const std::vector<OptionSpec>& specs() const { return *specs_; }
 
  private:
   const OptionSpec& spec(const std::string& name) const;

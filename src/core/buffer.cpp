@@ -33,15 +33,15 @@ HostBuffer& HostBuffer::operator=(HostBuffer&& other) noexcept {
 }
 
 Tensor Arena::take(DType dtype, std::initializer_list<int64_t> dims) {
-  Tensor view(nullptr, dtype, dims);
+  Tensor view(nullptr, dtype, dims, device_);
   size_t bytes = footprint(view.nbytes());
   if (measuring_) {
     used_ += bytes;
     return view;
   }
-  FT_CHECK(used_ + bytes <= buffer_.size(), "arena of ", buffer_.size(), " bytes exhausted by a ",
+  FT_CHECK(used_ + bytes <= capacity_, "arena of ", capacity_, " bytes exhausted by a ",
            view.shape_str(), " ", dtype_name(dtype), " tensor (", used_, " bytes in use)");
-  view.data = static_cast<char*>(buffer_.data()) + used_;
+  view.data = static_cast<char*>(base_) + used_;
   used_ += bytes;
   return view;
 }

@@ -36,13 +36,13 @@ class HostBuffer {
   size_t size_ = 0;
 };
 
-// Hands out aligned Tensor views from one HostBuffer, front to back. `reset()` makes the whole
-// buffer available again (views taken earlier must no longer be used). Running out is a bug in
-// the memory plan, so it is an FT_CHECK, not an Error.
+// Hands out aligned Tensor views from a block of memory it does not own (host or device), front
+// to back. `reset()` makes the whole block available again (views taken earlier must no longer be
+// used). Running out is a bug in the memory plan, so it is an FT_CHECK, not an Error.
 class Arena {
  public:
   Arena() = default;
-  explicit Arena(size_t bytes) : buffer_(bytes) {}
+  Arena(void* base, size_t capacity, Device device) : base_(base), capacity_(capacity), device_(device) {}
 
   // An arena with no memory that only counts: run the same sequence of take() calls on it to
   // learn the capacity a real arena needs (its views have data == nullptr).
@@ -55,7 +55,7 @@ class Arena {
   Tensor take(DType dtype, std::initializer_list<int64_t> dims);
   void reset() { used_ = 0; }
   size_t used() const { return used_; }
-  size_t capacity() const { return buffer_.size(); }
+  size_t capacity() const { return capacity_; }
 
   // Bytes `take` would consume for this many bytes, alignment included; for planning sizes.
   static size_t footprint(size_t bytes) {
@@ -63,7 +63,9 @@ class Arena {
   }
 
  private:
-  HostBuffer buffer_;
+  void* base_ = nullptr;
+  size_t capacity_ = 0;
+  Device device_ = Device::CPU;
   size_t used_ = 0;
   bool measuring_ = false;
 };

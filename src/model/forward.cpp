@@ -33,13 +33,14 @@ DropoutRates DropoutRates::from_config(const ModelConfig& config) {
                       static_cast<float>(config.classifier_dropout)};
 }
 
-Activations::Activations(const ModelConfig& config, int max_batch, int max_tokens, Mode mode)
+Activations::Activations(const Exec& ex, const ModelConfig& config, int max_batch, int max_tokens, Mode mode)
     : config_(&config), max_batch_(max_batch), max_tokens_(max_tokens), mode_(mode) {
   FT_CHECK(max_batch > 0 && max_tokens > 0, "activation plan ", max_batch, " x ", max_tokens);
   // Plan by rehearsal: the same take() sequence on a counting arena gives the exact capacity.
   Arena measure = Arena::measuring();
   take_all(measure, max_batch, max_tokens);
-  arena_ = Arena(measure.used());
+  memory_ = ops::Buffer(ex, measure.used());
+  arena_ = Arena(memory_.data(), memory_.size(), ex.device);
 }
 
 void Activations::bind(int B, int T) {
@@ -110,18 +111,20 @@ void Activations::take_all(Arena& arena, int B, int T) {
 
 ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
                              Activations& acts, const BatchView& batch, const ForwardOptions& options) {
-  FT_CHECK(ex.device == Device::CPU, "the forward pass on ", device_name(ex.device),
-           " needs the batch copied to the device first");
   FT_CHECK(options.mode == acts.mode(), "a ", options.mode == Mode::Train ? "train" : "eval",
            " forward pass needs activations planned for it");
   acts.bind(batch.B, batch.T);
-  const size_t cells = static_cast<size_t>(batch.B) * batch.T * sizeof(int32_t);
-  std::memcpy(acts.input_ids.data, batch.input_ids, cells);
-  std::memcpy(acts.token_type_ids.data, batch.token_type_ids, cells);
-  std::memcpy(acts.attention_mask.data, batch.attention_mask, cells);
+  // The batch lives in host memory; copy it to wherever the activations are.
+  auto host_ints = [](const int32_t* data, std::initializer_list<int64_t> dims) {
+    return Tensor(const_cast<int32_t*>(data), DType::I32, dims);
+  };
+  const int64_t B = batch.B, T = batch.T;
+  ops::copy(ex, acts.input_ids, host_ints(batch.input_ids, {B, T}));
+  ops::copy(ex, acts.token_type_ids, host_ints(batch.token_type_ids, {B, T}));
+  ops::copy(ex, acts.attention_mask, host_ints(batch.attention_mask, {B, T}));
   if (options.mode == Mode::Train) {
     FT_CHECK(batch.labels != nullptr, "a training batch needs labels");
-    std::memcpy(acts.labels.data, batch.labels, static_cast<size_t>(batch.B) * sizeof(int32_t));
+    ops::copy(ex, acts.labels, host_ints(batch.labels, {B}));
   }
 
   const FamilySpec& family = family_spec(config.family);

@@ -26,6 +26,7 @@
 #include "model/config.h"
 #include "model/encoder_layer.h"
 #include "model/params.h"
+#include "ops/memory.h"
 
 namespace finetune {
 
@@ -52,7 +53,11 @@ struct ForwardOptions {
 
 class Activations {
  public:
-  Activations(const ModelConfig& config, int max_batch, int max_tokens, Mode mode);
+  // Plans and allocates activation memory on ex.device.
+  Activations(const Exec& ex, const ModelConfig& config, int max_batch, int max_tokens, Mode mode);
+  // The same on the CPU.
+  Activations(const ModelConfig& config, int max_batch, int max_tokens, Mode mode)
+      : Activations(Exec::cpu(), config, max_batch, max_tokens, mode) {}
 
   // Views for a batch of B x T; previous views become invalid.
   void bind(int B, int T);
@@ -91,6 +96,7 @@ class Activations {
   int max_batch_;
   int max_tokens_;
   Mode mode_;
+  ops::Buffer memory_;
   Arena arena_;
 };
 

@@ -1,4 +1,5 @@
-// Batched inference over many encoded texts: the engine behind `finetune predict`.
+// Batched inference over many encoded texts: the engine behind `finetune predict`, validation and
+// `finetune eval`.
 //
 // Texts are ordered by length and cut into batches of `batch_size`, each padded only to its own
 // longest member, so that a file mixing short and long texts wastes little work on padding;
@@ -23,13 +24,17 @@ struct InferenceOptions {
   bool sort_by_length = true;
 };
 
-// Classifier logits for every encoding: [N, K] row-major, in input order.
-std::vector<float> predict_logits(const Exec& ex, const Model& model, const std::vector<Encoding>& encodings,
-                                  const InferenceOptions& options);
+// Classifier logits for every encoding: [N, K] row-major, in input order. `params` live on
+// ex.device (model.params() on the CPU; a copy made by copy_parameters on the GPU).
+std::vector<float> predict_logits(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                                  const std::vector<Encoding>& encodings, const InferenceOptions& options);
 
-// Class probabilities (softmax of the logits) for every encoding: [N, K] row-major.
-std::vector<float> predict_probabilities(const Exec& ex, const Model& model,
-                                         const std::vector<Encoding>& encodings,
-                                         const InferenceOptions& options);
+// Class probabilities (softmax of the logits): [N, K] row-major.
+std::vector<float> predict_probabilities(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                                         const std::vector<Encoding>& encodings, const InferenceOptions& options);
+
+// Checks every token id against the model's tables before anything runs (on the GPU the
+// embedding kernel cannot report a bad id).
+void check_token_ids(const ModelConfig& config, const std::vector<Encoding>& encodings);
 
 }  // namespace finetune

@@ -65,6 +65,12 @@ Model load_model(const fs::path& directory, ModelConfig config, uint64_t seed) {
   return Model{std::move(config), std::move(store), std::move(report)};
 }
 
+ParameterStore copy_parameters(const Exec& ex, Model& model) {
+  ParameterStore copy(model.config, ex);
+  ops::copy(ex, copy.flat(), model.store.flat());
+  return copy;
+}
+
 Model make_random_model(const ModelConfig& config, uint64_t seed) {
   ParameterStore store(config);
   // Matrices ~ normal(0, initializer_range), biases 0, LayerNorm weights 1: transformers' init.

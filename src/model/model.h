@@ -36,6 +36,9 @@ Model load_model(const std::filesystem::path& directory, ModelConfig config, uin
 // Reads a model directory's config.json, with the directory named in errors.
 ModelConfig load_directory_config(const std::filesystem::path& directory);
 
+// A copy of the model's parameters on ex.device (for the GPU; on the CPU use model.params()).
+ParameterStore copy_parameters(const Exec& ex, Model& model);
+
 // A model with the given configuration and freshly initialised weights (for tests and for
 // benchmarks that need no pretrained weights).
 Model make_random_model(const ModelConfig& config, uint64_t seed);

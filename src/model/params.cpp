@@ -43,9 +43,9 @@ bool is_weight_decayed(const std::string& key) {
   return !ends_with(".bias") && !layer_norm;
 }
 
-ParameterStore::ParameterStore(const ModelConfig& config)
+ParameterStore::ParameterStore(const ModelConfig& config, const Exec& ex)
     : params_(make_parameter_shapes(config)), count_(parameter_count(config)) {
-  buffer_ = HostBuffer(static_cast<size_t>(count_) * sizeof(float));
+  buffer_ = ops::Buffer(ex, static_cast<size_t>(count_) * sizeof(float));
   // Parameters are packed back to back, with no padding, decayed ones first (two passes of the
   // visitor). Within each part the visiting order keeps query/key/value weights adjacent, and
   // their biases adjacent, for the fused projection.
@@ -54,6 +54,7 @@ ParameterStore::ParameterStore(const ModelConfig& config)
     for_each_parameter(config, params_, nullptr, [&](const std::string& key, Tensor& t, Tensor*, ParamGroup) {
       if (is_weight_decayed(key) != decayed_pass) return;
       t.data = cursor;
+      t.device = ex.device;
       cursor += t.numel();
     });
     if (decayed_pass) decayed_count_ = cursor - buffer_.as<float>();
@@ -62,12 +63,12 @@ ParameterStore::ParameterStore(const ModelConfig& config)
   for (auto& layer : params_.layers) bind_fused_qkv(layer, config.C);
 }
 
-Tensor ParameterStore::flat() { return Tensor(buffer_.data(), DType::F32, {count_}); }
+Tensor ParameterStore::flat() { return Tensor(buffer_.data(), DType::F32, {count_}, device()); }
 
-Tensor ParameterStore::decayed_span() { return Tensor(buffer_.data(), DType::F32, {decayed_count_}); }
+Tensor ParameterStore::decayed_span() { return Tensor(buffer_.data(), DType::F32, {decayed_count_}, device()); }
 
 Tensor ParameterStore::undecayed_span() {
-  return Tensor(buffer_.as<float>() + decayed_count_, DType::F32, {count_ - decayed_count_});
+  return Tensor(buffer_.as<float>() + decayed_count_, DType::F32, {count_ - decayed_count_}, device());
 }
 
 }  // namespace finetune

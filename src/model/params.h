@@ -22,6 +22,7 @@
 #include "core/buffer.h"
 #include "core/tensor.h"
 #include "model/config.h"
+#include "ops/memory.h"
 
 namespace finetune {
 
@@ -92,13 +93,17 @@ ModelParams make_parameter_shapes(const ModelConfig& config);
 // parameter i and its gradient sit at the same offset.
 class ParameterStore {
  public:
-  explicit ParameterStore(const ModelConfig& config);
+  // Zero-initialised, on the host.
+  explicit ParameterStore(const ModelConfig& config) : ParameterStore(config, Exec::cpu()) {}
+  // Zero-initialised, on ex.device.
+  ParameterStore(const ModelConfig& config, const Exec& ex);
   ParameterStore(ParameterStore&&) noexcept = default;
   ParameterStore& operator=(ParameterStore&&) noexcept = default;
 
   ModelParams& params() { return params_; }
   const ModelParams& params() const { return params_; }
   float* data() { return buffer_.as<float>(); }
+  Device device() const { return buffer_.device(); }
   int64_t count() const { return count_; }  // number of fp32 values
   // Values [0, decayed_count()) take weight decay; [decayed_count(), count()) do not.
   int64_t decayed_count() const { return decayed_count_; }
@@ -108,7 +113,7 @@ class ParameterStore {
   Tensor undecayed_span();
 
  private:
-  HostBuffer buffer_;
+  ops::Buffer buffer_;
   ModelParams params_;
   int64_t count_ = 0;
   int64_t decayed_count_ = 0;

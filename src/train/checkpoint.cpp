@@ -37,7 +37,7 @@ void check_output_directory(const fs::path& output) {
 
 void write_training_output(const fs::path& output, const ModelConfig& config, ModelParams& params,
                            const std::vector<fs::path>& tokenizer_files, const TrainerState* state,
-                           Optimizer* optimizer) {
+                           const OptimizerSnapshot* optimizer) {
   StagedDirectory staged(output);
   const fs::path dir = staged.path();
   write_file_atomic(dir / "config.json", config_to_json(config).dump(2) + "\n");
@@ -61,14 +61,14 @@ void write_training_output(const fs::path& output, const ModelConfig& config, Mo
         {"complete", state->complete},
         {"examples", state->examples},
         {"data_fingerprint", cat(std::hex, state->data_fingerprint)},
-        {"optimizer_steps", optimizer->steps_taken()},
+        {"optimizer_steps", optimizer->steps},
         {"options", state->options},
     };
     write_file_atomic(dir / kStateFile, json.dump(2) + "\n");
-    Tensor m = optimizer->first_moment(), v = optimizer->second_moment();
+    const int64_t n = static_cast<int64_t>(optimizer->exp_avg.size());
     std::vector<StTensorToWrite> tensors = {
-        {"exp_avg", StDType::F32, {m.numel()}, m.data},
-        {"exp_avg_sq", StDType::F32, {v.numel()}, v.data},
+        {"exp_avg", StDType::F32, {n}, optimizer->exp_avg.data()},
+        {"exp_avg_sq", StDType::F32, {n}, optimizer->exp_avg_sq.data()},
         {"data_order", StDType::I32, {static_cast<int64_t>(state->data_order.size())}, state->data_order.data()},
     };
     write_safetensors(dir / kTensorFile, tensors, {{"format", kFormat}});
@@ -76,7 +76,7 @@ void write_training_output(const fs::path& output, const ModelConfig& config, Mo
   staged.commit();
 }
 
-TrainerState read_training_state(const fs::path& directory, Optimizer& optimizer) {
+ResumeState read_training_state(const fs::path& directory, int64_t parameter_count) {
   const fs::path state_path = directory / kStateFile;
   if (!fs::exists(state_path)) {
     throw Error(cat("--resume ", directory.string(), ": no ", kStateFile, " (not a finetune training output)"));
@@ -99,20 +99,22 @@ TrainerState read_training_state(const fs::path& directory, Optimizer& optimizer
   s.examples = json.get_int("examples");
   s.data_fingerprint = std::stoull(json.get_string("data_fingerprint"), nullptr, 16);
   s.options = json.at("options").raw();
-  optimizer.set_steps_taken(json.get_int("optimizer_steps"));
+  ResumeState resume;
+  resume.optimizer.steps = json.get_int("optimizer_steps");
 
   const fs::path tensor_path = directory / kTensorFile;
   SafetensorsFile file(tensor_path);
-  auto read_moment = [&](const char* name, Tensor target) {
+  auto read_moment = [&](const char* name, std::vector<float>& target) {
     const StTensorInfo* info = file.find(name);
-    if (info == nullptr || info->dtype != StDType::F32 || info->numel() != target.numel()) {
-      throw Error(cat(tensor_path.string(), ": '", name, "' must be F32 with ", target.numel(),
+    if (info == nullptr || info->dtype != StDType::F32 || info->numel() != parameter_count) {
+      throw Error(cat(tensor_path.string(), ": '", name, "' must be F32 with ", parameter_count,
                       " values (does the model match the interrupted run?)"));
     }
-    file.read_as_f32(*info, target.f32(), target.numel());
+    target.resize(static_cast<size_t>(parameter_count));
+    file.read_as_f32(*info, target.data(), parameter_count);
   };
-  read_moment("exp_avg", optimizer.first_moment());
-  read_moment("exp_avg_sq", optimizer.second_moment());
+  read_moment("exp_avg", resume.optimizer.exp_avg);
+  read_moment("exp_avg_sq", resume.optimizer.exp_avg_sq);
   const StTensorInfo* order = file.find("data_order");
   if (order == nullptr || order->dtype != StDType::I32 || order->numel() != s.examples) {
     throw Error(cat(tensor_path.string(), ": 'data_order' must be I32 with ", s.examples, " values"));
@@ -122,7 +124,8 @@ TrainerState read_training_state(const fs::path& directory, Optimizer& optimizer
   for (int32_t index : s.data_order) {
     if (index < 0 || index >= s.examples) throw Error(cat(tensor_path.string(), ": 'data_order' holds ", index));
   }
-  return s;
+  resume.trainer = std::move(s);
+  return resume;
 }
 
 }  // namespace finetune

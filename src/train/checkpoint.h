@@ -43,13 +43,18 @@ bool is_training_output(const std::filesystem::path& directory);
 // writable.
 void check_output_directory(const std::filesystem::path& output);
 
-// Writes the model (and, when `state` is given, the resumable state) to `output` atomically.
+// Writes the model (host parameters) and, when `state` is given, the resumable state with the
+// optimizer's moments, to `output` atomically.
 void write_training_output(const std::filesystem::path& output, const ModelConfig& config, ModelParams& params,
                            const std::vector<std::filesystem::path>& tokenizer_files, const TrainerState* state,
-                           Optimizer* optimizer);
+                           const OptimizerSnapshot* optimizer);
 
-// Reads trainer_state.json and training_state.safetensors of a previous run into `state` and the
-// optimizer's moments. Errors name the file and what is wrong.
-TrainerState read_training_state(const std::filesystem::path& directory, Optimizer& optimizer);
+// Reads trainer_state.json and training_state.safetensors of a previous run: the position and
+// Adam's moments (for `parameter_count` values). Errors name the file and what is wrong.
+struct ResumeState {
+  TrainerState trainer;
+  OptimizerSnapshot optimizer;
+};
+ResumeState read_training_state(const std::filesystem::path& directory, int64_t parameter_count);
 
 }  // namespace finetune

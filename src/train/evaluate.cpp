@@ -8,11 +8,11 @@
 
 namespace finetune {
 
-Evaluation evaluate(const Exec& ex, const Model& model, const std::vector<Encoding>& encodings,
-                    const std::vector<int32_t>& labels, int batch_size) {
+Evaluation evaluate(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                    const std::vector<Encoding>& encodings, const std::vector<int32_t>& labels, int batch_size) {
   FT_CHECK(encodings.size() == labels.size(), encodings.size(), " examples, ", labels.size(), " labels");
-  const int K = model.config.K();
-  std::vector<float> logits = predict_logits(ex, model, encodings, InferenceOptions{batch_size, true});
+  const int K = config.K();
+  std::vector<float> logits = predict_logits(ex, config, params, encodings, InferenceOptions{batch_size, true});
   Evaluation result;
   result.predictions.resize(labels.size());
   double loss_sum = 0;

@@ -18,7 +18,8 @@ struct Evaluation {
   std::vector<int32_t> predictions;  // argmax class per example, input order
 };
 
-Evaluation evaluate(const Exec& ex, const Model& model, const std::vector<Encoding>& encodings,
-                    const std::vector<int32_t>& labels, int batch_size);
+// `params` live on ex.device.
+Evaluation evaluate(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                    const std::vector<Encoding>& encodings, const std::vector<int32_t>& labels, int batch_size);
 
 }  // namespace finetune

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/buffer.h"
+#include "ops/memory.h"
 #include "core/exec.h"
 #include "model/params.h"
 
@@ -27,25 +29,36 @@ struct OptimizerConfig {
 // "adamw" or "adam"; anything else is an Error naming the flag.
 bool parse_optimizer_is_adamw(const std::string& name);
 
+// Adam's state copied to the host, for checkpoints.
+struct OptimizerSnapshot {
+  std::vector<float> exp_avg;     // first moment, flat, parameter layout
+  std::vector<float> exp_avg_sq;  // second moment
+  int64_t steps = 0;
+};
+
 class Optimizer {
  public:
-  Optimizer(const OptimizerConfig& config, const ParameterStore& layout);
+  // Moments on ex.device, zero-initialised, laid out like `layout`.
+  Optimizer(const Exec& ex, const OptimizerConfig& config, const ParameterStore& layout);
 
   // One update of every parameter with learning rate `lr`; gradients are multiplied by
   // `grad_scale` first (gradient clipping).
   void step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr, double grad_scale);
 
   int64_t steps_taken() const { return steps_; }
-  void set_steps_taken(int64_t steps) { steps_ = steps; }
-  Tensor first_moment() { return Tensor(m_.data(), DType::F32, {count_}); }
-  Tensor second_moment() { return Tensor(v_.data(), DType::F32, {count_}); }
+  Tensor first_moment() { return Tensor(m_.data(), DType::F32, {count_}, m_.device()); }
+  Tensor second_moment() { return Tensor(v_.data(), DType::F32, {count_}, v_.device()); }
+
+  // Copies the state to the host (waits for the device) / from the host.
+  OptimizerSnapshot snapshot(const Exec& ex);
+  void restore(const Exec& ex, const OptimizerSnapshot& snapshot);
 
  private:
   OptimizerConfig config_;
   int64_t count_;
   int64_t decayed_count_;
-  HostBuffer m_;
-  HostBuffer v_;
+  ops::Buffer m_;
+  ops::Buffer v_;
   int64_t steps_ = 0;
 };
 

@@ -3,13 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 
 #include "core/log.h"
 #include "core/timer.h"
 #include "data/batch.h"
 #include "data/shuffle.h"
+#include "kernels/device.h"
+#include "model/inference.h"
+#include "ops/memory.h"
 #include "ops/ops.h"
 #include "train/evaluate.h"
 #include "train/interrupt.h"
@@ -21,6 +23,12 @@ namespace finetune {
 namespace {
 
 int32_t argmax(const float* row, int K) { return static_cast<int32_t>(std::max_element(row, row + K) - row); }
+
+std::string format_metric(const char* name, double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
+  return text;
+}
 
 // The epoch's visiting order: file order, or the seeded permutation of data/shuffle.h.
 std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
@@ -34,13 +42,21 @@ std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
   return order;
 }
 
-std::string format_metric(const char* name, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
-  return text;
-}
-
 }  // namespace
+
+// One optimizer step's per-example losses and logits, copied from wherever they were computed
+// into host memory, with what is needed to report them once they have arrived.
+struct Trainer::StepRecord {
+  ops::StagingBuffer losses;  // [A*B]
+  ops::StagingBuffer logits;  // [A*B, K]
+  std::vector<int32_t> labels;
+  int64_t examples = 0;
+  int64_t global_step = 0;  // 1-based, as logged
+  int epoch = 0;            // 1-based
+  double lr = 0;
+  kernels::cuda::EventHandle* event = nullptr;  // GPU only: passed once the copies are done
+  bool pending = false;
+};
 
 uint64_t Trainer::fingerprint(const LabelledData& data) {
   // FNV-1a over every id, separator and label: cheap, and any change in tokens, order or labels
@@ -61,18 +77,32 @@ Trainer::Trainer(const Exec& ex, Model& model, TrainOptions options)
     : ex_(ex),
       model_(model),
       options_(std::move(options)),
-      grads_(model.config),
-      optimizer_(options_.optimizer, model.store) {
+      grads_(model.config, ex),
+      optimizer_(ex, options_.optimizer, model.store) {
   FT_CHECK(options_.epochs > 0 && options_.batch_size > 0 && options_.gradient_accumulation_steps > 0,
            "training sizes must be positive");
+  if (ex_.device == Device::CUDA) device_params_.emplace(copy_parameters(ex_, model_));
 }
 
-void Trainer::resume_from(TrainerState state) { resume_ = std::move(state); }
+Trainer::~Trainer() = default;
+
+void Trainer::resume_from(ResumeState state) {
+  optimizer_.restore(ex_, state.optimizer);
+  resume_ = std::move(state.trainer);
+}
+
+void Trainer::sync_parameters_to_host() {
+  if (!device_params_) return;
+  ops::copy(ex_, model_.store.flat(), device_params_->flat());
+  ops::synchronize(ex_);
+}
 
 void Trainer::save(const TrainerState& state) {
   if (options_.output.empty()) return;
+  sync_parameters_to_host();
+  OptimizerSnapshot snapshot = optimizer_.snapshot(ex_);
   write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,
-                        &optimizer_);
+                        &snapshot);
 }
 
 TrainResult Trainer::run(const LabelledData& train, const LabelledData* validation) {
@@ -80,6 +110,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   const int64_t n = static_cast<int64_t>(train.encodings.size());
   FT_CHECK(n > 0 && train.labels.size() == train.encodings.size(), "training data: ", n, " examples, ",
            train.labels.size(), " labels");
+  check_token_ids(config, train.encodings);
   const int B = options_.batch_size, A = options_.gradient_accumulation_steps, K = config.K();
   const int64_t batches_per_epoch = (n + B - 1) / B;
   const int64_t steps_per_epoch = (batches_per_epoch + A - 1) / A;
@@ -112,7 +143,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     return result;
   }
 
-  Activations acts(config, B, max_tokens, Mode::Train);
+  Activations acts(ex_, config, B, max_tokens, Mode::Train);
   BatchBuilder builder(B, max_tokens, config.pad_token_id);
   MetricLog log = options_.log.empty() ? MetricLog() : MetricLog(options_.log, resumed);
   ProgressLine progress(stdout, options_.interactive);
@@ -124,6 +155,50 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   member_labels.reserve(B);
   Tensor grads_flat = grads_.flat();
   Timer run_timer;
+
+  // Two step records: while the device works on step k, the host reports step k - 1.
+  const bool on_gpu = ex_.device == Device::CUDA;
+  StepRecord records[2];
+  for (StepRecord& r : records) {
+    r.losses = ops::StagingBuffer(ex_, static_cast<size_t>(A) * B * sizeof(float));
+    r.logits = ops::StagingBuffer(ex_, static_cast<size_t>(A) * B * K * sizeof(float));
+    r.labels.reserve(static_cast<size_t>(A) * B);
+    if (on_gpu) r.event = kernels::cuda::create_event();
+  }
+  struct EventCleanup {
+    StepRecord* records;
+    ~EventCleanup() {
+      for (int i = 0; i < 2; ++i)
+        if (records[i].event != nullptr) kernels::cuda::destroy_event(records[i].event);
+    }
+  } event_cleanup{records};
+  int current = 0;
+
+  // Reports a step whose metrics have been queued: waits for them, logs, updates the epoch sums.
+  auto finish = [&](StepRecord& r) {
+    if (!r.pending) return;
+    if (r.event != nullptr) kernels::cuda::wait_event(r.event);
+    r.pending = false;
+    double loss_sum = 0;
+    int64_t correct = 0;
+    for (int64_t i = 0; i < r.examples; ++i) {
+      loss_sum += r.losses.as<float>()[i];
+      correct += argmax(r.logits.as<float>() + i * K, K) == r.labels[i];
+    }
+    const double loss = loss_sum / static_cast<double>(r.examples);
+    if (!std::isfinite(loss)) {
+      throw Error(cat("training diverged: the loss of step ", r.global_step, " is ", loss,
+                      "; try a lower --lr or --max-grad-norm 1.0"));
+    }
+    state.epoch_loss_sum += loss_sum;
+    state.epoch_correct += correct;
+    state.epoch_examples += r.examples;
+    log.step(r.global_step, r.epoch, loss, static_cast<double>(correct) / r.examples, r.lr);
+  };
+  auto flush = [&]() {
+    finish(records[current ^ 1]);
+    finish(records[current]);
+  };
 
   for (; state.epoch < options_.epochs; ++state.epoch) {
     const bool mid_epoch = resumed && state.step_in_epoch > 0 && state.epoch == resume_->epoch;
@@ -143,10 +218,12 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       const int64_t step_examples = end_example - first_example;
       // The mean over the whole step's examples, however they are split into micro-batches.
       const float scale = 1.0f / static_cast<float>(step_examples);
+      StepRecord& record = records[current];
+      record.labels.clear();
+      record.examples = step_examples;
 
-      std::memset(grads_.data(), 0, static_cast<size_t>(grads_.count()) * sizeof(float));
-      double loss_sum = 0;
-      int64_t correct = 0;
+      ops::zero(ex_, grads_flat);
+      int64_t row = 0;
       for (int64_t batch = first_batch; batch < end_batch; ++batch) {
         members.clear();
         member_labels.clear();
@@ -157,21 +234,16 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         }
         BatchView view = builder.build(members, member_labels);
         forward.micro_step = static_cast<uint64_t>(state.micro_step);
-        model_forward(ex_, config, model_.params(), acts, view, forward);
+        model_forward(ex_, config, params().params(), acts, view, forward);
         model_loss(ex_, acts, scale);
-        for (int b = 0; b < view.B; ++b) {
-          loss_sum += acts.losses.f32()[b];
-          correct += argmax(acts.logits.f32() + b * K, K) == member_labels[b];
-        }
-        model_backward(ex_, config, model_.params(), grads_.params(), acts, forward);
+        ops::copy(ex_, Tensor(record.losses.as<float>() + row, DType::F32, {view.B}), acts.losses);
+        ops::copy(ex_, Tensor(record.logits.as<float>() + row * K, DType::F32, {view.B, K}), acts.logits);
+        record.labels.insert(record.labels.end(), member_labels.begin(), member_labels.end());
+        row += view.B;
+        model_backward(ex_, config, params().params(), grads_.params(), acts, forward);
         ++state.micro_step;
       }
 
-      const double loss = loss_sum / static_cast<double>(step_examples);
-      if (!std::isfinite(loss)) {
-        throw Error(cat("training diverged: the loss of step ", state.global_step + 1, " is ", loss,
-                        "; try a lower --lr or --max-grad-norm 1.0"));
-      }
       double grad_scale = 1.0;
       if (options_.max_grad_norm > 0) {
         // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
@@ -180,33 +252,44 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         if (coefficient < 1.0) grad_scale = coefficient;
       }
       const double lr = schedule.lr_at(state.global_step);
-      optimizer_.step(ex_, model_.store, grads_, lr, grad_scale);
+      optimizer_.step(ex_, params(), grads_, lr, grad_scale);
       ++state.global_step;
       ++state.step_in_epoch;
-      state.epoch_loss_sum += loss_sum;
-      state.epoch_correct += correct;
-      state.epoch_examples += step_examples;
-      log.step(state.global_step, state.epoch + 1, loss, static_cast<double>(correct) / step_examples, lr);
-      const double epoch_loss = state.epoch_loss_sum / static_cast<double>(state.epoch_examples);
-      const double epoch_accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
-      if (!options_.quiet) progress.update(state.step_in_epoch, epoch_loss, epoch_accuracy);
+      record.global_step = state.global_step;
+      record.epoch = state.epoch + 1;
+      record.lr = lr;
+      record.pending = true;
+      if (record.event != nullptr) kernels::cuda::record_event(ex_, record.event);
+      // On the CPU the step is complete; on the GPU, report the previous one while this one runs.
+      if (on_gpu) {
+        finish(records[current ^ 1]);
+      } else {
+        finish(record);
+      }
+      current ^= 1;
+      if (!options_.quiet && state.epoch_examples > 0) {
+        progress.update(state.step_in_epoch, state.epoch_loss_sum / static_cast<double>(state.epoch_examples),
+                        static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples));
+      }
 
       const bool stop_requested =
           InterruptGuard::requested() ||
           (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps);
       if (stop_requested && state.step_in_epoch < steps_per_epoch) {
+        flush();
         save(state);
         result.interrupted = true;
         result.steps = state.global_step;
         result.seconds = run_timer.seconds();
         if (!options_.quiet) std::fputs("\n", stdout);
-        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step, " (epoch ", state.epoch + 1, ", step ",
-                       state.step_in_epoch, "/", steps_per_epoch, ")",
+        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step,
+                       " (epoch ", state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
                        options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
                                                           ", continue with --resume ", options_.output.string())));
         return result;
       }
     }
+    flush();
 
     EpochSummary summary;
     summary.epoch = state.epoch + 1;
@@ -214,7 +297,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     summary.accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
     std::string suffix;
     if (validation != nullptr && !validation->encodings.empty()) {
-      Evaluation eval = evaluate(ex_, model_, validation->encodings, validation->labels, std::max(B, 32));
+      Evaluation eval =
+          evaluate(ex_, config, params().params(), validation->encodings, validation->labels, std::max(B, 32));
       summary.validated = true;
       summary.val_loss = eval.report.loss;
       summary.val_accuracy = eval.report.accuracy;
@@ -245,6 +329,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       return result;
     }
   }
+  sync_parameters_to_host();
   result.steps = state.global_step;
   result.seconds = run_timer.seconds();
   return result;

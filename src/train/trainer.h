@@ -11,6 +11,11 @@
 //   - gradients are clipped to a global norm (clip_grad_norm_) when max_grad_norm > 0;
 //   - step k (0-based) uses the schedule's lr(k); the log line of a step reports its mean loss and
 //     accuracy before the update and the lr it used.
+//
+// On a GPU the parameters, gradients, optimizer state and activations live on the device; the
+// host queues each step's work and reads a step's loss and logits back one step later (copied
+// asynchronously into pinned memory), so it never waits for the GPU inside a step. Clipping is
+// the exception: the global norm is read back before the update (one wait per step).
 #pragma once
 
 #include <cstdint>
@@ -43,14 +48,14 @@ struct TrainOptions {
   DropoutRates dropout;
   bool shuffle = true;
   uint64_t seed = 42;
-  double max_grad_norm = 0;  // 0: no clipping
+  double max_grad_norm = 0;      // 0: no clipping
   int64_t stop_after_steps = 0;  // > 0: stop as if interrupted once this many steps are done
-  std::filesystem::path output;             // empty: write nothing
+  std::filesystem::path output;                        // empty: write nothing
   std::vector<std::filesystem::path> tokenizer_files;  // copied into the output
-  std::filesystem::path log;                // empty: no JSON-lines log
-  Json resolved_options = Json::object();   // recorded in trainer_state.json
-  bool interactive = false;                 // redraw the progress line in place
-  bool quiet = false;                       // no progress output at all (tests)
+  std::filesystem::path log;                           // empty: no JSON-lines log
+  Json resolved_options = Json::object();              // recorded in trainer_state.json
+  bool interactive = false;                            // redraw the progress line in place
+  bool quiet = false;                                  // no progress output at all (tests)
 };
 
 struct EpochSummary {
@@ -70,11 +75,12 @@ struct TrainResult {
 
 class Trainer {
  public:
+  // Trains `model` (its host parameters are updated whenever the trainer saves or finishes).
   Trainer(const Exec& ex, Model& model, TrainOptions options);
+  ~Trainer();
 
-  // Continues from a previous run's state (read_training_state fills the optimizer's moments).
-  Optimizer& optimizer() { return optimizer_; }
-  void resume_from(TrainerState state);
+  // Continues from a previous run's state (read_training_state).
+  void resume_from(ResumeState state);
 
   // Trains on `train`, validating on `validation` (may be null) after each epoch.
   TrainResult run(const LabelledData& train, const LabelledData* validation);
@@ -83,11 +89,15 @@ class Trainer {
   static uint64_t fingerprint(const LabelledData& data);
 
  private:
+  struct StepRecord;  // one step's metrics on their way back from the device
+  ParameterStore& params() { return device_params_ ? *device_params_ : model_.store; }
+  void sync_parameters_to_host();
   void save(const TrainerState& state);
 
   Exec ex_;
   Model& model_;
   TrainOptions options_;
+  std::optional<ParameterStore> device_params_;  // the working copy on a GPU
   ParameterStore grads_;
   Optimizer optimizer_;
   std::optional<TrainerState> resume_;
