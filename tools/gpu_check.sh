@@ -112,4 +112,7 @@ else
 fi
 note ""
 note "total $(( $(date +%s) - started )) s"
+# The device tool returns at most 8 files: the summary, and every log in one archive.
+(cd "$out" && tar -czf logs.tar.gz --exclude=logs.tar.gz --exclude=summary.md ./* && \
+  find . -maxdepth 1 -type f ! -name logs.tar.gz ! -name summary.md -delete)
 cat "$summary"
