@@ -96,7 +96,7 @@ if [ -f "$model/model.safetensors" ]; then
   # The GPU checkpoint on the CPU: same labels.
   head -200 ../shared/data/emotion/validation.txt | sed 's/;[a-z]*$//' >"$out/texts.txt"
   "$build/finetune" predict --json --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/cpu.jsonl" 2>/dev/null
-  "$build/finetune" predict --json --device cuda --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/gpu.jsonl" 2>/dev/null
+  "$build/finetune" predict --json --device cuda --precision fp32 --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/gpu.jsonl" 2>/dev/null
   same=$(python3 - "$out/cpu.jsonl" "$out/gpu.jsonl" <<'PY'
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]

@@ -22,7 +22,7 @@ const std::vector<OptionSpec> kOptions = {
     label_column_option(),
     {"--json", "", "print the report as one JSON object", ""},
     device_option(),
-    {"--precision", "fp32|bf16", "precision of matrix products (bf16 needs --device cuda)", "fp32"},
+    {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     threads_option(),
 };
 

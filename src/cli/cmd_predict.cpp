@@ -23,7 +23,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--batch-size", "N", "texts per forward pass", "32"},
     {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
     device_option(),
-    {"--precision", "fp32|bf16", "precision of matrix products (bf16 needs --device cuda)", "fp32"},
+    {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     threads_option(),
 };
 

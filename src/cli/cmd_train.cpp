@@ -43,7 +43,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--resume", "DIR", "continue an interrupted run from its --output directory", ""},
     {"--stop-after-steps", "N", "stop after N optimizer steps in total, saving a resumable state as Ctrl-C does", ""},
     device_option(),
-    {"--precision", "fp32|bf16", "compute precision (bf16 needs --device cuda)", "fp32"},
+    {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     threads_option(),
 };
 

@@ -205,7 +205,9 @@ TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
   }
   auto on_cpu = testing::run_command(q(testing::finetune_binary()) + " predict --json --model " + q(dir / "full") +
                                      " --input " + q(texts));
-  auto on_gpu = testing::run_command(q(testing::finetune_binary()) + " predict --json --device cuda --model " +
+  // fp32 on the GPU: the exact mode, comparable with the CPU to fp32 noise (training above ran in
+  // the GPU's default, bf16).
+  auto on_gpu = testing::run_command(q(testing::finetune_binary()) + " predict --json --device cuda --precision fp32 --model " +
                                      q(dir / "full") + " --input " + q(texts));
   ASSERT_EQ(on_cpu.exit_code, 0) << on_cpu.err;
   ASSERT_EQ(on_gpu.exit_code, 0) << on_gpu.err;
