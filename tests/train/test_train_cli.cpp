@@ -91,6 +91,24 @@ TEST_F(TrainCliTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_NE(again.err.find("nothing to do"), std::string::npos) << again.err;
 }
 
+TEST_F(TrainCliTest, CtrlCStopsAfterTheStepAndSavesAResumableState) {
+  // Interrupted as soon as the first epoch's checkpoint exists, with 19 epochs still to go.
+  std::string args = "train --model " + q(testing::fixtures_dir() / "tiny-distilbert") + " --train " +
+                     q(emotion_train()) + " --limit 100 --epochs 20 --max-length 16 --output " + q(dir_ / "out");
+  std::string script = q(testing::finetune_binary()) + " " + args + " & pid=$!; while [ ! -f " +
+                       q(dir_ / "out/trainer_state.json") + " ]; do sleep 0.02; done; kill -INT $pid; wait $pid";
+  CommandResult r = testing::run_command(script);
+  ASSERT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("interrupted after"), std::string::npos) << r.err;
+  Json state = parse_json_file(dir_ / "out/trainer_state.json");
+  EXPECT_FALSE(state["complete"].get<bool>());
+  EXPECT_GT(state["global_step"].get<int64_t>(), 0);
+  // And it continues from there to the end.
+  CommandResult resumed = finetune_cli(args + " --resume " + q(dir_ / "out"));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_TRUE(parse_json_file(dir_ / "out/trainer_state.json")["complete"].get<bool>());
+}
+
 TEST_F(TrainCliTest, ResumeWithOtherOptionsIsRefused) {
   ASSERT_EQ(finetune_cli(run_args(dir_ / "run", dir_ / "log") + " --stop-after-steps 3").exit_code, 130);
   std::string args = run_args(dir_ / "run", dir_ / "log");
