@@ -44,6 +44,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--stop-after-steps", "N", "stop after N optimizer steps in total, saving a resumable state as Ctrl-C does", ""},
     device_option(),
     {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
+    {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs", ""},
     threads_option(),
 };
 
@@ -97,6 +98,7 @@ int run_train(const ParsedOptions& options) {
   train_options.max_grad_norm = options.get_number("--max-grad-norm");
   if (train_options.max_grad_norm < 0) throw UsageError("--max-grad-norm: must not be negative");
   train_options.shuffle = !options.has("--no-shuffle");
+  train_options.cuda_graphs = !options.has("--no-cuda-graphs");
   if (options.has("--stop-after-steps")) train_options.stop_after_steps = options.get_int("--stop-after-steps", 1);
   train_options.seed = static_cast<uint64_t>(options.get_int("--seed", 0));
   std::optional<double> dropout;

@@ -17,13 +17,13 @@ BatchBuilder::BatchBuilder(int max_batch, int max_tokens, int32_t pad_id)
   labels_.resize(static_cast<size_t>(max_batch));
 }
 
-BatchView BatchBuilder::build(std::span<const Encoding* const> encodings,
-                              std::span<const int32_t> labels) {
+BatchView BatchBuilder::build(std::span<const Encoding* const> encodings, std::span<const int32_t> labels,
+                              int pad_to) {
   FT_CHECK(!encodings.empty() && static_cast<int>(encodings.size()) <= max_batch_, "batch of ",
            encodings.size(), " sequences, capacity ", max_batch_);
   FT_CHECK(labels.empty() || labels.size() == encodings.size(), "labels for ", labels.size(),
            " of ", encodings.size(), " sequences");
-  size_t longest = 1;
+  size_t longest = static_cast<size_t>(std::max(1, pad_to));
   for (const Encoding* e : encodings) longest = std::max(longest, e->ids.size());
   FT_CHECK(static_cast<int>(longest) <= max_tokens_, "sequence of ", longest, " tokens, capacity ",
            max_tokens_);

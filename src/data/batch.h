@@ -31,8 +31,10 @@ class BatchBuilder {
   BatchBuilder(int max_batch, int max_tokens, int32_t pad_id);
 
   // Pads `encodings` (at most max_batch, each at most max_tokens long) on the right to the
-  // longest of them. `labels` is empty or one per encoding.
-  BatchView build(std::span<const Encoding* const> encodings, std::span<const int32_t> labels = {});
+  // longest of them, or to `pad_to` tokens when that is longer (fixed shapes for CUDA graphs;
+  // the extra positions are padding like any other). `labels` is empty or one per encoding.
+  BatchView build(std::span<const Encoding* const> encodings, std::span<const int32_t> labels = {},
+                  int pad_to = 0);
 
   int max_batch() const { return max_batch_; }
   int max_tokens() const { return max_tokens_; }

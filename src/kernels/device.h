@@ -47,4 +47,16 @@ void destroy_event(EventHandle* event);
 void record_event(const Exec& ex, EventHandle* event);
 void wait_event(EventHandle* event);
 
+// CUDA graphs: the work queued on the context's stream between begin_capture and end_capture is
+// recorded (not run) and instantiated as a graph that launch_graph replays with one call. Kernel
+// arguments are frozen at capture, so whatever changes between replays must be read by the
+// kernels from device memory (batch inputs, the dropout step counter). Nothing that waits for the
+// device (synchronize, wait_event, copies to pageable host memory, growing the scratch) may run
+// during a capture.
+struct GraphHandle;
+void begin_capture(const Exec& ex);
+GraphHandle* end_capture(const Exec& ex);
+void launch_graph(const Exec& ex, GraphHandle* graph);
+void destroy_graph(GraphHandle* graph);
+
 }  // namespace finetune::kernels::cuda

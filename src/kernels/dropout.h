@@ -25,6 +25,11 @@ struct DropoutSpec {
   float p = 0.0f;       // probability of dropping; 0 disables dropout
   uint64_t seed = 0;    // the run's seed
   uint64_t stream = 0;  // which site of which step (dropout_stream)
+  // CUDA only (null elsewhere): a device counter of micro-steps read by the kernel when it runs,
+  // which then uses stream + *step * kDropoutSitesPerStep. A kernel captured once in a CUDA graph
+  // thus draws a fresh, reproducible mask at every replay (the host advances the counter), the
+  // same mask the eager path draws with stream = dropout_stream(step, site).
+  const uint64_t* step = nullptr;
 
   bool active() const { return p > 0.0f; }
 };

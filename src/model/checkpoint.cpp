@@ -8,19 +8,21 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "io/safetensors.h"
+#include "io/tensor_source.h"
 #include "model/family.h"
 
 namespace finetune {
 namespace {
 
-// All tensors of a (possibly sharded) checkpoint, by name.
+// All tensors of a (possibly sharded) checkpoint, by name: safetensors files or PyTorch .bin
+// archives (io/tensor_source.h), validated when opened.
 class TensorIndex {
  public:
   explicit TensorIndex(const std::vector<std::filesystem::path>& files) {
     for (const auto& path : files) {
-      files_.push_back(std::make_unique<SafetensorsFile>(path));
-      const SafetensorsFile& file = *files_.back();
-      for (const StTensorInfo& info : file.tensors()) {
+      files_.push_back(open_tensor_source(path));
+      const TensorSource& file = *files_.back();
+      for (const SourceTensor& info : file.tensors()) {
         auto [it, inserted] = entries_.emplace(info.name, Entry{&file, &info});
         if (!inserted) {
           throw Error(cat("tensor '", info.name, "' appears in both ", it->second.file->path().string(),
@@ -31,8 +33,8 @@ class TensorIndex {
   }
 
   struct Entry {
-    const SafetensorsFile* file;
-    const StTensorInfo* info;
+    const TensorSource* file;
+    const SourceTensor* info;
   };
 
   const Entry* find(const std::string& name) const {
@@ -42,7 +44,7 @@ class TensorIndex {
   const std::map<std::string, Entry>& entries() const { return entries_; }
 
  private:
-  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::vector<std::unique_ptr<TensorSource>> files_;
   std::map<std::string, Entry> entries_;
 };
 
@@ -133,7 +135,7 @@ LoadReport load_weights(const std::vector<std::filesystem::path>& files, const M
       }
       return;
     }
-    const StTensorInfo& info = *entry->info;
+    const SourceTensor& info = *entry->info;
     if (info.shape != shape_of(param)) {
       std::string hint = group == ParamGroup::Head && key.rfind("classifier", 0) == 0
                              ? cat(" (config.json has ", config.K(), " labels)")

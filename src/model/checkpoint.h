@@ -27,7 +27,9 @@ struct LoadReport {
   std::vector<std::string> ignored;  // checkpoint tensors the model does not use
 };
 
-// Loads weights from one or more safetensors files (shards of one checkpoint). `seed` drives the
+// Loads weights from one or more checkpoint files (safetensors, or PyTorch pytorch_model.bin read
+// by the restricted unpickler of io/torch_checkpoint.h; several files are shards of one
+// checkpoint). `seed` drives the
 // initialisation of a fresh head. Writes notices through the log.
 LoadReport load_weights(const std::vector<std::filesystem::path>& files, const ModelConfig& config,
                         ModelParams& params, uint64_t seed);

@@ -13,16 +13,23 @@ namespace {
 constexpr uint64_t kEmbeddingSite = 0, kHeadSite = 1;
 uint64_t layer_site(int layer, int which) { return 2 + 3 * static_cast<uint64_t>(layer) + which; }
 
-kernels::DropoutSpec spec(const ForwardOptions& o, float p, uint64_t site) {
+// The dropout of one site. With the step on the device, the stream holds only the site and the
+// kernel adds the counter's step (kernels/dropout.h): the same stream as dropout_stream(step, site).
+kernels::DropoutSpec spec(const ForwardOptions& o, const Activations& acts, float p, uint64_t site) {
   if (o.mode != Mode::Train || p <= 0.0f) return {};
+  if (o.micro_step_on_device) {
+    return kernels::DropoutSpec{p, o.seed, kernels::dropout_stream(0, site),
+                                static_cast<const uint64_t*>(acts.micro_step.data)};
+  }
   return kernels::DropoutSpec{p, o.seed, kernels::dropout_stream(o.micro_step, site)};
 }
 
-EncoderLayerDropout layer_dropout(const ForwardOptions& o, const FamilySpec& family, int layer) {
+EncoderLayerDropout layer_dropout(const ForwardOptions& o, const Activations& acts, const FamilySpec& family,
+                                  int layer) {
   EncoderLayerDropout d;
-  d.attention_probs = spec(o, o.dropout.attention, layer_site(layer, 0));
-  if (family.attention_output_dropout) d.attention_output = spec(o, o.dropout.hidden, layer_site(layer, 1));
-  d.ff_output = spec(o, o.dropout.hidden, layer_site(layer, 2));
+  d.attention_probs = spec(o, acts, o.dropout.attention, layer_site(layer, 0));
+  if (family.attention_output_dropout) d.attention_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 1));
+  d.ff_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 2));
   return d;
 }
 
@@ -61,6 +68,7 @@ void Activations::take_all(Arena& arena, int B, int T) {
   token_type_ids = arena.take(DType::I32, {b, t});
   attention_mask = arena.take(DType::I32, {b, t});
   labels = train ? arena.take(DType::I32, {b}) : Tensor();
+  micro_step = train ? arena.take(DType::I64, {1}) : Tensor();
   embedding_sum = floats({b, t, C});
   embedding_mean = train_only({b * t});
   embedding_rstd = train_only({b * t});
@@ -109,10 +117,7 @@ void Activations::take_all(Arena& arena, int B, int T) {
   scratch.probs = train_only({b, NH, t, t});
 }
 
-ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                             Activations& acts, const BatchView& batch, const ForwardOptions& options) {
-  FT_CHECK(options.mode == acts.mode(), "a ", options.mode == Mode::Train ? "train" : "eval",
-           " forward pass needs activations planned for it");
+void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step) {
   acts.bind(batch.B, batch.T);
   // The batch lives in host memory; copy it to wherever the activations are.
   auto host_ints = [](const int32_t* data, std::initializer_list<int64_t> dims) {
@@ -122,11 +127,24 @@ ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const Mo
   ops::copy(ex, acts.input_ids, host_ints(batch.input_ids, {B, T}));
   ops::copy(ex, acts.token_type_ids, host_ints(batch.token_type_ids, {B, T}));
   ops::copy(ex, acts.attention_mask, host_ints(batch.attention_mask, {B, T}));
-  if (options.mode == Mode::Train) {
+  if (acts.mode() == Mode::Train) {
     FT_CHECK(batch.labels != nullptr, "a training batch needs labels");
     ops::copy(ex, acts.labels, host_ints(batch.labels, {B}));
+    int64_t step = static_cast<int64_t>(micro_step);
+    ops::copy(ex, acts.micro_step, Tensor(&step, DType::I64, {1}));
   }
+}
 
+ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                             Activations& acts, const BatchView& batch, const ForwardOptions& options) {
+  upload_batch(ex, acts, batch, options.micro_step);
+  return model_forward_uploaded(ex, config, params, acts, options);
+}
+
+ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                                      Activations& acts, const ForwardOptions& options) {
+  FT_CHECK(options.mode == acts.mode(), "a ", options.mode == Mode::Train ? "train" : "eval",
+           " forward pass needs activations planned for it");
   const FamilySpec& family = family_spec(config.family);
   const Tensor none;
   const EmbeddingParams& e = params.embeddings;
@@ -136,14 +154,14 @@ ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const Mo
                  e.word, e.position, family.has_token_types ? e.token_type : none);
   ops::layernorm(ex, acts.embedded, acts.embedding_mean, acts.embedding_rstd, acts.embedding_sum, e.norm.weight,
                  e.norm.bias, config.layer_norm_eps);
-  kernels::DropoutSpec embedding_dropout = spec(options, options.dropout.hidden, kEmbeddingSite);
+  kernels::DropoutSpec embedding_dropout = spec(options, acts, options.dropout.hidden, kEmbeddingSite);
   if (embedding_dropout.active()) ops::dropout(ex, acts.embedded, acts.embedded, embedding_dropout);
 
   // Encoder.
   const Tensor* hidden = &acts.embedded;
   for (int l = 0; l < config.L; ++l) {
     encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask, params.layers[l], config,
-                          layer_dropout(options, family, l));
+                          layer_dropout(options, acts, family, l));
     hidden = &acts.layers[l].out;
   }
 
@@ -153,7 +171,7 @@ ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const Mo
   ops::activation(ex, acts.pre_activated, acts.pre, family.head_activation);
   // pooler_output is the activation before dropout; dropout (train only) then works in place.
   ForwardOutputs outputs{*hidden, acts.pre_activated, acts.logits};
-  kernels::DropoutSpec head_dropout = spec(options, options.dropout.classifier, kHeadSite);
+  kernels::DropoutSpec head_dropout = spec(options, acts, options.dropout.classifier, kHeadSite);
   if (head_dropout.active()) ops::dropout(ex, acts.pre_activated, acts.pre_activated, head_dropout);
   ops::linear(ex, acts.logits, acts.pre_activated, params.head.classifier.weight, params.head.classifier.bias);
   return outputs;
@@ -173,7 +191,7 @@ void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams
   // Head: logits = classifier(dropout(act(pre(cls)))).
   ops::linear_backward(ex, acts.d_pre, grads.head.classifier.weight, grads.head.classifier.bias, acts.d_logits,
                        acts.pre_activated, params.head.classifier.weight);
-  kernels::DropoutSpec head_dropout = spec(options, options.dropout.classifier, kHeadSite);
+  kernels::DropoutSpec head_dropout = spec(options, acts, options.dropout.classifier, kHeadSite);
   if (head_dropout.active()) ops::dropout_backward(ex, acts.d_pre, acts.d_pre, head_dropout);
   ops::activation_backward(ex, acts.d_pre, acts.d_pre, acts.pre, family.head_activation);
   ops::linear_backward(ex, acts.d_cls, grads.head.pre.weight, grads.head.pre.bias, acts.d_pre, acts.cls,
@@ -184,11 +202,11 @@ void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams
   for (int l = config.L - 1; l >= 0; --l) {
     const Tensor& in = l == 0 ? acts.embedded : acts.layers[l - 1].out;
     encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden, acts.layers[l], in,
-                           acts.attention_mask, params.layers[l], config, layer_dropout(options, family, l));
+                           acts.attention_mask, params.layers[l], config, layer_dropout(options, acts, family, l));
   }
 
   // Embeddings: dropout, LayerNorm, then the sparse table update.
-  kernels::DropoutSpec embedding_dropout = spec(options, options.dropout.hidden, kEmbeddingSite);
+  kernels::DropoutSpec embedding_dropout = spec(options, acts, options.dropout.hidden, kEmbeddingSite);
   if (embedding_dropout.active()) ops::dropout_backward(ex, acts.d_hidden, acts.d_hidden, embedding_dropout);
   const EmbeddingParams& e = params.embeddings;
   EmbeddingParams& ge = grads.embeddings;

@@ -43,12 +43,16 @@ struct DropoutRates {
 };
 
 // How a forward pass runs: eval, or train with dropout for micro-step `micro_step` of a run
-// seeded with `seed` (every micro-batch gets fresh, reproducible masks).
+// seeded with `seed` (every micro-batch gets fresh, reproducible masks). With
+// `micro_step_on_device` (GPU), the kernels read the micro-step from the activations' device
+// counter (Activations::micro_step, set by upload_batch) instead of from their arguments, so one
+// captured CUDA graph serves every step; the masks are the same either way.
 struct ForwardOptions {
   Mode mode = Mode::Eval;
   DropoutRates dropout;
   uint64_t seed = 0;
   uint64_t micro_step = 0;
+  bool micro_step_on_device = false;
 };
 
 class Activations {
@@ -71,6 +75,7 @@ class Activations {
   Tensor token_type_ids;  // [B, T] I32
   Tensor attention_mask;  // [B, T] I32
   Tensor labels;          // [B] I32 (train mode)
+  Tensor micro_step;      // [1] I64 (train mode): the dropout step counter kernels may read
   Tensor embedding_sum;   // [B, T, C] before the embedding LayerNorm
   Tensor embedding_mean;  // [B*T] (train mode)
   Tensor embedding_rstd;  // [B*T] (train mode)
@@ -106,7 +111,16 @@ struct ForwardOutputs {
   Tensor logits;             // [B, K]
 };
 
-// Forward pass of a batch. `options.mode` must match the activations' mode.
+// Binds the activations to the batch's shape and copies the batch (and, in train mode, the
+// micro-step counter) to where the activations live. Asynchronous on the GPU.
+void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step = 0);
+
+// Forward pass of the batch last uploaded. Queues only kernels (nothing waits, nothing is
+// copied), so it can be captured into a CUDA graph. `options.mode` must match the activations'.
+ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                                      Activations& acts, const ForwardOptions& options = {});
+
+// upload_batch then model_forward_uploaded.
 ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
                              Activations& acts, const BatchView& batch, const ForwardOptions& options = {});
 
@@ -115,7 +129,7 @@ ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const Mo
 void model_loss(const Exec& ex, Activations& acts, float scale);
 
 // Backward pass after model_forward (train mode) and model_loss: accumulates every parameter's
-// gradient into `grads` (same layout as the parameters).
+// gradient into `grads` (same layout as the parameters). Queues only kernels, like the forward.
 void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
                     ModelParams& grads, Activations& acts, const ForwardOptions& options);
 

@@ -10,36 +10,45 @@ namespace finetune {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> find_weight_files(const fs::path& directory) {
-  if (fs::exists(directory / "model.safetensors")) return {directory / "model.safetensors"};
-  const fs::path index_path = directory / "model.safetensors.index.json";
-  if (fs::exists(index_path)) {
-    // {"metadata": {...}, "weight_map": {"tensor name": "model-00001-of-00002.safetensors"}}
-    Json index = parse_json_file(index_path);
-    JsonView view(index, index_path.string());
-    view.expect_object("a safetensors shard index");
-    JsonView map = view.at("weight_map");
-    if (!map.is_object()) view.fail("weight_map", "expected an object of tensor name -> file");
-    std::set<std::string> shards;
-    for (auto it = map.raw().begin(); it != map.raw().end(); ++it) {
-      if (!it.value().is_string()) view.fail("weight_map", cat("entry '", it.key(), "' is not a file name"));
-      std::string shard = it.value().get<std::string>();
-      if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..") {
-        view.fail("weight_map", cat("shard name '", shard, "' must be a plain file name"));
-      }
-      shards.insert(shard);
+namespace {
+
+// The shard files of a sharded checkpoint's index ({"metadata": {...}, "weight_map": {"tensor
+// name": "model-00001-of-00002.safetensors"}}), each a plain file name in the directory.
+std::vector<fs::path> read_shard_index(const fs::path& directory, const fs::path& index_path) {
+  Json index = parse_json_file(index_path);
+  JsonView view(index, index_path.string());
+  view.expect_object("a checkpoint shard index");
+  JsonView map = view.at("weight_map");
+  if (!map.is_object()) view.fail("weight_map", "expected an object of tensor name -> file");
+  std::set<std::string> shards;
+  for (auto it = map.raw().begin(); it != map.raw().end(); ++it) {
+    if (!it.value().is_string()) view.fail("weight_map", cat("entry '", it.key(), "' is not a file name"));
+    std::string shard = it.value().get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "." || shard == "..") {
+      view.fail("weight_map", cat("shard name '", shard, "' must be a plain file name"));
     }
-    if (shards.empty()) view.fail("weight_map", "is empty");
-    std::vector<fs::path> files;
-    for (const auto& shard : shards) files.push_back(directory / shard);
-    return files;
+    shards.insert(shard);
   }
-  if (fs::exists(directory / "pytorch_model.bin")) {
-    throw Error(cat(directory.string(), ": has only pytorch_model.bin; finetune reads safetensors "
-                    "checkpoints (convert with transformers: model.save_pretrained(dir))"));
+  if (shards.empty()) view.fail("weight_map", "is empty");
+  std::vector<fs::path> files;
+  for (const auto& shard : shards) files.push_back(directory / shard);
+  return files;
+}
+
+}  // namespace
+
+std::vector<fs::path> find_weight_files(const fs::path& directory) {
+  // The order transformers prefers: safetensors first, PyTorch's pickle-based format last.
+  if (fs::exists(directory / "model.safetensors")) return {directory / "model.safetensors"};
+  if (fs::exists(directory / "model.safetensors.index.json")) {
+    return read_shard_index(directory, directory / "model.safetensors.index.json");
   }
-  throw Error(cat(directory.string(), ": no model weights (looked for model.safetensors and "
-                  "model.safetensors.index.json)"));
+  if (fs::exists(directory / "pytorch_model.bin")) return {directory / "pytorch_model.bin"};
+  if (fs::exists(directory / "pytorch_model.bin.index.json")) {
+    return read_shard_index(directory, directory / "pytorch_model.bin.index.json");
+  }
+  throw Error(cat(directory.string(), ": no model weights (looked for model.safetensors, "
+                  "model.safetensors.index.json, pytorch_model.bin and pytorch_model.bin.index.json)"));
 }
 
 ModelConfig load_directory_config(const fs::path& directory) {

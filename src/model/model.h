@@ -1,6 +1,7 @@
-// A model directory as Hugging Face lays it out: config.json, the weights (model.safetensors or
-// a sharded model.safetensors.index.json) and the tokenizer files. `load_model` reads the config
-// and weights into one flat parameter buffer; the tokenizer is loaded separately (tokenizer/).
+// A model directory as Hugging Face lays it out: config.json, the weights (model.safetensors, a
+// sharded model.safetensors.index.json, or PyTorch's pytorch_model.bin) and the tokenizer files.
+// `load_model` reads the config and weights into one flat parameter buffer; the tokenizer is
+// loaded separately (tokenizer/).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,8 @@ struct Model {
 };
 
 // The weight files of a model directory: model.safetensors, else the shards listed by
-// model.safetensors.index.json. Throws Error naming the directory and what was looked for.
+// model.safetensors.index.json, else pytorch_model.bin (or the shards of
+// pytorch_model.bin.index.json). Throws Error naming the directory and what was looked for.
 std::vector<std::filesystem::path> find_weight_files(const std::filesystem::path& directory);
 
 // Loads config.json and weights. `seed` initialises a fresh head if the checkpoint has none.

@@ -32,6 +32,7 @@ AttentionShape check_attention(const Exec& ex, const char* op, const Tensor& out
 void attention(const Exec& ex, const Tensor& out, const Tensor& probs, const Tensor& qkv, const Tensor& mask,
                int NH, DropoutSpec dropout) {
   auto [B, T, C] = check_attention(ex, "attention", out, probs, qkv, mask, NH);
+  FT_CHECK(dropout.step == nullptr || ex.device == Device::CUDA, "attention: a device step counter needs the GPU");
   switch (ex.device) {
     case Device::CPU:
       k::cpu::attention_forward(ex, out.f32(), probs.f32(), qkv.f32(), mask.i32(), B, T, C, NH, dropout);
@@ -46,6 +47,7 @@ void attention_backward(const Exec& ex, const Tensor& dqkv, const Tensor& dprobs
                         const Tensor& qkv, const Tensor& probs, const Tensor& mask, int NH, DropoutSpec dropout) {
   const char* op = "attention_backward";
   auto [B, T, C] = check_attention(ex, op, dout, probs, qkv, mask, NH);
+  FT_CHECK(dropout.step == nullptr || ex.device == Device::CUDA, op, ": a device step counter needs the GPU");
   FT_CHECK(dqkv.same_shape(qkv), op, ": dqkv ", dqkv.shape_str(), " vs qkv ", qkv.shape_str());
   FT_CHECK(dprobs.numel() == probs.numel(), op, ": dprobs ", dprobs.shape_str());
   check_devices(ex, op, dqkv, dprobs);

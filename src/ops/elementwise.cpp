@@ -39,6 +39,7 @@ void dropout(const Exec& ex, const Tensor& out, const Tensor& in, DropoutSpec sp
   const char* op = "dropout";
   FT_CHECK(out.numel() == in.numel(), op, ": out ", out.shape_str(), " vs in ", in.shape_str());
   FT_CHECK(spec.p >= 0.0f && spec.p < 1.0f, op, ": probability ", spec.p);
+  FT_CHECK(spec.step == nullptr || ex.device == Device::CUDA, op, ": a device step counter needs the GPU");
   check_devices(ex, op, out, in);
   switch (ex.device) {
     case Device::CPU: k::cpu::dropout_forward(ex, out.f32(), in.f32(), in.numel(), spec); return;
@@ -49,6 +50,7 @@ void dropout(const Exec& ex, const Tensor& out, const Tensor& in, DropoutSpec sp
 void dropout_backward(const Exec& ex, const Tensor& din, const Tensor& dout, DropoutSpec spec) {
   const char* op = "dropout_backward";
   FT_CHECK(din.numel() == dout.numel(), op, ": din ", din.shape_str(), " vs dout ", dout.shape_str());
+  FT_CHECK(spec.step == nullptr || ex.device == Device::CUDA, op, ": a device step counter needs the GPU");
   check_devices(ex, op, din, dout);
   switch (ex.device) {
     case Device::CPU: k::cpu::dropout_backward(ex, din.f32(), dout.f32(), dout.numel(), spec); return;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <numeric>
 
 #include "core/log.h"
@@ -30,6 +32,9 @@ std::string format_metric(const char* name, double value) {
   return text;
 }
 
+// GPU batches are padded to a multiple of 8 tokens, so few distinct shapes (graphs) exist.
+int bucket_length(int longest, int max_tokens) { return std::min(max_tokens, (longest + 7) / 8 * 8); }
+
 // The epoch's visiting order: file order, or the seeded permutation of data/shuffle.h.
 std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
   std::vector<int32_t> order(static_cast<size_t>(n));
@@ -56,6 +61,21 @@ struct Trainer::StepRecord {
   double lr = 0;
   kernels::cuda::EventHandle* event = nullptr;  // GPU only: passed once the copies are done
   bool pending = false;
+};
+
+// Graphs by bucket length. A bucket is first run eagerly (that sizes the scratch and caches the
+// GEMM plans, which must not happen during capture), captured the next time, replayed after.
+struct Trainer::GraphCache {
+  std::map<int, kernels::cuda::GraphHandle*> graphs;
+  std::set<int> warmed;
+  ~GraphCache() {
+    for (auto& [length, graph] : graphs) {
+      try {
+        kernels::cuda::destroy_graph(graph);
+      } catch (...) {  // destructors must not throw; the process is ending or failing anyway
+      }
+    }
+  }
 };
 
 uint64_t Trainer::fingerprint(const LabelledData& data) {
@@ -118,7 +138,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   schedule.total_steps = steps_per_epoch * options_.epochs;
   size_t longest = 1;
   for (const Encoding& e : train.encodings) longest = std::max(longest, e.ids.size());
-  const int max_tokens = static_cast<int>(longest);
+  const bool on_gpu = ex_.device == Device::CUDA;
+  const bool use_graphs = on_gpu && options_.cuda_graphs;
+  const int max_tokens = on_gpu ? static_cast<int>((longest + 7) / 8 * 8) : static_cast<int>(longest);
+  if (use_graphs && !graphs_) graphs_ = std::make_unique<GraphCache>();
 
   TrainerState state;
   state.examples = n;
@@ -148,7 +171,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   MetricLog log = options_.log.empty() ? MetricLog() : MetricLog(options_.log, resumed);
   ProgressLine progress(stdout, options_.interactive);
   InterruptGuard interrupt;
-  ForwardOptions forward{Mode::Train, options_.dropout, options_.seed, 0};
+  ForwardOptions forward{Mode::Train, options_.dropout, options_.seed, 0, /*micro_step_on_device=*/on_gpu};
   std::vector<const Encoding*> members;
   std::vector<int32_t> member_labels;
   members.reserve(B);
@@ -157,7 +180,6 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   Timer run_timer;
 
   // Two step records: while the device works on step k, the host reports step k - 1.
-  const bool on_gpu = ex_.device == Device::CUDA;
   StepRecord records[2];
   for (StepRecord& r : records) {
     r.losses = ops::StagingBuffer(ex_, static_cast<size_t>(A) * B * sizeof(float));
@@ -232,15 +254,37 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
           members.push_back(&train.encodings[index]);
           member_labels.push_back(train.labels[index]);
         }
-        BatchView view = builder.build(members, member_labels);
+        int length = 0;
+        for (const Encoding* e : members) length = std::max(length, static_cast<int>(e->ids.size()));
+        if (on_gpu) length = bucket_length(length, max_tokens);
+        BatchView view = builder.build(members, member_labels, length);
         forward.micro_step = static_cast<uint64_t>(state.micro_step);
-        model_forward(ex_, config, params().params(), acts, view, forward);
-        model_loss(ex_, acts, scale);
+        upload_batch(ex_, acts, view, forward.micro_step);
+        // A graph replays a full batch of a full step (its shapes and loss scale are frozen).
+        const bool graphable = use_graphs && view.B == B && step_examples == int64_t{A} * B;
+        auto forward_loss_backward = [&]() {
+          model_forward_uploaded(ex_, config, params().params(), acts, forward);
+          model_loss(ex_, acts, scale);
+          model_backward(ex_, config, params().params(), grads_.params(), acts, forward);
+        };
+        if (!graphable) {
+          forward_loss_backward();
+        } else if (auto found = graphs_->graphs.find(view.T); found != graphs_->graphs.end()) {
+          kernels::cuda::launch_graph(ex_, found->second);
+        } else if (graphs_->warmed.count(view.T)) {
+          kernels::cuda::begin_capture(ex_);
+          forward_loss_backward();
+          kernels::cuda::GraphHandle* graph = kernels::cuda::end_capture(ex_);
+          graphs_->graphs[view.T] = graph;
+          kernels::cuda::launch_graph(ex_, graph);
+        } else {
+          forward_loss_backward();
+          graphs_->warmed.insert(view.T);
+        }
         ops::copy(ex_, Tensor(record.losses.as<float>() + row, DType::F32, {view.B}), acts.losses);
         ops::copy(ex_, Tensor(record.logits.as<float>() + row * K, DType::F32, {view.B, K}), acts.logits);
         record.labels.insert(record.labels.end(), member_labels.begin(), member_labels.end());
         row += view.B;
-        model_backward(ex_, config, params().params(), grads_.params(), acts, forward);
         ++state.micro_step;
       }
 

@@ -177,6 +177,34 @@ TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
   check_trajectory("B", "bf16", 0.1, 2.0, 0);
 }
 
+TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
+  SKIP_WITHOUT_GPU();
+  // Shuffled batches of several bucket lengths, dropout on, two epochs: every replay must see its
+  // own batch and its own dropout step, or the numbers would differ from the eager run's.
+  fs::path dir = testing::make_temp_dir("gpu-graphs");
+  const std::string base = q(testing::finetune_binary()) + " train --device cuda --precision fp32 --model " +
+                           q(testing::fixtures_dir() / "tiny-distilbert") + " --train " +
+                           q(testing::shared_dir() / "data/emotion/train.txt") +
+                           " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3";
+  auto graphs = testing::run_command(base + " --output " + q(dir / "graphs") + " --log " + q(dir / "graphs.log"));
+  auto eager = testing::run_command(base + " --no-cuda-graphs --output " + q(dir / "eager") + " --log " +
+                                    q(dir / "eager.log"));
+  ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
+  ASSERT_EQ(eager.exit_code, 0) << eager.err;
+  std::vector<Json> a = log_steps(dir / "graphs.log"), b = log_steps(dir / "eager.log");
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+  SafetensorsFile ga(dir / "graphs/model.safetensors"), eb(dir / "eager/model.safetensors");
+  for (const auto& info : ga.tensors()) {
+    std::vector<float> x(static_cast<size_t>(info.numel())), y(static_cast<size_t>(info.numel()));
+    ga.read_as_f32(info, x.data(), info.numel());
+    eb.read_as_f32(*eb.find(info.name), y.data(), info.numel());
+    EXPECT_EQ(x, y) << info.name;
+  }
+  fs::remove_all(dir);
+}
+
 TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
   SKIP_WITHOUT_GPU();
   fs::path dir = testing::make_temp_dir("gpu-resume");

@@ -115,6 +115,7 @@ __global__ void __launch_bounds__(kThreads)
                              const int32_t* __restrict__ mask,  // [B, T]
                              int T, int C, int NH, DropoutSpec dropout, float scale,
                              float drop_scale) {
+  dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
   float* q_s = smem;                   // [kRows, HS] the block's query rows
@@ -231,6 +232,7 @@ __global__ void __launch_bounds__(kThreads)
                                    const int32_t* __restrict__ mask,  // [B, T]
                                    int T, int C, int NH, DropoutSpec dropout, float scale,
                                    float drop_scale) {
+  dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
   float* dy_s = smem;                   // [kRows, HS] the block's dout rows
@@ -336,6 +338,7 @@ __global__ void __launch_bounds__(kThreads)
                                    const int32_t* __restrict__ mask,  // [B, T]
                                    int T, int C, int NH, DropoutSpec dropout, float scale,
                                    float drop_scale) {
+  dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
   float* dy_tile = smem;                     // [kTile, stride] dout rows of a query tile

@@ -53,4 +53,15 @@ inline float dropout_scale_f(const DropoutSpec& spec) {
   return static_cast<float>(1.0 / (1.0 - static_cast<double>(spec.p)));
 }
 
+// The spec a kernel draws its mask with: when the stream is tied to a device step counter (a
+// kernel captured in a CUDA graph, kernels/dropout.h), the counter's value at run time selects the
+// step. Call once per thread, at the start of the kernel.
+__device__ inline DropoutSpec resolve_dropout(DropoutSpec spec) {
+  if (spec.step != nullptr) {
+    spec.stream += *spec.step * kDropoutSitesPerStep;
+    spec.step = nullptr;
+  }
+  return spec;
+}
+
 }  // namespace finetune::kernels::cuda

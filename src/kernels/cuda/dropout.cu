@@ -26,6 +26,7 @@ namespace {
 __global__ void dropout_kernel(float* out,       // [N]
                                const float* in,  // [N]
                                int64_t N, DropoutSpec spec, float scale) {
+  spec = resolve_dropout(spec);
   const int64_t groups = (N + 3) / 4;
   for (int64_t g = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; g < groups;
        g += int64_t{gridDim.x} * blockDim.x) {

@@ -273,4 +273,35 @@ void wait_event(EventHandle* event) {
   CUDA_CHECK(cudaEventSynchronize(event->event));
 }
 
+struct GraphHandle {
+  cudaGraphExec_t exec = nullptr;
+};
+
+void begin_capture(const Exec& ex) {
+  // Relaxed: host-only CUDA calls made while capturing (cuBLASLt's plan queries, kernel attribute
+  // settings) are allowed; stream work is recorded.
+  CUDA_CHECK(cudaStreamBeginCapture(context(ex, "begin_capture").stream, cudaStreamCaptureModeRelaxed));
+}
+
+GraphHandle* end_capture(const Exec& ex) {
+  cudaGraph_t graph = nullptr;
+  CUDA_CHECK(cudaStreamEndCapture(context(ex, "end_capture").stream, &graph));
+  auto handle = std::make_unique<GraphHandle>();
+  const cudaError_t status = cudaGraphInstantiate(&handle->exec, graph, 0);
+  CUDA_CHECK(cudaGraphDestroy(graph));
+  CUDA_CHECK(status);
+  return handle.release();
+}
+
+void launch_graph(const Exec& ex, GraphHandle* graph) {
+  FT_CHECK(graph != nullptr, "launch_graph: null graph");
+  CUDA_CHECK(cudaGraphLaunch(graph->exec, context(ex, "launch_graph").stream));
+}
+
+void destroy_graph(GraphHandle* graph) {
+  if (graph == nullptr) return;
+  std::unique_ptr<GraphHandle> handle(graph);
+  CUDA_CHECK(cudaGraphExecDestroy(handle->exec));
+}
+
 }  // namespace finetune::kernels::cuda
