@@ -1,6 +1,6 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc, snappy, zstd, zlib and GoogleTest. Nothing is vendored.
+# utf8proc, snappy, zstd, zlib, libcurl (headers) and GoogleTest. Nothing is vendored.
 #
 # Libraries are found with find_library/find_path (not pkg-config), so a build can also use
 # packages unpacked into a private prefix given as CMAKE_PREFIX_PATH, as tools/gpu_check.sh does
@@ -29,6 +29,16 @@ finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
 finetune_find_library(finetune::zlib zlib.h z)
+# libcurl for the Hugging Face hub client (src/io/http.cpp): only its headers at build time; the
+# library is loaded with dlopen when a command first talks to the hub, so nothing else depends
+# on it being installed.
+find_path(CURL_INCLUDE_DIR curl/curl.h)
+if(NOT CURL_INCLUDE_DIR)
+  message(FATAL_ERROR "curl/curl.h not found: install libcurl4-openssl-dev (scripts/install-deps.sh)")
+endif()
+add_library(finetune::curl_headers INTERFACE IMPORTED GLOBAL)
+target_include_directories(finetune::curl_headers INTERFACE ${CURL_INCLUDE_DIR})
+target_link_libraries(finetune::curl_headers INTERFACE ${CMAKE_DL_LIBS})
 
 # OpenBLAS: prefer the OpenMP build. Debian installs it beside the pthreads build; linking the
 # pthreads one would make BLAS and OpenMP each start a thread per core and oversubscribe.

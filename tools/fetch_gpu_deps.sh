@@ -20,6 +20,7 @@ packages=(
   libsnappy1v5 libsnappy-dev
   libzstd1 libzstd-dev
   zlib1g zlib1g-dev
+  libcurl4-openssl-dev  # only curl's headers: the hub client loads libcurl at run time (dlopen)
 )
 mkdir -p .deps/debs
 (cd .deps/debs && rm -f ./*.deb && apt-get download "${packages[@]}" >/dev/null 2>&1)
