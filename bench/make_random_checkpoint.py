@@ -13,11 +13,17 @@ Usage: python bench/make_random_checkpoint.py [--out .cache/bench/distilbert-bas
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import shutil
+import sys
 
-import torch
-import transformers
+# Local files only: with no network, a hub look-up would only fail slowly.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
 
 LABELS = ["sadness", "joy", "love", "anger", "fear", "surprise"]
 
@@ -27,12 +33,16 @@ def main() -> None:
     repo = pathlib.Path(__file__).resolve().parent.parent
     parser.add_argument("--out", default=str(repo / ".cache/bench/distilbert-base-random"))
     parser.add_argument("--source", default=str(repo.parent / "shared/models/distilbert-base-uncased"))
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random initialisation")
     args = parser.parse_args()
     out = pathlib.Path(args.out)
     if (out / "model.safetensors").exists():
         print(f"make_random_checkpoint: {out} already present")
         return
-    torch.manual_seed(0)
+    if not (pathlib.Path(args.source) / "config.json").is_file():
+        sys.exit(f"make_random_checkpoint: no config.json in {args.source} (--source)")
+    torch.manual_seed(args.seed)
+    transformers.utils.logging.disable_progress_bar()
     config = transformers.AutoConfig.from_pretrained(
         args.source, id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)})
     model = transformers.AutoModelForSequenceClassification.from_config(config)
@@ -41,7 +51,7 @@ def main() -> None:
     for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
         source = pathlib.Path(args.source) / name
         if source.exists():
-            shutil.copy(source, out / name)
+            shutil.copyfile(source, out / name)  # contents only: ../shared is read-only
     print(f"make_random_checkpoint: wrote {out}")
 
 
