@@ -8,6 +8,7 @@
 # to $OUT (default /tmp/gpu_check); the table is also printed.
 #
 #   tools/gpu_check.sh [--quick]    --quick: 1 epoch per precision instead of 5
+#   TRAIN_PRECISIONS="bf16" tools/gpu_check.sh     fine-tune in these precisions (default fp32 bf16)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -79,7 +80,7 @@ done
 
 # 4. Fine-tune all-MiniLM-L6-v2 on the emotion train split, validating each epoch, per precision.
 if [ -f "$model/model.safetensors" ]; then
-  for precision in fp32 bf16; do
+  for precision in ${TRAIN_PRECISIONS:-fp32 bf16}; do
     run="$out/minilm_${precision}"
     t0=$(date +%s.%N)
     "$build/finetune" train --device cuda --precision "$precision" --model "$model" \
@@ -95,8 +96,9 @@ if [ -f "$model/model.safetensors" ]; then
   done
   # The GPU checkpoint on the CPU: same labels.
   head -200 ../shared/data/emotion/validation.txt | sed 's/;[a-z]*$//' >"$out/texts.txt"
-  "$build/finetune" predict --json --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/cpu.jsonl" 2>/dev/null
-  "$build/finetune" predict --json --device cuda --precision fp32 --model /tmp/minilm_fp32 --input "$out/texts.txt" >"$out/gpu.jsonl" 2>/dev/null
+  trained=$(ls -d /tmp/minilm_fp32 /tmp/minilm_bf16 2>/dev/null | head -1)
+  "$build/finetune" predict --json --model "$trained" --input "$out/texts.txt" >"$out/cpu.jsonl" 2>/dev/null
+  "$build/finetune" predict --json --device cuda --precision fp32 --model "$trained" --input "$out/texts.txt" >"$out/gpu.jsonl" 2>/dev/null
   same=$(python3 - "$out/cpu.jsonl" "$out/gpu.jsonl" <<'PY'
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]
@@ -113,6 +115,6 @@ fi
 note ""
 note "total $(( $(date +%s) - started )) s"
 # The device tool returns at most 8 files: the summary, and every log in one archive.
-(cd "$out" && tar -czf logs.tar.gz --exclude=logs.tar.gz --exclude=summary.md ./* && \
-  find . -maxdepth 1 -type f ! -name logs.tar.gz ! -name summary.md -delete)
+(cd "$out" && tar -czf logs.tar.gz --exclude=logs.tar.gz --exclude=summary.md --exclude='gpu_bench*' ./* && \
+  find . -maxdepth 1 -type f ! -name logs.tar.gz ! -name summary.md ! -name 'gpu_bench*' -delete)
 cat "$summary"
