@@ -87,7 +87,7 @@ int run(int argc, char** argv) {
 }
 
 std::vector<const Command*> all_commands() {
-  return {&train_command(), &eval_command(), &predict_command(), &tokenize_command()};
+  return {&train_command(), &eval_command(), &predict_command(), &tokenize_command(), &download_command()};
 }
 
 }  // namespace finetune::cli

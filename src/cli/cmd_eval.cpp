@@ -13,8 +13,13 @@ namespace finetune::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR", "model directory (config.json with id2label, model.safetensors, tokenizer)", "", true},
-    {"--data", "FILE", "labelled data: .txt (text;label), .csv, .tsv, .jsonl or .parquet", "", true},
+    {"--model", "DIR|HUB_ID", "model directory (config.json with id2label, weights, tokenizer) or hub model", "", true},
+    revision_option(),
+    {"--data", "FILE|HUB_ID", "labelled data: .txt (text;label), .csv, .tsv, .jsonl, .parquet, or a hub dataset", "",
+     true},
+    split_option("validation", "--data"),
+    dataset_config_option(),
+    dataset_revision_option(),
     {"--batch-size", "N", "examples per forward pass", "32"},
     {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
     limit_option(),
@@ -33,11 +38,11 @@ int run_eval(const ParsedOptions& options) {
   const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const DatasetOptions data_options = dataset_options(options);
-  const std::filesystem::path model_dir = options.get_string("--model");
-  require_file(options.get_string("--data"), "--data");
+  require_dataset(options, "--data");
+  const std::filesystem::path model_dir = model_directory(options);
 
   ModelConfig config = load_directory_config(model_dir);
-  Dataset data = read_dataset(options.get_string("--data"), data_options);
+  Dataset data = read_dataset_flag(options, "--data", "--split", data_options);
   LabelNames labels = resolve_label_names(data, config.labels_from_config ? &config.labels : nullptr);
   if (!config.labels_from_config && static_cast<int>(labels.names.size()) != config.K()) {
     throw Error(cat(model_dir.string(), "/config.json has no id2label and ", config.K(), " labels, but ",

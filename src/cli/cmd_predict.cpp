@@ -17,7 +17,8 @@ namespace finetune::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR", "model directory (config.json, model.safetensors, tokenizer files)", "", true},
+    {"--model", "DIR|HUB_ID", "model directory (config.json, weights, tokenizer files) or hub model", "", true},
+    revision_option(),
     {"--input", "FILE", "UTF-8 text, one example per line", "", true},
     {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
     {"--batch-size", "N", "texts per forward pass", "32"},
@@ -35,8 +36,8 @@ int run_predict(const ParsedOptions& options) {
   const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const std::filesystem::path input = options.get_string("--input");
-  const std::filesystem::path model_dir = options.get_string("--model");
   require_file(input, "--input");
+  const std::filesystem::path model_dir = model_directory(options);
 
   Model model = load_model(model_dir);
   Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);

@@ -11,7 +11,8 @@ namespace finetune::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR", "model directory with tokenizer.json or vocab.txt", "", true},
+    {"--model", "DIR|HUB_ID", "model directory with tokenizer.json or vocab.txt, or a hub model", "", true},
+    revision_option(),
     {"--input", "FILE", "UTF-8 text, one example per line", "", true},
     {"--max-length", "N", "truncate to N tokens, special tokens included (0: no truncation)", "0"},
     threads_option(),
@@ -31,7 +32,7 @@ int run_tokenize(const ParsedOptions& options) {
   size_t max_length = static_cast<size_t>(options.get_int("--max-length", 0));
   std::filesystem::path input = options.get_string("--input");
   require_file(input, "--input");
-  Tokenizer tokenizer = Tokenizer::from_directory(options.get_string("--model"));
+  Tokenizer tokenizer = Tokenizer::from_directory(model_directory(options, /*weights=*/false));
   if (max_length > 0 && max_length < tokenizer.num_special_tokens() + 1) {
     throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
                          tokenizer.num_special_tokens(), " special tokens"));

@@ -19,9 +19,16 @@ namespace finetune::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR", "model directory to start from (config.json, model.safetensors, tokenizer)", "", true},
-    {"--train", "FILE", "training data: .txt (text;label), .csv, .tsv, .jsonl or .parquet", "", true},
-    {"--validation", "FILE", "validation data, evaluated after each epoch", ""},
+    {"--model", "DIR|HUB_ID", "model to start from: a directory (config.json, weights, tokenizer) or a hub model",
+     "", true},
+    revision_option(),
+    {"--train", "FILE|HUB_ID", "training data: .txt (text;label), .csv, .tsv, .jsonl, .parquet, or a hub dataset", "",
+     true},
+    {"--validation", "FILE|HUB_ID", "validation data, evaluated after each epoch", ""},
+    split_option("train", "--train"),
+    validation_split_option(),
+    dataset_config_option(),
+    dataset_revision_option(),
     {"--output", "DIR", "where to save the fine-tuned model (a Hugging Face model directory)", ""},
     {"--epochs", "N", "passes over the training data", "5"},
     {"--batch-size", "N", "examples per batch", "8"},
@@ -108,7 +115,6 @@ int run_train(const ParsedOptions& options) {
   }
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const DatasetOptions data_options = dataset_options(options);
-  const std::filesystem::path model_dir = options.get_string("--model");
   const std::filesystem::path resume_dir = options.get("--resume").value_or("");
   std::filesystem::path output = options.get("--output").value_or("");
   if (output.empty() && !resume_dir.empty()) output = resume_dir;
@@ -120,17 +126,19 @@ int run_train(const ParsedOptions& options) {
   } else {
     log_notice("no --output: the fine-tuned model will not be saved");
   }
-  require_file(options.get_string("--train"), "--train");
-  if (options.has("--validation")) require_file(options.get_string("--validation"), "--validation");
+  require_dataset(options, "--train");
+  if (options.has("--validation")) require_dataset(options, "--validation");
 
   // 3. Data and labels. A resumed run's directory carries the labels it was trained with.
-  const std::filesystem::path weights_dir = resume_dir.empty() ? model_dir : resume_dir;
+  const std::filesystem::path weights_dir = resume_dir.empty() ? model_directory(options) : resume_dir;
   ModelConfig config = load_directory_config(weights_dir);
-  Dataset train_set = read_dataset(options.get_string("--train"), data_options);
+  Dataset train_set = read_dataset_flag(options, "--train", "--split", data_options);
   LabelNames labels = resolve_label_names(train_set, config.labels_from_config ? &config.labels : nullptr);
   set_labels(config, labels.names);
   std::optional<Dataset> validation_set;
-  if (options.has("--validation")) validation_set = read_dataset(options.get_string("--validation"), data_options);
+  if (options.has("--validation")) {
+    validation_set = read_dataset_flag(options, "--validation", "--validation-split", data_options);
+  }
 
   // 4. Model and tokenizer.
   Model model = load_model(weights_dir, config, train_options.seed);

@@ -21,6 +21,7 @@ const Command& tokenize_command();
 const Command& predict_command();
 const Command& train_command();
 const Command& eval_command();
+const Command& download_command();
 
 // All commands in the order `finetune --help` lists them.
 std::vector<const Command*> all_commands();

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "io/hub_client.h"
+#include "io/hub_model.h"
 #include "kernels/cpu/threads.h"
 #include "kernels/device.h"
 
@@ -17,6 +19,26 @@ OptionSpec device_option() {
 
 OptionSpec threads_option() {
   return {"--threads", "N", "CPU threads for compute (0: one per core)", "0"};
+}
+
+OptionSpec revision_option() {
+  return {"--revision", "REV", "branch, tag or commit of a hub --model", "main"};
+}
+
+std::filesystem::path model_directory(const ParsedOptions& options, bool weights) {
+  const std::string argument = options.get_string("--model");
+  if (!refers_to_hub(argument)) {
+    if (options.has("--revision")) {
+      throw UsageError(cat("--revision selects a version of a hub model, but --model ", argument, " is a local path"));
+    }
+    return argument;
+  }
+  try {
+    HubClient hub(HubSettings::from_environment());
+    return fetch_hub_model(hub, argument, options.get_string("--revision"), weights).directory;
+  } catch (const Error& e) {
+    throw Error(cat("--model ", argument, ": no such local directory; as a Hugging Face hub model: ", e.what()));
+  }
 }
 
 void apply_threads(const ParsedOptions& options) {

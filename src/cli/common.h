@@ -16,6 +16,15 @@ namespace finetune::cli {
 OptionSpec device_option();
 OptionSpec threads_option();
 
+// --revision: the branch, tag or commit of a hub --model.
+OptionSpec revision_option();
+
+// The model directory --model names: a local directory as given, or, for a hub id ("org/name",
+// "name") that is no local path, the snapshot of that model in the Hugging Face hub cache,
+// downloaded when missing (--revision, HF_ENDPOINT, HF_HUB_CACHE, HF_HUB_OFFLINE, HF_TOKEN).
+// `weights` false fetches only config and tokenizer files.
+std::filesystem::path model_directory(const ParsedOptions& options, bool weights = true);
+
 // Applies --threads (0 = one per core) to OpenMP and BLAS.
 void apply_threads(const ParsedOptions& options);
 

@@ -1,8 +1,15 @@
 // Dataset flags and the read -> label -> tokenize pipeline of train and eval.
 #include "cli/dataset_options.h"
 
+#include "cli/common.h"
+
+#include <algorithm>
+
 #include "core/log.h"
 #include "data/encode.h"
+#include "data/hub_dataset.h"
+#include "io/hub_client.h"
+#include "io/hub_model.h"
 
 namespace finetune::cli {
 
@@ -15,6 +22,59 @@ OptionSpec label_column_option() {
 }
 
 OptionSpec limit_option() { return {"--limit", "N", "use only the first N examples of each file", ""}; }
+
+OptionSpec dataset_config_option() {
+  return {"--dataset-config", "NAME", "configuration of a hub dataset (default: the one its card marks default)", ""};
+}
+
+OptionSpec dataset_revision_option() {
+  return {"--dataset-revision", "REV", "branch, tag or commit of hub datasets", "main"};
+}
+
+OptionSpec split_option(const std::string& default_split, const std::string& flag) {
+  return {"--split", "NAME", "split of a hub " + flag + " dataset", default_split};
+}
+
+OptionSpec validation_split_option() {
+  return {"--validation-split", "NAME", "split of a hub --validation dataset", "validation"};
+}
+
+bool dataset_refers_to_hub(const std::string& argument) {
+  if (!refers_to_hub(argument)) return false;
+  std::string extension = std::filesystem::path(argument).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* e : {".txt", ".csv", ".tsv", ".jsonl", ".json", ".parquet"}) {
+    if (extension == e) return false;
+  }
+  return true;
+}
+
+void require_dataset(const ParsedOptions& options, const std::string& flag) {
+  const std::string argument = options.get_string(flag);
+  if (!dataset_refers_to_hub(argument)) require_file(argument, flag);
+}
+
+Dataset read_dataset_flag(const ParsedOptions& options, const std::string& flag, const std::string& split_flag,
+                          const DatasetOptions& data_options) {
+  const std::string argument = options.get_string(flag);
+  if (!dataset_refers_to_hub(argument)) return read_dataset(argument, data_options);
+  HubDatasetSpec spec;
+  spec.repo = argument;
+  spec.revision = options.get_string("--dataset-revision");
+  spec.config = options.get("--dataset-config").value_or("");
+  spec.split = options.get_string(split_flag);
+  try {
+    HubClient hub(HubSettings::from_environment());
+    return read_hub_dataset(hub, spec, data_options);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    // Say that a local file was looked for too, unless the hub found the dataset.
+    if (message.find("was not found on") != std::string::npos) {
+      throw Error(cat(flag, " ", argument, ": no such file; as a Hugging Face hub dataset: ", message));
+    }
+    throw Error(cat(flag, " ", argument, ": ", message));
+  }
+}
 
 DatasetOptions dataset_options(const ParsedOptions& options) {
   DatasetOptions d;

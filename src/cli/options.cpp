@@ -63,7 +63,7 @@ std::string ParsedOptions::resolved() const {
       continue;
     }
     auto value = get(s.name);
-    if (value) text += cat(text.empty() ? "" : " ", s.name.substr(2), "=", *value);
+    if (value) text += cat(text.empty() ? "" : " ", s.positional() ? s.name : s.name.substr(2), "=", *value);
   }
   return text;
 }
@@ -80,6 +80,15 @@ ParsedOptions parse_options(const std::vector<OptionSpec>& specs, const std::vec
       arg = arg.substr(0, eq);
     }
     auto it = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& s) { return s.name == arg; });
+    if (it == specs.end() && !arg.empty() && arg[0] != '-') {
+      // A positional argument (`finetune download REPO`): the first positional spec not yet set.
+      auto pos = std::find_if(specs.begin(), specs.end(),
+                              [&](const OptionSpec& s) { return s.positional() && !values.count(s.name); });
+      if (pos != specs.end()) {
+        values[pos->name] = args[i];
+        continue;
+      }
+    }
     if (it == specs.end()) {
       if (arg.rfind('-', 0) == 0) throw UsageError(cat("finetune ", command, ": unknown option '", arg, "'"));
       throw UsageError(cat("finetune ", command, ": unexpected argument '", arg, "'"));
@@ -101,6 +110,7 @@ ParsedOptions parse_options(const std::vector<OptionSpec>& specs, const std::vec
   }
   for (const auto& s : specs) {
     if (s.required && !values.count(s.name)) {
+      if (s.positional()) throw UsageError(cat("finetune ", command, ": missing ", s.name));
       throw UsageError(cat("finetune ", command, ": missing required option ", s.name, " ", s.value_name));
     }
   }
@@ -110,15 +120,15 @@ ParsedOptions parse_options(const std::vector<OptionSpec>& specs, const std::vec
 std::string format_help(const std::string& command, const std::string& summary,
                         const std::vector<OptionSpec>& specs) {
   std::string usage = "usage: finetune " + command;
-  for (const auto& s : specs) {
-    std::string item = s.name + (s.value_name.empty() ? "" : " " + s.value_name);
-    usage += s.required ? " " + item : " [" + item + "]";
-  }
+  auto item_of = [](const OptionSpec& s) {
+    return s.positional() || s.value_name.empty() ? s.name : s.name + " " + s.value_name;
+  };
+  for (const auto& s : specs) usage += s.required ? " " + item_of(s) : " [" + item_of(s) + "]";
   std::string text = usage + "\n\n" + summary + "\n\noptions:\n";
   size_t width = 0;
-  for (const auto& s : specs) width = std::max(width, s.name.size() + 1 + s.value_name.size());
+  for (const auto& s : specs) width = std::max(width, item_of(s).size());
   for (const auto& s : specs) {
-    std::string item = s.name + (s.value_name.empty() ? "" : " " + s.value_name);
+    std::string item = item_of(s);
     text += "  " + item + std::string(width - item.size() + 2, ' ') + s.help;
     if (!s.default_value.empty()) text += " (default: " + s.default_value + ")";
     if (s.required) text += " (required)";

@@ -21,11 +21,13 @@ class UsageError : public Error {
 };
 
 struct OptionSpec {
-  std::string name;           // "--max-length"
+  std::string name;           // "--max-length"; a name without "--" ("REPO") is positional
   std::string value_name;     // "N"; empty for a flag that takes no value
   std::string help;           // one line
   std::string default_value;  // shown in --help and the resolved configuration; "" = none
   bool required = false;
+
+  bool positional() const { return name.rfind("--", 0) != 0; }
 };
 
 class ParsedOptions {

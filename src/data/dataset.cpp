@@ -11,8 +11,36 @@
 namespace finetune {
 
 std::string Dataset::where(size_t i) const {
+  if (!parts.empty()) {
+    // The last part that starts at or before i.
+    auto it = std::upper_bound(parts.begin(), parts.end(), i, [](size_t index, const Part& p) { return index < p.first; });
+    const Part& part = *(it == parts.begin() ? it : it - 1);
+    if (part.rows) return cat(part.path.string(), ": row ", positions[i]);
+    return cat(part.path.string(), ":", positions[i]);
+  }
   if (positions_are_rows) return cat(path.string(), ": row ", positions[i]);
   return cat(path.string(), ":", positions[i]);
+}
+
+void append_dataset(Dataset& dataset, Dataset&& more) {
+  if (dataset.parts.empty()) dataset.parts.push_back(Dataset::Part{dataset.path, 0, dataset.positions_are_rows});
+  if (more.label_kind != dataset.label_kind) {
+    throw Error(cat(more.path.string(), ": its labels are ",
+                    more.label_kind == LabelKind::kIds ? "integer ids" : "names", " but those of ",
+                    dataset.parts.front().path.string(), " are ",
+                    dataset.label_kind == LabelKind::kIds ? "integer ids" : "names",
+                    "; the files of one split must agree"));
+  }
+  if (more.class_names != dataset.class_names) {
+    throw Error(cat(more.path.string(), ": its ClassLabel names differ from those of ",
+                    dataset.parts.front().path.string(), "; the files of one split must agree"));
+  }
+  dataset.parts.push_back(Dataset::Part{more.path, dataset.texts.size(), more.positions_are_rows});
+  auto append = [](auto& to, auto& from) { to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end())); };
+  append(dataset.texts, more.texts);
+  append(dataset.label_names, more.label_names);
+  append(dataset.label_ids, more.label_ids);
+  append(dataset.positions, more.positions);
 }
 
 std::string Dataset::raw_label(size_t i) const {

@@ -43,6 +43,14 @@ struct Dataset {
   bool positions_are_rows = false;  // true for Parquet
   // The label names the file itself declares for its integer ids (Parquet ClassLabel), if any.
   std::optional<std::vector<std::string>> class_names;
+  // A dataset joined from several files (a hub split stored in shards): where each file's
+  // examples begin, so that messages name the file; `path` then names the whole split.
+  struct Part {
+    std::filesystem::path path;
+    size_t first = 0;  // index of the file's first example
+    bool rows = false;  // positions are Parquet rows (else line numbers)
+  };
+  std::vector<Part> parts;
 
   size_t size() const { return texts.size(); }
   // "<file>:<line>" or "<file>: row <n>", for messages about example i.
@@ -54,6 +62,10 @@ struct Dataset {
 // Reads a dataset, choosing the format by the file's extension (case-insensitive). Throws Error
 // naming the file for an unknown extension, and the file and line/row for bad content.
 Dataset read_dataset(const std::filesystem::path& path, const DatasetOptions& options = {});
+
+// Appends `more` (the next file of the same split) to `dataset`: label kinds and ClassLabel
+// names must agree. Positions stay per file; `parts` records which file each example is from.
+void append_dataset(Dataset& dataset, Dataset&& more);
 
 // The format readers behind read_dataset, for callers that know the format.
 Dataset read_text_dataset(const std::filesystem::path& path, const DatasetOptions& options);

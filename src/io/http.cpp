@@ -39,15 +39,17 @@ const CurlApi& curl_api() {
     // git pulls in) work the same way.
     void* lib = nullptr;
     std::string tried;
-    for (const char* name : {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4", "libcurl.so"}) {
+    for (const char* name :
+         {"libcurl.so.4", "libcurl-gnutls.so.4", "libcurl-nss.so.4", "libcurl.so"}) {
       lib = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
       if (lib != nullptr) break;
       const char* reason = ::dlerror();
       tried += cat(tried.empty() ? "" : "; ", reason ? reason : name);
     }
     if (lib == nullptr) {
-      api.load_error = cat("the Hugging Face hub needs libcurl, which could not be loaded (", tried,
-                           "); install it (Debian/Ubuntu: apt-get install libcurl4) or pass a local directory/file");
+      api.load_error = cat(
+          "the Hugging Face hub needs libcurl, which could not be loaded (", tried,
+          "); install it (Debian/Ubuntu: apt-get install libcurl4) or pass a local directory/file");
       return;
     }
     auto load = [&](auto& fn, const char* symbol) {
@@ -92,7 +94,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   const size_t colon = line.find(':');
   if (colon == std::string::npos) return size * count;
   std::string name = line.substr(0, colon);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   size_t start = colon + 1;
   while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
   t->response.headers[name] = line.substr(start);
@@ -143,15 +146,19 @@ std::string url_origin(const std::string& url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return "";
   std::string scheme = url.substr(0, scheme_end);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   const size_t host_start = scheme_end + 3;
   const size_t host_end = url.find_first_of("/?#", host_start);
-  std::string authority = url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
+  std::string authority = url.substr(
+      host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
   const size_t at = authority.rfind('@');  // drop user:password@
   if (at != std::string::npos) authority = authority.substr(at + 1);
-  std::transform(authority.begin(), authority.end(), authority.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(authority.begin(), authority.end(), authority.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   const size_t colon = authority.rfind(':');
-  const bool has_port = colon != std::string::npos && authority.find(']', colon) == std::string::npos;
+  const bool has_port =
+      colon != std::string::npos && authority.find(']', colon) == std::string::npos;
   if (!has_port) authority += scheme == "https" ? ":443" : ":80";
   return scheme + "://" + authority;
 }
@@ -165,7 +172,8 @@ std::string resolve_url(const std::string& base, const std::string& location) {
   const std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
   if (!location.empty() && location[0] == '/') return origin + location;
   // A relative path replaces the last segment of the base path.
-  std::string path = path_start == std::string::npos ? "/" : url_for_messages(base.substr(path_start));
+  std::string path =
+      path_start == std::string::npos ? "/" : url_for_messages(base.substr(path_start));
   return origin + path.substr(0, path.rfind('/') + 1) + location;
 }
 
@@ -208,12 +216,14 @@ HttpResponse http_request(const HttpRequest& request, const BodySink& sink) {
     api.easy_setopt(c, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
   }
   if (api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK) {
-    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS,
+                    static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
   }
   api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
   api.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   api.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, request.stall_timeout_s);
-  api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for timeouts; our SIGINT handling stays ours
+  api.easy_setopt(c, CURLOPT_NOSIGNAL,
+                  1L);  // no SIGALRM for timeouts; our SIGINT handling stays ours
   api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   api.easy_setopt(c, CURLOPT_HEADERDATA, &t);
   api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -232,7 +242,8 @@ HttpResponse http_request(const HttpRequest& request, const BodySink& sink) {
     const std::string where = url_for_messages(request.url);
     if (t.sink_failed) throw HttpTransportError(cat(where, ": the download was stopped"));
     if (t.body_too_large) {
-      throw HttpTransportError(cat(where, ": the response is larger than ", request.max_body, " bytes"));
+      throw HttpTransportError(
+          cat(where, ": the response is larger than ", request.max_body, " bytes"));
     }
     throw HttpTransportError(cat(where, ": ", api.easy_strerror(code)));
   }

@@ -67,7 +67,8 @@ std::string RepoId::describe() const {
 }
 
 bool is_valid_repo_id(const std::string& id) {
-  if (id.empty() || id.size() > 200 || id.find("--") != std::string::npos || id.find("..") != std::string::npos) {
+  if (id.empty() || id.size() > 200 || id.find("--") != std::string::npos ||
+      id.find("..") != std::string::npos) {
     return false;
   }
   const auto parts = split(id, '/');
@@ -76,21 +77,24 @@ bool is_valid_repo_id(const std::string& id) {
     if (part.empty() || part.size() > 96) return false;
     if (!std::all_of(part.begin(), part.end(), is_name_char)) return false;
     // The hub requires names to start and end with a letter or digit (\b in its regex).
-    if (part.front() == '-' || part.front() == '.' || part.back() == '-' || part.back() == '.') return false;
+    if (part.front() == '-' || part.front() == '.' || part.back() == '-' || part.back() == '.')
+      return false;
   }
   return true;
 }
 
 bool is_commit_hash(const std::string& revision) {
-  return revision.size() == 40 &&
-         std::all_of(revision.begin(), revision.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 void check_revision(const std::string& revision) {
-  bool ok = !revision.empty() && revision.size() <= 256 && revision.find('\0') == std::string::npos &&
-            revision.find('\\') == std::string::npos;
+  bool ok = !revision.empty() && revision.size() <= 256 &&
+            revision.find('\0') == std::string::npos && revision.find('\\') == std::string::npos;
   if (ok) {
-    for (const auto& part : split(revision, '/')) ok = ok && !part.empty() && part != "." && part != "..";
+    for (const auto& part : split(revision, '/'))
+      ok = ok && !part.empty() && part != "." && part != "..";
   }
   if (!ok) throw Error(cat("revision '", revision, "' is not a branch, tag or commit name"));
 }
@@ -99,9 +103,12 @@ void check_repo_path(const std::string& path, const std::string& context) {
   bool ok = !path.empty() && path.size() <= 4096 && path.find('\0') == std::string::npos &&
             path.find('\\') == std::string::npos && path[0] != '/';
   if (ok) {
-    for (const auto& part : split(path, '/')) ok = ok && !part.empty() && part != "." && part != "..";
+    for (const auto& part : split(path, '/'))
+      ok = ok && !part.empty() && part != "." && part != "..";
   }
-  if (!ok) throw Error(cat(context, ": file path '", path.substr(0, 200), "' is not a plain relative path"));
+  if (!ok)
+    throw Error(
+        cat(context, ": file path '", path.substr(0, 200), "' is not a plain relative path"));
 }
 
 fs::path default_hub_cache() {
@@ -110,7 +117,8 @@ fs::path default_hub_cache() {
   if (std::string v = getenv_string("HF_HUB_CACHE"); !v.empty()) return expand_user(v);
   if (std::string v = getenv_string("HUGGINGFACE_HUB_CACHE"); !v.empty()) return expand_user(v);
   if (std::string v = getenv_string("HF_HOME"); !v.empty()) return expand_user(v) / "hub";
-  if (std::string v = getenv_string("XDG_CACHE_HOME"); !v.empty()) return expand_user(v) / "huggingface" / "hub";
+  if (std::string v = getenv_string("XDG_CACHE_HOME"); !v.empty())
+    return expand_user(v) / "huggingface" / "hub";
   return expand_user("~/.cache") / "huggingface" / "hub";
 }
 
@@ -130,7 +138,8 @@ fs::path HubCache::blob_path(const RepoId& repo, const std::string& etag) const 
   return repo_dir(repo) / "blobs" / etag;
 }
 
-fs::path HubCache::pointer_path(const RepoId& repo, const std::string& commit, const std::string& file) const {
+fs::path HubCache::pointer_path(const RepoId& repo, const std::string& commit,
+                                const std::string& file) const {
   check_repo_path(file, repo.describe());
   return snapshot_dir(repo, commit) / file;
 }
@@ -140,7 +149,8 @@ fs::path HubCache::lock_path(const RepoId& repo, const std::string& etag) const 
   return root_ / ".locks" / folder_name(repo) / (etag + ".lock");
 }
 
-std::optional<std::string> HubCache::read_ref(const RepoId& repo, const std::string& revision) const {
+std::optional<std::string> HubCache::read_ref(const RepoId& repo,
+                                              const std::string& revision) const {
   check_revision(revision);
   const fs::path path = repo_dir(repo) / "refs" / revision;
   std::error_code ec;
@@ -148,12 +158,14 @@ std::optional<std::string> HubCache::read_ref(const RepoId& repo, const std::str
   std::string commit = read_file(path);
   while (!commit.empty() && (commit.back() == '\n' || commit.back() == ' ')) commit.pop_back();
   if (!is_commit_hash(commit)) {
-    throw Error(cat(path.string(), ": does not hold a commit id (the cache is damaged; delete this file)"));
+    throw Error(
+        cat(path.string(), ": does not hold a commit id (the cache is damaged; delete this file)"));
   }
   return commit;
 }
 
-void HubCache::write_ref(const RepoId& repo, const std::string& revision, const std::string& commit) const {
+void HubCache::write_ref(const RepoId& repo, const std::string& revision,
+                         const std::string& commit) const {
   check_revision(revision);
   FT_CHECK(is_commit_hash(commit), "not a commit: ", commit);
   if (revision == commit) return;
@@ -163,13 +175,15 @@ void HubCache::write_ref(const RepoId& repo, const std::string& revision, const 
   write_file_atomic(path, commit);  // no newline: huggingface_hub writes the bare id
 }
 
-std::optional<std::vector<RepoFile>> HubCache::read_tree(const RepoId& repo, const std::string& commit) const {
+std::optional<std::vector<RepoFile>> HubCache::read_tree(const RepoId& repo,
+                                                         const std::string& commit) const {
   const fs::path path = repo_dir(repo) / "trees" / (commit + ".json");
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
   try {
     Json doc = parse_json_file(path);
-    if (!doc.is_object() || doc.value("format_version", 0) != 1 || !doc["files"].is_object()) return std::nullopt;
+    if (!doc.is_object() || doc.value("format_version", 0) != 1 || !doc["files"].is_object())
+      return std::nullopt;
     std::vector<RepoFile> files;
     for (auto it = doc["files"].begin(); it != doc["files"].end(); ++it) {
       const Json& info = it.value();
@@ -190,7 +204,8 @@ std::optional<std::vector<RepoFile>> HubCache::read_tree(const RepoId& repo, con
   }
 }
 
-void HubCache::write_tree(const RepoId& repo, const std::string& commit, const std::vector<RepoFile>& files) const {
+void HubCache::write_tree(const RepoId& repo, const std::string& commit,
+                          const std::vector<RepoFile>& files) const {
   Json doc = Json::object();
   doc["format_version"] = 1;
   Json entries = Json::object();
@@ -213,8 +228,8 @@ std::vector<RepoFile> HubCache::list_snapshot(const RepoId& repo, const std::str
   const fs::path dir = snapshot_dir(repo, commit);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return files;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code type_ec;
     if (!fs::is_regular_file(it->path(), type_ec)) continue;  // follows the symlink to its blob
     RepoFile f;
@@ -222,17 +237,20 @@ std::vector<RepoFile> HubCache::list_snapshot(const RepoId& repo, const std::str
     f.size = static_cast<int64_t>(fs::file_size(it->path(), type_ec));
     files.push_back(std::move(f));
   }
-  std::sort(files.begin(), files.end(), [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
   return files;
 }
 
-bool HubCache::is_known_missing(const RepoId& repo, const std::string& commit, const std::string& file) const {
+bool HubCache::is_known_missing(const RepoId& repo, const std::string& commit,
+                                const std::string& file) const {
   check_repo_path(file, repo.describe());
   std::error_code ec;
   return fs::is_regular_file(repo_dir(repo) / ".no_exist" / commit / file, ec);
 }
 
-void HubCache::mark_missing(const RepoId& repo, const std::string& commit, const std::string& file) const {
+void HubCache::mark_missing(const RepoId& repo, const std::string& commit,
+                            const std::string& file) const {
   check_repo_path(file, repo.describe());
   const fs::path path = repo_dir(repo) / ".no_exist" / commit / file;
   std::error_code ec;
@@ -240,8 +258,8 @@ void HubCache::mark_missing(const RepoId& repo, const std::string& commit, const
   if (!ec) write_file_atomic(path, "");
 }
 
-void HubCache::link_snapshot_file(const RepoId& repo, const std::string& commit, const std::string& file,
-                                  const std::string& etag) const {
+void HubCache::link_snapshot_file(const RepoId& repo, const std::string& commit,
+                                  const std::string& file, const std::string& etag) const {
   const fs::path pointer = pointer_path(repo, commit, file);
   fs::create_directories(pointer.parent_path());
   // snapshots/<commit>/<a>/<b>  ->  ../../../blobs/<etag>: one ".." per path component, plus
@@ -261,15 +279,18 @@ void HubCache::link_snapshot_file(const RepoId& repo, const std::string& commit,
 void HubCache::ensure_root() const {
   std::error_code ec;
   fs::create_directories(root_, ec);
-  if (ec) throw Error(cat("cannot create the hub cache ", root_.string(), ": ", ec.message(), " (set HF_HUB_CACHE)"));
+  if (ec)
+    throw Error(cat("cannot create the hub cache ", root_.string(), ": ", ec.message(),
+                    " (set HF_HUB_CACHE)"));
   const fs::path tag = root_ / "CACHEDIR.TAG";
   if (!fs::exists(tag, ec)) {
     // The signature line of the Cache Directory Tagging Specification; a failure is harmless.
     try {
-      write_file_atomic(tag, "Signature: 8a477f597d28d172789f06886806bc55\n"
-                             "# This file is a cache directory tag (the Hugging Face hub cache).\n"
-                             "# For information about cache directory tags, see:\n"
-                             "#\thttps://bford.info/cachedir/\n");
+      write_file_atomic(tag,
+                        "Signature: 8a477f597d28d172789f06886806bc55\n"
+                        "# This file is a cache directory tag (the Hugging Face hub cache).\n"
+                        "# For information about cache directory tags, see:\n"
+                        "#\thttps://bford.info/cachedir/\n");
     } catch (const Error&) {
     }
   }
@@ -279,7 +300,8 @@ FileLock::FileLock(const fs::path& path) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw Error(cat("cannot open the lock file ", path.string(), ": ", std::strerror(errno)));
+  if (fd_ < 0)
+    throw Error(cat("cannot open the lock file ", path.string(), ": ", std::strerror(errno)));
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     const int saved = errno;

@@ -73,7 +73,8 @@ class HubCache {
   std::filesystem::path repo_dir(const RepoId& repo) const { return root_ / folder_name(repo); }
   std::filesystem::path snapshot_dir(const RepoId& repo, const std::string& commit) const;
   std::filesystem::path blob_path(const RepoId& repo, const std::string& etag) const;
-  std::filesystem::path pointer_path(const RepoId& repo, const std::string& commit, const std::string& file) const;
+  std::filesystem::path pointer_path(const RepoId& repo, const std::string& commit,
+                                     const std::string& file) const;
   std::filesystem::path lock_path(const RepoId& repo, const std::string& etag) const;
 
   // refs/<revision>: the cached commit of a branch or tag, if any.
@@ -82,13 +83,16 @@ class HubCache {
   void write_ref(const RepoId& repo, const std::string& revision, const std::string& commit) const;
 
   // trees/<commit>.json, if present and readable (a damaged one is ignored, as Python does).
-  std::optional<std::vector<RepoFile>> read_tree(const RepoId& repo, const std::string& commit) const;
-  void write_tree(const RepoId& repo, const std::string& commit, const std::vector<RepoFile>& files) const;
+  std::optional<std::vector<RepoFile>> read_tree(const RepoId& repo,
+                                                 const std::string& commit) const;
+  void write_tree(const RepoId& repo, const std::string& commit,
+                  const std::vector<RepoFile>& files) const;
   // The files present in snapshots/<commit>/ (relative paths, sorted): the listing offline when
   // no tree was cached (e.g. a snapshot Python downloaded file by file).
   std::vector<RepoFile> list_snapshot(const RepoId& repo, const std::string& commit) const;
 
-  bool is_known_missing(const RepoId& repo, const std::string& commit, const std::string& file) const;
+  bool is_known_missing(const RepoId& repo, const std::string& commit,
+                        const std::string& file) const;
   void mark_missing(const RepoId& repo, const std::string& commit, const std::string& file) const;
 
   // Points snapshots/<commit>/<file> at blobs/<etag> with a relative symlink (replacing any).

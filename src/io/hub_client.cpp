@@ -55,7 +55,8 @@ std::string normalize_etag(std::string etag) {
 }
 
 bool transient_status(long status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
 }
 
 std::string human_bytes(double bytes) {
@@ -88,8 +89,12 @@ std::string human_duration(double seconds) {
 class Progress {
  public:
   Progress(bool enabled, std::string name, int64_t total, int64_t start)
-      : enabled_(enabled), tty_(::isatty(STDERR_FILENO) == 1), name_(std::move(name)), total_(total),
-        start_bytes_(start), done_(start) {}
+      : enabled_(enabled),
+        tty_(::isatty(STDERR_FILENO) == 1),
+        name_(std::move(name)),
+        total_(total),
+        start_bytes_(start),
+        done_(start) {}
 
   void update(int64_t done) {
     done_ = done;
@@ -114,19 +119,23 @@ class Progress {
       line = cat("downloaded ", name_, ": ", human_bytes(static_cast<double>(done_)), " in ",
                  human_duration(elapsed), " (", human_bytes(speed), "/s)");
     } else if (total_ > 0) {
-      const double fraction = std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_));
+      const double fraction =
+          std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_));
       const double eta = speed > 0 ? static_cast<double>(total_ - done_) / speed : -1;
       std::string bar;
       if (tty_) {
         const int width = 24, filled = static_cast<int>(fraction * width);
-        bar = "|" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), ' ') + "| ";
+        bar = "|" + std::string(static_cast<size_t>(filled), '#') +
+              std::string(static_cast<size_t>(width - filled), ' ') + "| ";
       }
       char pct[16];
       std::snprintf(pct, sizeof pct, "%3.0f%% ", fraction * 100);
       line = cat(name_, " ", pct, bar, human_bytes(static_cast<double>(done_)), "/",
-                 human_bytes(static_cast<double>(total_)), ", ", human_bytes(speed), "/s, ETA ", human_duration(eta));
+                 human_bytes(static_cast<double>(total_)), ", ", human_bytes(speed), "/s, ETA ",
+                 human_duration(eta));
     } else {
-      line = cat(name_, " ", human_bytes(static_cast<double>(done_)), ", ", human_bytes(speed), "/s");
+      line =
+          cat(name_, " ", human_bytes(static_cast<double>(done_)), ", ", human_bytes(speed), "/s");
     }
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), final ? "\n" : "");
@@ -184,7 +193,8 @@ HubSettings HubSettings::from_environment() {
     fs::path token_path = getenv_string("HF_TOKEN_PATH");
     if (token_path.empty()) {
       const std::string home = getenv_string("HF_HOME");
-      token_path = !home.empty() ? fs::path(home) / "token" : default_hub_cache().parent_path() / "token";
+      token_path =
+          !home.empty() ? fs::path(home) / "token" : default_hub_cache().parent_path() / "token";
     }
     std::error_code ec;
     if (fs::is_regular_file(token_path, ec)) {
@@ -198,7 +208,8 @@ HubSettings HubSettings::from_environment() {
   return s;
 }
 
-HubClient::HubClient(HubSettings settings) : settings_(std::move(settings)), cache_(settings_.cache) {}
+HubClient::HubClient(HubSettings settings)
+    : settings_(std::move(settings)), cache_(settings_.cache) {}
 
 std::vector<std::string> HubClient::auth_headers() const {
   if (settings_.token.empty()) return {};
@@ -210,14 +221,15 @@ std::string HubClient::repo_url_prefix(const RepoId& repo) const {
 }
 
 void HubClient::offline_miss(const RepoId& repo, const std::string& what) const {
-  throw Error(cat(repo.describe(), ": ", what, " is not in the hub cache ", settings_.cache.string(),
+  throw Error(cat(repo.describe(), ": ", what, " is not in the hub cache ",
+                  settings_.cache.string(),
                   ", and HF_HUB_OFFLINE is set; run once without HF_HUB_OFFLINE to download it"));
 }
 
 void HubClient::back_off(int attempt, const std::string& reason) const {
   const auto delay = settings_.retry_delay * (1 << std::min(attempt - 1, 4));
-  log_notice(cat(reason, "; retrying in ", std::chrono::duration<double>(delay).count(), " s (attempt ",
-                 attempt + 1, " of ", settings_.max_attempts, ")"));
+  log_notice(cat(reason, "; retrying in ", std::chrono::duration<double>(delay).count(),
+                 " s (attempt ", attempt + 1, " of ", settings_.max_attempts, ")"));
   std::this_thread::sleep_for(delay);
 }
 
@@ -225,8 +237,8 @@ namespace {
 
 // The message for an HTTP error from the hub. Text the server sends is shown (it explains gated
 // repos) but the token is masked in it, in case a server echoes what it was sent.
-[[noreturn]] void throw_hub_error(const HttpResponse& r, const HubSettings& settings, const RepoId& repo,
-                                  const std::string& what) {
+[[noreturn]] void throw_hub_error(const HttpResponse& r, const HubSettings& settings,
+                                  const RepoId& repo, const std::string& what) {
   const std::string code = r.header("x-error-code");
   std::string server_text = r.header("x-error-message");
   if (!settings.token.empty()) {
@@ -240,16 +252,20 @@ namespace {
   std::string message;
   if (r.status == 401) {
     message = settings.token.empty()
-                  ? cat(repo.describe(), " was not found on ", where, ", or it is private or gated and needs a token: "
-                        "set HF_TOKEN to an access token (https://huggingface.co/settings/tokens)", said)
+                  ? cat(repo.describe(), " was not found on ", where,
+                        ", or it is private or gated and needs a token: "
+                        "set HF_TOKEN to an access token (https://huggingface.co/settings/tokens)",
+                        said)
                   : cat(where, " refused the token in HF_TOKEN for ", repo.describe(),
                         " (401): check that the token is valid and can read this repository", said);
   } else if (r.status == 403) {
-    message = cat("access to ", repo.describe(), " is forbidden (403)",
-                  code == "GatedRepo" ? ": it is a gated repository; accept its conditions on its hub page with the "
-                                        "account whose token is in HF_TOKEN"
-                                      : ": the token in HF_TOKEN lacks permission",
-                  said);
+    message =
+        cat("access to ", repo.describe(), " is forbidden (403)",
+            code == "GatedRepo"
+                ? ": it is a gated repository; accept its conditions on its hub page with the "
+                  "account whose token is in HF_TOKEN"
+                : ": the token in HF_TOKEN lacks permission",
+            said);
   } else if (r.status == 404 && code == "RevisionNotFound") {
     message = cat(repo.describe(), " has no ", what, " on ", where, said);
   } else if (r.status == 404 && code == "EntryNotFound") {
@@ -261,7 +277,8 @@ namespace {
     message = cat(where, " answered HTTP ", r.status, " for ", repo.describe(), " (", what, ") ",
                   settings.max_attempts, " times; try again later", said);
   } else {
-    message = cat("unexpected HTTP ", r.status, " from ", url_for_messages(r.url), " for ", repo.describe(), said);
+    message = cat("unexpected HTTP ", r.status, " from ", url_for_messages(r.url), " for ",
+                  repo.describe(), said);
   }
   throw HubHttpError(message, r.status, code);
 }
@@ -269,13 +286,15 @@ namespace {
 }  // namespace
 
 std::optional<std::string> HubClient::find_commit(const RepoId& repo, const std::string& revision) {
-  if (!is_valid_repo_id(repo.id)) throw Error(cat("'", repo.id, "' is not a valid hub repository id"));
+  if (!is_valid_repo_id(repo.id))
+    throw Error(cat("'", repo.id, "' is not a valid hub repository id"));
   check_revision(revision);
   if (is_commit_hash(revision)) return revision;
   if (settings_.offline) return cache_.read_ref(repo, revision);
 
   HttpRequest request;
-  request.url = cat(settings_.endpoint, "/api/", repo.plural(), "/", repo.id, "/revision/", url_encode(revision, false));
+  request.url = cat(settings_.endpoint, "/api/", repo.plural(), "/", repo.id, "/revision/",
+                    url_encode(revision, false));
   request.headers = auth_headers();
   request.follow_redirects = true;  // a renamed repo redirects on the same host
   for (int attempt = 1;; ++attempt) {
@@ -288,7 +307,8 @@ std::optional<std::string> HubClient::find_commit(const RepoId& repo, const std:
                                     ? info["sha"].get<std::string>()
                                     : "";
         if (!is_commit_hash(sha)) {
-          throw Error(cat(url_for_messages(request.url), ": the answer has no commit id (\"sha\"); is HF_ENDPOINT ",
+          throw Error(cat(url_for_messages(request.url),
+                          ": the answer has no commit id (\"sha\"); is HF_ENDPOINT ",
                           settings_.endpoint, " a Hugging Face hub?"));
         }
         cache_.ensure_root();
@@ -310,8 +330,8 @@ std::optional<std::string> HubClient::find_commit(const RepoId& repo, const std:
     // Like huggingface_hub: an unreachable hub is not fatal when the cache knows the revision.
     if (attempt == 1) {
       if (auto cached = cache_.read_ref(repo, revision)) {
-        log_notice(cat("cannot reach the hub (", failure, "); using the cached ", repo.describe(), " at ", revision,
-                       " = ", *cached));
+        log_notice(cat("cannot reach the hub (", failure, "); using the cached ", repo.describe(),
+                       " at ", revision, " = ", *cached));
         return cached;
       }
     }
@@ -323,9 +343,10 @@ std::string HubClient::resolve_commit(const RepoId& repo, const std::string& rev
   std::optional<std::string> commit = find_commit(repo, revision);
   if (commit) return *commit;
   if (settings_.offline) offline_miss(repo, cat("revision '", revision, "'"));
-  throw HubHttpError(cat(repo.describe(), " has no revision '", revision, "' on ", settings_.endpoint,
-                         " (check --revision: a branch, tag or full commit id)"),
-                     404, "RevisionNotFound");
+  throw HubHttpError(
+      cat(repo.describe(), " has no revision '", revision, "' on ", settings_.endpoint,
+          " (check --revision: a branch, tag or full commit id)"),
+      404, "RevisionNotFound");
 }
 
 std::vector<RepoFile> HubClient::list_files(const RepoId& repo, const std::string& commit) {
@@ -357,7 +378,8 @@ std::vector<RepoFile> HubClient::list_files(const RepoId& repo, const std::strin
         }
         failure = cat(settings_.endpoint, " answered HTTP ", r.status);
       } catch (const HttpTransportError& e) {
-        if (attempt >= settings_.max_attempts) throw Error(cat("cannot list ", repo.describe(), ": ", e.what()));
+        if (attempt >= settings_.max_attempts)
+          throw Error(cat("cannot list ", repo.describe(), ": ", e.what()));
         failure = e.what();
       }
       back_off(attempt, failure);
@@ -391,17 +413,20 @@ std::vector<RepoFile> HubClient::list_files(const RepoId& repo, const std::strin
       const size_t open = link.rfind('<', next), close = link.rfind('>', next);
       if (open != std::string::npos && close != std::string::npos && open < close) {
         url = resolve_url(request.url, link.substr(open + 1, close - open - 1));
-        if (url_origin(url) != origin) throw Error(cat(where, ": the next page of the listing is on another host"));
+        if (url_origin(url) != origin)
+          throw Error(cat(where, ": the next page of the listing is on another host"));
       }
     }
   }
-  std::sort(files.begin(), files.end(), [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
   cache_.ensure_root();
   cache_.write_tree(repo, commit, files);
   return files;
 }
 
-HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::string& commit, const std::string& file) {
+HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::string& commit,
+                                             const std::string& file) {
   std::string url = cat(repo_url_prefix(repo), "/resolve/", commit, "/", url_encode(file, true));
   const std::string what = cat("file '", file, "' at ", commit);
   for (int attempt = 1;; ++attempt) {
@@ -420,7 +445,8 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
         request.method = "HEAD";
         request.url = current;
         request.headers = auth_headers();
-        request.headers.push_back("Accept-Encoding: identity");  // the real size, not a compressed one
+        request.headers.push_back(
+            "Accept-Encoding: identity");  // the real size, not a compressed one
         r = http_request(request);
         if (!r.header("x-repo-commit").empty()) described = r;
         if (!r.is_redirect()) break;
@@ -437,7 +463,8 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
         const HttpResponse& d = described.status != 0 ? described : r;
         Metadata m;
         m.commit = d.header("x-repo-commit");
-        m.etag = normalize_etag(!d.header("x-linked-etag").empty() ? d.header("x-linked-etag") : d.header("etag"));
+        m.etag = normalize_etag(!d.header("x-linked-etag").empty() ? d.header("x-linked-etag")
+                                                                   : d.header("etag"));
         m.url = current;
         m.cross_origin = cross_origin;
         const std::string size = !d.header("x-linked-size").empty() ? d.header("x-linked-size")
@@ -449,8 +476,10 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
           if (end != nullptr && *end == '\0' && v >= 0) m.size = v;
         }
         if (!is_commit_hash(m.commit)) {
-          throw Error(cat(url_for_messages(url), ": the answer has no X-Repo-Commit header, so ", settings_.endpoint,
-                          " does not look like a Hugging Face hub (check HF_ENDPOINT and any proxy)"));
+          throw Error(
+              cat(url_for_messages(url), ": the answer has no X-Repo-Commit header, so ",
+                  settings_.endpoint,
+                  " does not look like a Hugging Face hub (check HF_ENDPOINT and any proxy)"));
         }
         if (m.etag.empty()) throw Error(cat(url_for_messages(url), ": the answer has no ETag"));
         return m;
@@ -458,11 +487,13 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
       if (r.status == 404 && r.header("x-error-code") == "EntryNotFound") {
         cache_.mark_missing(repo, commit, file);  // as huggingface_hub records it in .no_exist/
       }
-      if (!transient_status(r.status) || attempt >= settings_.max_attempts) throw_hub_error(r, settings_, repo, what);
+      if (!transient_status(r.status) || attempt >= settings_.max_attempts)
+        throw_hub_error(r, settings_, repo, what);
       failure = cat(settings_.endpoint, " answered HTTP ", r.status, " for ", file);
     } catch (const HttpTransportError& e) {
       if (attempt >= settings_.max_attempts) {
-        throw Error(cat("cannot reach the hub for ", repo.describe(), ": ", e.what(), " (", attempt, " attempts)"));
+        throw Error(cat("cannot reach the hub for ", repo.describe(), ": ", e.what(), " (", attempt,
+                        " attempts)"));
       }
       failure = e.what();
     }
@@ -470,20 +501,22 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
   }
 }
 
-fs::path HubClient::fetch_file(const RepoId& repo, const std::string& commit, const std::string& file) {
+fs::path HubClient::fetch_file(const RepoId& repo, const std::string& commit,
+                               const std::string& file) {
   FT_CHECK(is_commit_hash(commit), "fetch_file needs a commit: ", commit);
   const fs::path pointer = cache_.pointer_path(repo, commit, file);
   std::error_code ec;
   if (fs::exists(pointer, ec)) return pointer;  // follows the link: a dangling one is fetched again
   if (cache_.is_known_missing(repo, commit, file)) {
-    throw HubHttpError(cat(repo.describe(), " has no file '", file, "' at ", commit), 404, "EntryNotFound");
+    throw HubHttpError(cat(repo.describe(), " has no file '", file, "' at ", commit), 404,
+                       "EntryNotFound");
   }
   if (settings_.offline) offline_miss(repo, cat("file '", file, "' at ", commit));
 
   Metadata meta = file_metadata(repo, commit, file);
   if (meta.commit != commit) {
-    throw Error(cat(repo.describe(), ": asked for '", file, "' at ", commit, " and the hub answered for commit ",
-                    meta.commit));
+    throw Error(cat(repo.describe(), ": asked for '", file, "' at ", commit,
+                    " and the hub answered for commit ", meta.commit));
   }
   cache_.ensure_root();
   const fs::path blob = cache_.blob_path(repo, meta.etag);
@@ -497,7 +530,8 @@ fs::path HubClient::fetch_file(const RepoId& repo, const std::string& commit, co
   return pointer;
 }
 
-void HubClient::download_blob(const RepoId& repo, const std::string& file, const Metadata& meta, const fs::path& blob) {
+void HubClient::download_blob(const RepoId& repo, const std::string& file, const Metadata& meta,
+                              const fs::path& blob) {
   fs::create_directories(blob.parent_path());
   // `<etag>.incomplete`: what a previous attempt (in this run or an earlier one) received. It is
   // resumed with a Range request; its bytes are hashed first so the digest covers the whole file.
@@ -534,35 +568,40 @@ void HubClient::download_blob(const RepoId& repo, const std::string& file, const
     bool first_chunk_seen = false;
     std::string failure;
     try {
-      HttpResponse r = http_request(request, [&](const HttpResponse& head, const char* data, size_t size) {
-        if (!first_chunk_seen && have > 0 && head.status == 200) {
-          // The server ignored the Range: start over from byte 0.
-          if (::ftruncate(out.fd, 0) != 0) throw Error(cat("cannot truncate ", partial.string()));
-          hash = Sha256();
-          have = 0;
-        }
-        if (!first_chunk_seen && head.status == 206) {
-          const std::string range = head.header("content-range");  // "bytes <first>-<last>/<total>"
-          if (range.rfind(cat("bytes ", have, "-"), 0) != 0) {
-            throw Error(cat(url_for_messages(meta.url), ": asked for bytes from ", have, " and got '", range, "'"));
-          }
-        }
-        first_chunk_seen = true;
-        if (meta.size >= 0 && have + static_cast<int64_t>(size) > meta.size) {
-          std::error_code ignored;
-          fs::remove(partial, ignored);  // it no longer matches anything that could be resumed
-          throw Error(cat(display, ": the server sent more than the ", meta.size,
-                          " bytes the hub announced; nothing was cached"));
-        }
-        write_all(out.fd, data, size, partial);
-        hash.update(data, size);
-        have += static_cast<int64_t>(size);
-        progress.update(have);
-        return true;
-      });
+      HttpResponse r =
+          http_request(request, [&](const HttpResponse& head, const char* data, size_t size) {
+            if (!first_chunk_seen && have > 0 && head.status == 200) {
+              // The server ignored the Range: start over from byte 0.
+              if (::ftruncate(out.fd, 0) != 0)
+                throw Error(cat("cannot truncate ", partial.string()));
+              hash = Sha256();
+              have = 0;
+            }
+            if (!first_chunk_seen && head.status == 206) {
+              const std::string range =
+                  head.header("content-range");  // "bytes <first>-<last>/<total>"
+              if (range.rfind(cat("bytes ", have, "-"), 0) != 0) {
+                throw Error(cat(url_for_messages(meta.url), ": asked for bytes from ", have,
+                                " and got '", range, "'"));
+              }
+            }
+            first_chunk_seen = true;
+            if (meta.size >= 0 && have + static_cast<int64_t>(size) > meta.size) {
+              std::error_code ignored;
+              fs::remove(partial, ignored);  // it no longer matches anything that could be resumed
+              throw Error(cat(display, ": the server sent more than the ", meta.size,
+                              " bytes the hub announced; nothing was cached"));
+            }
+            write_all(out.fd, data, size, partial);
+            hash.update(data, size);
+            have += static_cast<int64_t>(size);
+            progress.update(have);
+            return true;
+          });
       if (r.status == 200 || r.status == 206) {
         if (meta.size < 0 || have >= meta.size) break;
-        failure = cat(url_for_messages(meta.url), ": the body ended after ", have, " of ", meta.size, " bytes");
+        failure = cat(url_for_messages(meta.url), ": the body ended after ", have, " of ",
+                      meta.size, " bytes");
       } else if (r.status == 416 && meta.size >= 0 && have == meta.size) {
         break;  // nothing left to send: the partial file was already complete
       } else if (transient_status(r.status)) {
@@ -577,8 +616,8 @@ void HubClient::download_blob(const RepoId& repo, const std::string& file, const
     // nothing new count.
     if (have > before) attempt = 1;
     if (attempt >= settings_.max_attempts) {
-      throw Error(cat("downloading ", display, " failed: ", failure, " (", have, " bytes kept in ", partial.string(),
-                      "; running the command again resumes)"));
+      throw Error(cat("downloading ", display, " failed: ", failure, " (", have, " bytes kept in ",
+                      partial.string(), "; running the command again resumes)"));
     }
     back_off(attempt++, failure);
   }
@@ -587,23 +626,28 @@ void HubClient::download_blob(const RepoId& repo, const std::string& file, const
   // the SHA-256 that names the blob. A mismatch deletes the partial file (it cannot be resumed).
   if (meta.size >= 0 && have != meta.size) {
     fs::remove(partial, ec);
-    throw Error(cat(display, ": received ", have, " bytes but the hub announced ", meta.size, "; nothing was cached"));
+    throw Error(cat(display, ": received ", have, " bytes but the hub announced ", meta.size,
+                    "; nothing was cached"));
   }
   if (lfs) {
     std::string digest = hash.finish_hex();
     std::string expected = meta.etag;
-    std::transform(expected.begin(), expected.end(), expected.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(expected.begin(), expected.end(), expected.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     if (digest != expected) {
       fs::remove(partial, ec);
-      throw Error(cat(display, ": checksum mismatch: the downloaded bytes have SHA-256 ", digest, " but the hub names ",
-                      expected, "; the download was discarded and nothing was cached (try again)"));
+      throw Error(cat(display, ": checksum mismatch: the downloaded bytes have SHA-256 ", digest,
+                      " but the hub names ", expected,
+                      "; the download was discarded and nothing was cached (try again)"));
     }
   }
-  if (::fsync(out.fd) != 0) throw Error(cat("cannot write ", partial.string(), ": ", std::strerror(errno)));
+  if (::fsync(out.fd) != 0)
+    throw Error(cat("cannot write ", partial.string(), ": ", std::strerror(errno)));
   ::close(out.fd);
   out.fd = -1;
   fs::rename(partial, blob, ec);
-  if (ec) throw Error(cat("cannot move ", partial.string(), " to ", blob.string(), ": ", ec.message()));
+  if (ec)
+    throw Error(cat("cannot move ", partial.string(), " to ", blob.string(), ": ", ec.message()));
   progress.finish();
 }
 

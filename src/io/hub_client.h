@@ -36,9 +36,9 @@ struct HubSettings {
   std::string endpoint = "https://huggingface.co";  // no trailing slash
   std::filesystem::path cache;                      // the hub cache root
   bool offline = false;
-  std::string token;      // sent as "Authorization: Bearer <token>"; never printed
-  bool progress = true;   // progress on stderr (a bar on a terminal, lines otherwise)
-  int max_attempts = 5;   // per request, for transient failures
+  std::string token;     // sent as "Authorization: Bearer <token>"; never printed
+  bool progress = true;  // progress on stderr (a bar on a terminal, lines otherwise)
+  int max_attempts = 5;  // per request, for transient failures
   std::chrono::milliseconds retry_delay{1000};  // doubled after each failed attempt, up to 16x
 
   // HF_ENDPOINT, HF_HUB_CACHE/HF_HOME, HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE), HF_TOKEN (else
@@ -85,7 +85,8 @@ class HubClient {
 
   // The snapshot path of one file at `commit`, downloading it into the cache when missing.
   // Throws HubHttpError (404 EntryNotFound) when the repo has no such file.
-  std::filesystem::path fetch_file(const RepoId& repo, const std::string& commit, const std::string& file);
+  std::filesystem::path fetch_file(const RepoId& repo, const std::string& commit,
+                                   const std::string& file);
 
   std::filesystem::path snapshot_dir(const RepoId& repo, const std::string& commit) const {
     return cache_.snapshot_dir(repo, commit);

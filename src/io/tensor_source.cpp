@@ -47,9 +47,11 @@ std::unique_ptr<TensorSource> open_tensor_source(const std::filesystem::path& pa
   if (extension == ".safetensors") return std::make_unique<SafetensorsSource>(path);
   if (extension == ".bin" || extension == ".pt" || extension == ".pth") {
     if (!looks_like_zip(path)) {
-      throw Error(cat(path.string(), ": not a zip-format PyTorch checkpoint (torch.save before PyTorch 1.6 "
-                      "wrote a bare pickle, which finetune does not read; re-save it with a current torch, "
-                      "or convert it to safetensors)"));
+      throw Error(
+          cat(path.string(),
+              ": not a zip-format PyTorch checkpoint (torch.save before PyTorch 1.6 "
+              "wrote a bare pickle, which finetune does not read; re-save it with a current torch, "
+              "or convert it to safetensors)"));
     }
     return std::make_unique<TorchCheckpoint>(path);
   }

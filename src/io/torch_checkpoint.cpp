@@ -61,7 +61,8 @@ TorchCheckpoint::TorchCheckpoint(const std::filesystem::path& path) : archive_(p
   if (const ZipEntry* order = archive_.find(prefix_ + "byteorder")) {
     std::string_view text = archive_.read(*order);
     if (text != "little") {
-      throw Error(cat(where, ": tensors are stored ", text, "-endian; only little-endian checkpoints are read"));
+      throw Error(cat(where, ": tensors are stored ", text,
+                      "-endian; only little-endian checkpoints are read"));
     }
   }
 
@@ -71,14 +72,18 @@ TorchCheckpoint::TorchCheckpoint(const std::filesystem::path& path) : archive_(p
   std::map<std::string, std::pair<StDType, int64_t>> declared;
   for (const auto& [name, record] : records) {
     const std::string tensor_where = cat(where, ": tensor '", name, "'");
-    auto [it, inserted] = declared.emplace(record.storage_key, std::make_pair(record.dtype, record.storage_numel));
-    if (!inserted && (it->second.first != record.dtype || it->second.second != record.storage_numel)) {
-      throw Error(cat(tensor_where, ": storage ", record.storage_key, " is declared with two different types or sizes"));
+    auto [it, inserted] =
+        declared.emplace(record.storage_key, std::make_pair(record.dtype, record.storage_numel));
+    if (!inserted &&
+        (it->second.first != record.dtype || it->second.second != record.storage_numel)) {
+      throw Error(cat(tensor_where, ": storage ", record.storage_key,
+                      " is declared with two different types or sizes"));
     }
     if (!storages_.count(record.storage_key)) {
       const ZipEntry* entry = archive_.find(prefix_ + "data/" + record.storage_key);
       if (entry == nullptr) {
-        throw Error(cat(tensor_where, ": its storage data/", record.storage_key, " is missing from the archive"));
+        throw Error(cat(tensor_where, ": its storage data/", record.storage_key,
+                        " is missing from the archive"));
       }
       const uint64_t elem = st_dtype_size(record.dtype);
       if (static_cast<uint64_t>(record.storage_numel) > entry->size / elem) {
@@ -108,12 +113,13 @@ TorchCheckpoint::TorchCheckpoint(const std::filesystem::path& path) : archive_(p
       }
     }
     if (numel > 0 && last >= record.storage_numel) {
-      throw Error(cat(tensor_where, ": the view (offset ", record.offset, ") reaches element ", last,
-                      " of a storage of ", record.storage_numel));
+      throw Error(cat(tensor_where, ": the view (offset ", record.offset, ") reaches element ",
+                      last, " of a storage of ", record.storage_numel));
     }
   }
 
-  std::sort(records.begin(), records.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(records.begin(), records.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < records.size(); ++i) {
     if (i > 0 && records[i].first == records[i - 1].first) {
       throw Error(cat(where, ": tensor '", records[i].first, "' appears twice"));
@@ -131,12 +137,14 @@ TorchCheckpoint::TorchCheckpoint(const std::filesystem::path& path) : archive_(p
 void TorchCheckpoint::read_as_f32(const SourceTensor& tensor, float* out, int64_t count) const {
   FT_CHECK(count == tensor.numel(), "reading ", tensor.name, ": ", count, " vs ", tensor.numel());
   const TorchTensorRecord& r = records_[tensor.handle];
-  if (r.dtype != StDType::F32 && r.dtype != StDType::F16 && r.dtype != StDType::BF16 && r.dtype != StDType::F64) {
-    throw Error(cat(path().string(), ": tensor '", tensor.name, "' has dtype ", st_dtype_name(r.dtype),
-                    "; a floating-point type (F32, F16, BF16) is needed"));
+  if (r.dtype != StDType::F32 && r.dtype != StDType::F16 && r.dtype != StDType::BF16 &&
+      r.dtype != StDType::F64) {
+    throw Error(cat(path().string(), ": tensor '", tensor.name, "' has dtype ",
+                    st_dtype_name(r.dtype), "; a floating-point type (F32, F16, BF16) is needed"));
   }
   if (count == 0) return;
-  const uint8_t* base = reinterpret_cast<const uint8_t*>(archive_.read(*storages_.at(r.storage_key)).data());
+  const uint8_t* base =
+      reinterpret_cast<const uint8_t*>(archive_.read(*storages_.at(r.storage_key)).data());
   // Row-major walk over the view: an index vector advanced like an odometer, the storage
   // position updated by the strides. Contiguous views (the usual case) take the memcpy path.
   const size_t nd = r.shape.size();

@@ -41,8 +41,8 @@ struct TorchTensorRecord {
 
 // Interprets a torch.save pickle whose result is a dict of name -> tensor (a state dict, plain or
 // OrderedDict). `origin` names the file in errors. Throws Error for anything outside that shape.
-std::vector<std::pair<std::string, TorchTensorRecord>> unpickle_state_dict(std::string_view pickle,
-                                                                           const std::string& origin);
+std::vector<std::pair<std::string, TorchTensorRecord>> unpickle_state_dict(
+    std::string_view pickle, const std::string& origin);
 
 class TorchCheckpoint : public TensorSource {
  public:
@@ -51,7 +51,9 @@ class TorchCheckpoint : public TensorSource {
   const std::filesystem::path& path() const override { return archive_.path(); }
   const std::vector<SourceTensor>& tensors() const override { return tensors_; }
   void read_as_f32(const SourceTensor& tensor, float* out, int64_t count) const override;
-  const TorchTensorRecord& record(const SourceTensor& tensor) const { return records_[tensor.handle]; }
+  const TorchTensorRecord& record(const SourceTensor& tensor) const {
+    return records_[tensor.handle];
+  }
 
  private:
   ZipArchive archive_;

@@ -25,22 +25,47 @@
 namespace finetune {
 namespace {
 
-enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict, kGlobal, kStorage, kTensor };
+enum class Kind {
+  kNone,
+  kBool,
+  kInt,
+  kFloat,
+  kString,
+  kBytes,
+  kTuple,
+  kList,
+  kDict,
+  kGlobal,
+  kStorage,
+  kTensor
+};
 
 const char* kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kNone: return "None";
-    case Kind::kBool: return "a bool";
-    case Kind::kInt: return "an int";
-    case Kind::kFloat: return "a float";
-    case Kind::kString: return "a string";
-    case Kind::kBytes: return "bytes";
-    case Kind::kTuple: return "a tuple";
-    case Kind::kList: return "a list";
-    case Kind::kDict: return "a dict";
-    case Kind::kGlobal: return "a global";
-    case Kind::kStorage: return "a storage";
-    case Kind::kTensor: return "a tensor";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return "a bool";
+    case Kind::kInt:
+      return "an int";
+    case Kind::kFloat:
+      return "a float";
+    case Kind::kString:
+      return "a string";
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kTuple:
+      return "a tuple";
+    case Kind::kList:
+      return "a list";
+    case Kind::kDict:
+      return "a dict";
+    case Kind::kGlobal:
+      return "a global";
+    case Kind::kStorage:
+      return "a storage";
+    case Kind::kTensor:
+      return "a tensor";
   }
   return "?";
 }
@@ -93,9 +118,10 @@ class Interpreter {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(cat(origin_, ": refusing to load data.pkl at byte ", op_start_, ": ", what,
-                    ". finetune reads only the tensors torch.save writes and never runs code from a "
-                    "checkpoint; if this file is trustworthy, convert it to safetensors in Python"));
+    throw Error(
+        cat(origin_, ": refusing to load data.pkl at byte ", op_start_, ": ", what,
+            ". finetune reads only the tensors torch.save writes and never runs code from a "
+            "checkpoint; if this file is trustworthy, convert it to safetensors in Python"));
   }
   [[noreturn]] void truncated() const {
     throw Error(cat(origin_, ": data.pkl ends in the middle of an opcode at byte ", op_start_,
@@ -116,7 +142,8 @@ class Interpreter {
   }
   std::string read_bytes(uint64_t n) {
     if (n > data_.size() - pos_) truncated();
-    return std::string(reinterpret_cast<const char*>(take(static_cast<size_t>(n))), static_cast<size_t>(n));
+    return std::string(reinterpret_cast<const char*>(take(static_cast<size_t>(n))),
+                       static_cast<size_t>(n));
   }
   std::string read_line() {  // GLOBAL's "module\nname\n" arguments
     const size_t end = data_.find('\n', pos_);
@@ -145,7 +172,8 @@ class Interpreter {
   size_t stack_floor() const { return marks_.empty() ? 0 : marks_.back(); }
   std::vector<Node*> pop_mark() {
     if (marks_.empty()) fail("an opcode needs a MARK but there is none");
-    std::vector<Node*> items(stack_.begin() + static_cast<std::ptrdiff_t>(marks_.back()), stack_.end());
+    std::vector<Node*> items(stack_.begin() + static_cast<std::ptrdiff_t>(marks_.back()),
+                             stack_.end());
     stack_.resize(marks_.back());
     marks_.pop_back();
     return items;
@@ -178,7 +206,8 @@ class Interpreter {
     return n->integer;
   }
   std::vector<int64_t> expect_int_tuple(Node* n, const char* what) {
-    if (n->kind != Kind::kTuple) fail(cat(what, " must be a tuple of ints, found ", kind_name(n->kind)));
+    if (n->kind != Kind::kTuple)
+      fail(cat(what, " must be a tuple of ints, found ", kind_name(n->kind)));
     std::vector<int64_t> values;
     for (Node* item : n->items) values.push_back(expect_int(item, what));
     return values;
@@ -249,14 +278,17 @@ void Interpreter::reduce() {
       return;
     case GlobalRole::kRebuildTensorV2: {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-      if (a.size() != 6 && a.size() != 7) fail(cat("_rebuild_tensor_v2 takes 6 or 7 arguments, got ", a.size()));
-      if (a[0]->kind != Kind::kStorage) fail(cat("_rebuild_tensor_v2's storage is ", kind_name(a[0]->kind)));
+      if (a.size() != 6 && a.size() != 7)
+        fail(cat("_rebuild_tensor_v2 takes 6 or 7 arguments, got ", a.size()));
+      if (a[0]->kind != Kind::kStorage)
+        fail(cat("_rebuild_tensor_v2's storage is ", kind_name(a[0]->kind)));
       Node* t = make(Kind::kTensor);
       t->tensor = a[0]->tensor;
       t->tensor.offset = expect_int(a[1], "a tensor's storage offset");
       t->tensor.shape = expect_int_tuple(a[2], "a tensor's size");
       t->tensor.stride = expect_int_tuple(a[3], "a tensor's stride");
-      if (t->tensor.shape.size() != t->tensor.stride.size()) fail("a tensor's size and stride differ in length");
+      if (t->tensor.shape.size() != t->tensor.stride.size())
+        fail("a tensor's size and stride differ in length");
       if (a[4]->kind != Kind::kBool) fail("a tensor's requires_grad is not a bool");
       // Backward hooks would be callables; a saved tensor has none (an empty OrderedDict).
       if (a[5]->kind != Kind::kDict || !a[5]->dict.empty()) fail("a tensor has backward hooks");
@@ -273,7 +305,8 @@ void Interpreter::reduce() {
       push(a[0]);
       return;
     case GlobalRole::kStorageClass:
-      fail(cat("REDUCE calls ", g.module, ".", g.name, ", a storage class that torch.save never calls"));
+      fail(cat("REDUCE calls ", g.module, ".", g.name,
+               ", a storage class that torch.save never calls"));
   }
 }
 
@@ -303,7 +336,8 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
         for (auto& [key, value] : result->dict) {
           if (key->kind != Kind::kString) fail(cat("a state dict key is ", kind_name(key->kind)));
           if (value->kind != Kind::kTensor) {
-            fail(cat("state dict entry '", key->text, "' is ", kind_name(value->kind), ", not a tensor"));
+            fail(cat("state dict entry '", key->text, "' is ", kind_name(value->kind),
+                     ", not a tensor"));
           }
           tensors.emplace_back(key->text, value->tensor);
         }
@@ -328,7 +362,7 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
       case 'N':  // NONE
         push(make(Kind::kNone));
         break;
-      case 0x88:  // NEWTRUE
+      case 0x88:    // NEWTRUE
       case 0x89: {  // NEWFALSE
         Node* n = make(Kind::kBool);
         n->boolean = op == 0x88;
@@ -361,11 +395,11 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
         push(n);
         break;
       }
-      case 'X':     // BINUNICODE
-      case 0x8c:    // SHORT_BINUNICODE
-      case 0x8d:    // BINUNICODE8
-      case 'T':     // BINSTRING (protocol 0-2 str)
-      case 'U': {   // SHORT_BINSTRING
+      case 'X':    // BINUNICODE
+      case 0x8c:   // SHORT_BINUNICODE
+      case 0x8d:   // BINUNICODE8
+      case 'T':    // BINSTRING (protocol 0-2 str)
+      case 'U': {  // SHORT_BINSTRING
         const size_t width = op == 0x8c || op == 'U' ? 1 : op == 0x8d ? 8 : 4;
         Node* n = make(Kind::kString);
         n->text = read_bytes(read_le(width));
@@ -387,8 +421,8 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
       case 't':  // TUPLE
         push(make_tuple(pop_mark()));
         break;
-      case 0x85:  // TUPLE1
-      case 0x86:  // TUPLE2
+      case 0x85:    // TUPLE1
+      case 0x86:    // TUPLE2
       case 0x87: {  // TUPLE3
         const size_t n = static_cast<size_t>(op - 0x84);
         std::vector<Node*> items(n);
@@ -463,7 +497,8 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
       case 0x93: {  // STACK_GLOBAL: module and name from the stack (protocol 4)
         Node* name = pop();
         Node* module = pop();
-        if (module->kind != Kind::kString || name->kind != Kind::kString) fail("STACK_GLOBAL without two strings");
+        if (module->kind != Kind::kString || name->kind != Kind::kString)
+          fail("STACK_GLOBAL without two strings");
         global(module->text, name->text);
         break;
       }
@@ -477,7 +512,8 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
         Node* state = pop();
         Node* target = top();
         if (target->kind != Kind::kDict) fail(cat("BUILD on ", kind_name(target->kind)));
-        if (state->kind != Kind::kDict && state->kind != Kind::kNone && state->kind != Kind::kTuple) {
+        if (state->kind != Kind::kDict && state->kind != Kind::kNone &&
+            state->kind != Kind::kTuple) {
           fail(cat("BUILD with ", kind_name(state->kind), " as state"));
         }
         break;
@@ -505,8 +541,8 @@ std::vector<std::pair<std::string, TorchTensorRecord>> Interpreter::run() {
 
 }  // namespace
 
-std::vector<std::pair<std::string, TorchTensorRecord>> unpickle_state_dict(std::string_view pickle,
-                                                                           const std::string& origin) {
+std::vector<std::pair<std::string, TorchTensorRecord>> unpickle_state_dict(
+    std::string_view pickle, const std::string& origin) {
   Interpreter interpreter(pickle, origin);
   return interpreter.run();
 }

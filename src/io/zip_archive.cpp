@@ -21,11 +21,15 @@ constexpr size_t kZip64EndSize = 56;
 constexpr size_t kCentralHeaderSize = 46;
 constexpr size_t kLocalHeaderSize = 30;
 
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint16_t le16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] | (p[1] << 8));
+}
 uint32_t le32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
-uint64_t le64(const uint8_t* p) { return uint64_t{le32(p)} | (uint64_t{le32(p + 4)} << 32); }
+uint64_t le64(const uint8_t* p) {
+  return uint64_t{le32(p)} | (uint64_t{le32(p + 4)} << 32);
+}
 
 std::array<uint32_t, 256> make_crc_table() {
   std::array<uint32_t, 256> table{};
@@ -74,7 +78,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& path)
   }
   if (end == size) throw fail("no end-of-central-directory record");
   const uint8_t* eocd = data + end;
-  if (le16(eocd + 4) != 0 || le16(eocd + 6) != 0) throw fail("multi-disk archives are not supported");
+  if (le16(eocd + 4) != 0 || le16(eocd + 6) != 0)
+    throw fail("multi-disk archives are not supported");
   uint64_t count = le16(eocd + 10);
   uint64_t cd_size = le32(eocd + 12);
   uint64_t cd_offset = le32(eocd + 16);
@@ -85,7 +90,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& path)
   if (end >= kZip64LocatorSize && le32(data + end - kZip64LocatorSize) == kZip64LocatorSig) {
     const uint8_t* locator = data + end - kZip64LocatorSize;
     const uint64_t z64_offset = le64(locator + 8);
-    if (z64_offset > end - kZip64LocatorSize || end - kZip64LocatorSize - z64_offset < kZip64EndSize) {
+    if (z64_offset > end - kZip64LocatorSize ||
+        end - kZip64LocatorSize - z64_offset < kZip64EndSize) {
       throw fail("ZIP64 end record out of range");
     }
     const uint8_t* z64 = data + z64_offset;
@@ -96,7 +102,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& path)
     cd_limit = z64_offset;
   }
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset) {
-    throw fail(cat("central directory at ", cd_offset, " (", cd_size, " bytes) is outside the file"));
+    throw fail(
+        cat("central directory at ", cd_offset, " (", cd_size, " bytes) is outside the file"));
   }
   if (count > cd_size / kCentralHeaderSize) {
     throw fail(cat(count, " entries cannot fit in a ", cd_size, "-byte central directory"));
@@ -127,7 +134,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& path)
     const uint8_t* extra = h + kCentralHeaderSize + name_len;
     for (uint32_t at = 0; at + 4 <= extra_len;) {
       const uint16_t id = le16(extra + at), len = le16(extra + at + 2);
-      if (at + 4 + uint32_t{len} > extra_len) throw fail(cat("entry '", entry.name, "': extra field runs past its header"));
+      if (at + 4 + uint32_t{len} > extra_len)
+        throw fail(cat("entry '", entry.name, "': extra field runs past its header"));
       if (id == 0x0001) {
         const uint8_t* field = extra + at + 4;
         uint32_t used = 0;
@@ -157,8 +165,8 @@ ZipArchive::ZipArchive(const std::filesystem::path& path)
     }
     entry.data_offset = local_offset + kLocalHeaderSize + local_name_len + local_extra_len;
     if (entry.data_offset > cd_offset || entry.compressed_size > cd_offset - entry.data_offset) {
-      throw fail(cat("entry '", entry.name, "' (", entry.compressed_size, " bytes at ", entry.data_offset,
-                     ") runs past the data area"));
+      throw fail(cat("entry '", entry.name, "' (", entry.compressed_size, " bytes at ",
+                     entry.data_offset, ") runs past the data area"));
     }
     if (entry.method == 0 && entry.size != entry.compressed_size) {
       throw fail(cat("stored entry '", entry.name, "' has different stored and original sizes"));
@@ -179,8 +187,8 @@ const ZipEntry* ZipArchive::find(const std::string& name) const {
 
 std::string_view ZipArchive::read(const ZipEntry& entry) const {
   if (entry.method != 0) {
-    throw Error(cat(path().string(), ": zip entry '", entry.name, "' is compressed (method ", entry.method,
-                    "); only stored entries are read, as torch.save writes them"));
+    throw Error(cat(path().string(), ": zip entry '", entry.name, "' is compressed (method ",
+                    entry.method, "); only stored entries are read, as torch.save writes them"));
   }
   const size_t index = static_cast<size_t>(&entry - entries_.data());
   FT_CHECK(index < entries_.size(), "entry does not belong to this archive");

@@ -9,10 +9,10 @@
 #include <fstream>
 
 #include "core/log.h"
+#include "hub_mirror.h"
 #include "io/file.h"
 #include "io/hub_client.h"
 #include "io/sha256.h"
-#include "hub_mirror.h"
 #include "test_paths.h"
 
 namespace finetune {
@@ -74,10 +74,14 @@ TEST_F(HubClientTest, DownloadsIntoHuggingfaceHubsCacheLayout) {
   const fs::path weights = hub.fetch_file(kModel, commit, "model.safetensors");
   EXPECT_EQ(config, repo / "snapshots" / commit / "config.json");
   ASSERT_TRUE(fs::is_symlink(weights));
-  const std::string sha = sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors");
-  EXPECT_EQ(fs::read_symlink(weights), fs::path("../../blobs/" + sha));  // relative, named by SHA-256
-  EXPECT_EQ(read_file(weights), read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
-  EXPECT_EQ(read_file(config), read_file(testing::fixtures_dir() / "tiny-distilbert" / "config.json"));
+  const std::string sha =
+      sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors");
+  EXPECT_EQ(fs::read_symlink(weights),
+            fs::path("../../blobs/" + sha));  // relative, named by SHA-256
+  EXPECT_EQ(read_file(weights),
+            read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
+  EXPECT_EQ(read_file(config),
+            read_file(testing::fixtures_dir() / "tiny-distilbert" / "config.json"));
   EXPECT_TRUE(fs::exists(cache_ / "CACHEDIR.TAG"));
   EXPECT_TRUE(fs::exists(cache_ / ".locks" / "models--org--tiny-distilbert" / (sha + ".lock")));
   for (const auto& entry : fs::directory_iterator(repo / "blobs")) {
@@ -85,9 +89,11 @@ TEST_F(HubClientTest, DownloadsIntoHuggingfaceHubsCacheLayout) {
   }
   // Nested paths link with one more "..".
   const std::string dcommit = hub.resolve_commit(kDataset, "main");
-  const fs::path shard = hub.fetch_file(kDataset, dcommit, "split/validation-00000-of-00001.parquet");
+  const fs::path shard =
+      hub.fetch_file(kDataset, dcommit, "split/validation-00000-of-00001.parquet");
   EXPECT_EQ(fs::read_symlink(shard).string().substr(0, 15), "../../../blobs/");
-  EXPECT_EQ(read_file(shard), read_file(testing::shared_dir() / "data" / "emotion" / "validation.parquet"));
+  EXPECT_EQ(read_file(shard),
+            read_file(testing::shared_dir() / "data" / "emotion" / "validation.parquet"));
 }
 
 TEST_F(HubClientTest, TheTokenStaysOnTheHubAndOffTheCdn) {
@@ -144,10 +150,12 @@ TEST_F(HubClientTest, OfflineServesEverythingFromTheCacheWithoutARequest) {
   const std::string commit = offline.resolve_commit(kDataset, "main");
   EXPECT_EQ(offline.list_files(kDataset, commit).size(), 4u);  // the cached listing: all files
   EXPECT_TRUE(fs::exists(offline.fetch_file(kDataset, commit, "README.md")));
-  EXPECT_NE(error_of([&] { offline.fetch_file(kDataset, commit, "split/train-00000-of-00001.parquet"); })
-                .find("HF_HUB_OFFLINE"),
+  EXPECT_NE(error_of([&] {
+              offline.fetch_file(kDataset, commit, "split/train-00000-of-00001.parquet");
+            }).find("HF_HUB_OFFLINE"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { offline.resolve_commit(kModel, "main"); }).find("not in the hub cache"), std::string::npos);
+  EXPECT_NE(error_of([&] { offline.resolve_commit(kModel, "main"); }).find("not in the hub cache"),
+            std::string::npos);
   EXPECT_EQ(mirror_.request_count(), 0u);
 }
 
@@ -183,11 +191,14 @@ TEST_F(HubClientTest, ListsEveryPageAndCachesTheListing) {
   std::vector<RepoFile> files = hub.list_files(kModel, commit);
   std::vector<std::string> paths;
   for (const auto& f : files) paths.push_back(f.path);
-  EXPECT_EQ(paths, (std::vector<std::string>{".gitattributes", "README.md", "config.json", "model.safetensors",
-                                             "tokenizer.json", "tokenizer_config.json", "vocab.txt"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{".gitattributes", "README.md", "config.json",
+                                             "model.safetensors", "tokenizer.json",
+                                             "tokenizer_config.json", "vocab.txt"}));
   EXPECT_EQ(mirror_.count("/tree/"), 4u);  // 7 files in pages of 2
-  auto weights = std::find_if(files.begin(), files.end(), [](const RepoFile& f) { return f.path == "model.safetensors"; });
-  EXPECT_EQ(weights->lfs_sha256, sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
+  auto weights = std::find_if(files.begin(), files.end(),
+                              [](const RepoFile& f) { return f.path == "model.safetensors"; });
+  EXPECT_EQ(weights->lfs_sha256,
+            sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
   EXPECT_TRUE(fs::exists(cache_ / "models--org--tiny-distilbert" / "trees" / (commit + ".json")));
   hub.list_files(kModel, commit);
   EXPECT_EQ(mirror_.count("/tree/"), 4u);
@@ -198,7 +209,8 @@ TEST_F(HubClientTest, AConnectionDroppedMidFileResumesWithARange) {
   const std::string commit = hub.resolve_commit(kModel, "main");
   mirror_.drop("/cdn/", 50000);
   const fs::path weights = hub.fetch_file(kModel, commit, "model.safetensors");
-  EXPECT_EQ(read_file(weights), read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
+  EXPECT_EQ(read_file(weights),
+            read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
   std::vector<std::string> ranges;
   for (const auto& r : mirror_.requests()) {
     if (r.path.rfind("/cdn/", 0) == 0) ranges.push_back(r.range);
@@ -213,16 +225,20 @@ TEST_F(HubClientTest, APartialDownloadLeftByAFailedRunResumesInTheNextRun) {
   mirror_.fail("/cdn/", 503, 10);
   std::string error = error_of([&] { client().fetch_file(kModel, commit, "model.safetensors"); });
   EXPECT_NE(error.find("running the command again resumes"), std::string::npos) << error;
-  const std::string sha = sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors");
-  const fs::path partial = cache_ / "models--org--tiny-distilbert" / "blobs" / (sha + ".incomplete");
+  const std::string sha =
+      sha256_file_hex(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors");
+  const fs::path partial =
+      cache_ / "models--org--tiny-distilbert" / "blobs" / (sha + ".incomplete");
   ASSERT_TRUE(fs::exists(partial));
   EXPECT_EQ(fs::file_size(partial), 40000u);
-  EXPECT_FALSE(fs::exists(cache_ / "models--org--tiny-distilbert" / "snapshots" / commit / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(cache_ / "models--org--tiny-distilbert" / "snapshots" / commit /
+                          "model.safetensors"));
 
   mirror_.clear_faults();
   mirror_.clear_requests();
   const fs::path weights = client().fetch_file(kModel, commit, "model.safetensors");
-  EXPECT_EQ(read_file(weights), read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
+  EXPECT_EQ(read_file(weights),
+            read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
   EXPECT_FALSE(fs::exists(partial));
   std::vector<std::string> ranges;
   for (const auto& r : mirror_.requests()) {
@@ -236,7 +252,8 @@ TEST_F(HubClientTest, AServerThatIgnoresTheRangeIsDownloadedAgainFromTheStart) {
   mirror_.drop("/cdn/", 30000);
   mirror_.ignore_range(true);
   const fs::path weights = client().fetch_file(kModel, commit, "model.safetensors");
-  EXPECT_EQ(read_file(weights), read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
+  EXPECT_EQ(read_file(weights),
+            read_file(testing::fixtures_dir() / "tiny-distilbert" / "model.safetensors"));
 }
 
 TEST_F(HubClientTest, ServerErrorsAreRetriedThenReportedClearly) {
@@ -273,8 +290,11 @@ TEST_F(HubClientTest, AWrongChecksumIsRejectedAndNothingIsCached) {
 
 TEST_F(HubClientTest, NotFoundErrorsSayWhatIsMissing) {
   HubClient hub = client();
-  const std::string missing_repo = error_of([&] { hub.resolve_commit(RepoId{RepoType::kModel, "org/nope"}, "main"); });
-  EXPECT_NE(missing_repo.find("model 'org/nope' was not found on " + mirror_.endpoint()), std::string::npos)
+  const std::string missing_repo = error_of([&] {
+    hub.resolve_commit(RepoId{RepoType::kModel, "org/nope"}, "main");
+  });
+  EXPECT_NE(missing_repo.find("model 'org/nope' was not found on " + mirror_.endpoint()),
+            std::string::npos)
       << missing_repo;
   const std::string missing_rev = error_of([&] { hub.resolve_commit(kModel, "v9"); });
   EXPECT_NE(missing_rev.find("has no revision 'v9'"), std::string::npos) << missing_rev;
@@ -287,10 +307,12 @@ TEST_F(HubClientTest, NotFoundErrorsSayWhatIsMissing) {
   } catch (const HubHttpError& e) {
     EXPECT_TRUE(e.not_found());
     EXPECT_EQ(e.error_code(), "EntryNotFound");
-    EXPECT_NE(std::string(e.what()).find("has no file 'pytorch_model.bin'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("has no file 'pytorch_model.bin'"), std::string::npos)
+        << e.what();
   }
   // Recorded as huggingface_hub does, so asking again needs no request.
-  EXPECT_TRUE(fs::exists(cache_ / "models--org--tiny-distilbert" / ".no_exist" / commit / "pytorch_model.bin"));
+  EXPECT_TRUE(fs::exists(cache_ / "models--org--tiny-distilbert" / ".no_exist" / commit /
+                         "pytorch_model.bin"));
   mirror_.clear_requests();
   EXPECT_THROW(hub.fetch_file(kModel, commit, "pytorch_model.bin"), HubHttpError);
   EXPECT_EQ(mirror_.request_count(), 0u);
@@ -307,7 +329,8 @@ TEST_F(HubClientTest, PrivateAndGatedRepositoriesAskForAToken) {
   EXPECT_NE(no_token.find("set HF_TOKEN"), std::string::npos) << no_token;
   HubSettings wrong = settings();
   wrong.token = "hf_wrong_token";
-  const std::string refused = error_of([&] { HubClient(wrong).resolve_commit(private_repo, "main"); });
+  const std::string refused =
+      error_of([&] { HubClient(wrong).resolve_commit(private_repo, "main"); });
   EXPECT_NE(refused.find("refused the token in HF_TOKEN"), std::string::npos) << refused;
   EXPECT_EQ(refused.find("hf_wrong_token"), std::string::npos) << "the token was printed";
   HubSettings right = settings();
@@ -316,7 +339,9 @@ TEST_F(HubClientTest, PrivateAndGatedRepositoriesAskForAToken) {
   const std::string commit = hub.resolve_commit(private_repo, "main");
   EXPECT_EQ(read_file(hub.fetch_file(private_repo, commit, "config.json")), "{}");
 
-  const std::string gated = error_of([&] { HubClient(right).resolve_commit(RepoId{RepoType::kModel, "org/gated"}, "main"); });
+  const std::string gated = error_of([&] {
+    HubClient(right).resolve_commit(RepoId{RepoType::kModel, "org/gated"}, "main");
+  });
   EXPECT_NE(gated.find("gated repository"), std::string::npos) << gated;
   EXPECT_NE(gated.find("is restricted"), std::string::npos) << gated;  // the hub's own words
 }
@@ -329,7 +354,8 @@ TEST_F(HubClientTest, AnUnreachableHubFallsBackToTheCachedRevision) {
   EXPECT_EQ(down.resolve_commit(kModel, "main"), commit);
   EXPECT_NE(log_.find("cannot reach the hub"), std::string::npos) << log_;
   const std::string error = error_of([&] { down.resolve_commit(kDataset, "main"); });
-  EXPECT_NE(error.find("cannot reach the hub for dataset 'org/emotion'"), std::string::npos) << error;
+  EXPECT_NE(error.find("cannot reach the hub for dataset 'org/emotion'"), std::string::npos)
+      << error;
   EXPECT_NE(error.find("3 attempts"), std::string::npos) << error;
 }
 
@@ -338,11 +364,17 @@ TEST_F(HubClientTest, HostileNamesNeverBecomePathsOutsideTheCache) {
   HubClient hub = client();
   const RepoId evil{RepoType::kModel, "org/evil"};
   const std::string commit = hub.resolve_commit(evil, "main");
-  EXPECT_NE(error_of([&] { hub.list_files(evil, commit); }).find("not a plain relative path"), std::string::npos);
-  EXPECT_NE(error_of([&] { hub.fetch_file(evil, commit, "../../escape.txt"); }).find("not a plain relative path"),
+  EXPECT_NE(error_of([&] { hub.list_files(evil, commit); }).find("not a plain relative path"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { hub.resolve_commit(evil, "../main"); }).find("not a branch"), std::string::npos);
-  EXPECT_NE(error_of([&] { hub.resolve_commit(RepoId{RepoType::kModel, "../x"}, "main"); }).find("not a valid hub"),
+  EXPECT_NE(error_of([&] {
+              hub.fetch_file(evil, commit, "../../escape.txt");
+            }).find("not a plain relative path"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { hub.resolve_commit(evil, "../main"); }).find("not a branch"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              hub.resolve_commit(RepoId{RepoType::kModel, "../x"}, "main");
+            }).find("not a valid hub"),
             std::string::npos);
   EXPECT_FALSE(is_valid_repo_id("a/b/c"));
   EXPECT_FALSE(is_valid_repo_id("org--x/y"));
@@ -382,9 +414,15 @@ TEST(HubSettings, FollowTheEnvironmentLikeHuggingfaceHub) {
   const fs::path home = testing::make_temp_dir("hf-home");
   std::ofstream(home / "token") << "hf_from_file\n";
   {
-    ScopedEnv env({{"HF_HUB_CACHE", nullptr}, {"HUGGINGFACE_HUB_CACHE", nullptr}, {"HF_HOME", home.c_str()},
-                   {"HF_ENDPOINT", "http://mirror.example:8080/"}, {"HF_HUB_OFFLINE", "yes"}, {"HF_TOKEN", nullptr},
-                   {"HUGGING_FACE_HUB_TOKEN", nullptr}, {"HF_TOKEN_PATH", nullptr}, {"TRANSFORMERS_OFFLINE", nullptr},
+    ScopedEnv env({{"HF_HUB_CACHE", nullptr},
+                   {"HUGGINGFACE_HUB_CACHE", nullptr},
+                   {"HF_HOME", home.c_str()},
+                   {"HF_ENDPOINT", "http://mirror.example:8080/"},
+                   {"HF_HUB_OFFLINE", "yes"},
+                   {"HF_TOKEN", nullptr},
+                   {"HUGGING_FACE_HUB_TOKEN", nullptr},
+                   {"HF_TOKEN_PATH", nullptr},
+                   {"TRANSFORMERS_OFFLINE", nullptr},
                    {"HF_HUB_DISABLE_PROGRESS_BARS", "1"}});
     HubSettings s = HubSettings::from_environment();
     EXPECT_EQ(s.cache, home / "hub");
@@ -394,8 +432,12 @@ TEST(HubSettings, FollowTheEnvironmentLikeHuggingfaceHub) {
     EXPECT_FALSE(s.progress);
   }
   {
-    ScopedEnv env({{"HF_HUB_CACHE", "/tmp/elsewhere"}, {"HF_HOME", home.c_str()}, {"HF_HUB_OFFLINE", "0"},
-                   {"TRANSFORMERS_OFFLINE", nullptr}, {"HF_TOKEN", " hf_env "}, {"HF_ENDPOINT", nullptr}});
+    ScopedEnv env({{"HF_HUB_CACHE", "/tmp/elsewhere"},
+                   {"HF_HOME", home.c_str()},
+                   {"HF_HUB_OFFLINE", "0"},
+                   {"TRANSFORMERS_OFFLINE", nullptr},
+                   {"HF_TOKEN", " hf_env "},
+                   {"HF_ENDPOINT", nullptr}});
     HubSettings s = HubSettings::from_environment();
     EXPECT_EQ(s.cache, fs::path("/tmp/elsewhere"));
     EXPECT_EQ(s.endpoint, "https://huggingface.co");
@@ -403,8 +445,11 @@ TEST(HubSettings, FollowTheEnvironmentLikeHuggingfaceHub) {
     EXPECT_EQ(s.token, "hf_env");
   }
   {
-    ScopedEnv env({{"HF_HUB_CACHE", nullptr}, {"HUGGINGFACE_HUB_CACHE", nullptr}, {"HF_HOME", nullptr},
-                   {"XDG_CACHE_HOME", nullptr}, {"HOME", "/home/someone"}});
+    ScopedEnv env({{"HF_HUB_CACHE", nullptr},
+                   {"HUGGINGFACE_HUB_CACHE", nullptr},
+                   {"HF_HOME", nullptr},
+                   {"XDG_CACHE_HOME", nullptr},
+                   {"HOME", "/home/someone"}});
     EXPECT_EQ(default_hub_cache(), fs::path("/home/someone/.cache/huggingface/hub"));
   }
   {

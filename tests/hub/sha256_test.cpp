@@ -18,9 +18,11 @@ TEST(Sha256, FipsVectors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopq"
-                       "rlmnopqrsmnopqrstnopqrstu"),
-            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  EXPECT_EQ(
+      sha256_hex(
+          "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopq"
+          "rlmnopqrsmnopqrstnopqrstu"),
+      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
   EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
@@ -48,7 +50,8 @@ TEST(Sha256, StreamingInAnyChunkSizeGivesTheSameDigest) {
   ASSERT_EQ(sha256_hex(data), expected);
   for (size_t chunk : {1u, 3u, 63u, 64u, 65u, 1000u, 4095u}) {
     Sha256 hash;
-    for (size_t at = 0; at < data.size(); at += chunk) hash.update(data.data() + at, std::min(chunk, data.size() - at));
+    for (size_t at = 0; at < data.size(); at += chunk)
+      hash.update(data.data() + at, std::min(chunk, data.size() - at));
     EXPECT_EQ(hash.finish_hex(), expected) << "chunk " << chunk;
   }
   auto path = testing::make_temp_dir("sha") / "blob";

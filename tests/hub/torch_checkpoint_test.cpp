@@ -24,7 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path bin_fixtures() { return testing::fixtures_dir() / "torch-bin"; }
+fs::path bin_fixtures() {
+  return testing::fixtures_dir() / "torch-bin";
+}
 
 // Expects `fn` to throw Error whose message contains `needle`.
 template <typename Fn>
@@ -44,19 +46,24 @@ std::string uni(const std::string& s) {
   testing::put32(out, static_cast<uint32_t>(s.size()));
   return out + s;
 }
-std::string glob(const std::string& module, const std::string& name) { return "c" + module + "\n" + name + "\n"; }
-std::string int1(int v) { return std::string("K") + static_cast<char>(v); }
+std::string glob(const std::string& module, const std::string& name) {
+  return "c" + module + "\n" + name + "\n";
+}
+std::string int1(int v) {
+  return std::string("K") + static_cast<char>(v);
+}
 std::string tuple_of(const std::vector<int>& values) {
   std::string out = "(";
   for (int v : values) out += int1(v);
   return out + "t";
 }
-// _rebuild_tensor_v2(('storage', cls, key, 'cpu', numel), offset, size, stride, False, OrderedDict())
-std::string tensor_op(const std::string& storage_class, const std::string& key, int numel, int offset,
-                      const std::vector<int>& size, const std::vector<int>& stride) {
-  return glob("torch._utils", "_rebuild_tensor_v2") + "((" + uni("storage") + glob("torch", storage_class) +
-         uni(key) + uni("cpu") + int1(numel) + "tQ" + int1(offset) + tuple_of(size) + tuple_of(stride) +
-         "\x89" + glob("collections", "OrderedDict") + ")RtR";
+// _rebuild_tensor_v2(('storage', cls, key, 'cpu', numel), offset, size, stride, False,
+// OrderedDict())
+std::string tensor_op(const std::string& storage_class, const std::string& key, int numel,
+                      int offset, const std::vector<int>& size, const std::vector<int>& stride) {
+  return glob("torch._utils", "_rebuild_tensor_v2") + "((" + uni("storage") +
+         glob("torch", storage_class) + uni(key) + uni("cpu") + int1(numel) + "tQ" + int1(offset) +
+         tuple_of(size) + tuple_of(stride) + "\x89" + glob("collections", "OrderedDict") + ")RtR";
 }
 std::string state_dict(const std::vector<std::pair<std::string, std::string>>& items) {
   std::string out = "\x80\x02}(";
@@ -81,8 +88,10 @@ class TorchCheckpointTest : public ::testing::Test {
     return path;
   }
   // A torch-layout archive with the given pickle and storages.
-  fs::path archive(const std::string& pickle, const std::vector<std::pair<std::string, std::string>>& storages = {}) {
-    std::vector<testing::ZipInput> entries{{"archive/data.pkl", pickle}, {"archive/byteorder", "little"}};
+  fs::path archive(const std::string& pickle,
+                   const std::vector<std::pair<std::string, std::string>>& storages = {}) {
+    std::vector<testing::ZipInput> entries{{"archive/data.pkl", pickle},
+                                           {"archive/byteorder", "little"}};
     for (const auto& [key, data] : storages) entries.push_back({"archive/data/" + key, data});
     return write("crafted.bin", testing::build_zip(entries));
   }
@@ -94,8 +103,10 @@ TEST_F(TorchCheckpointTest, ReadsEveryDtypeAndViewAsTorchSavedThem) {
   TorchCheckpoint file(bin_fixtures() / "dtypes.bin");
   Json expected = parse_json_file(bin_fixtures() / "dtypes.json");
   ASSERT_EQ(file.tensors().size(), expected.size());
-  const std::map<std::string, StDType> dtypes = {{"float32", StDType::F32}, {"float16", StDType::F16},
-                                                 {"bfloat16", StDType::BF16}, {"float64", StDType::F64},
+  const std::map<std::string, StDType> dtypes = {{"float32", StDType::F32},
+                                                 {"float16", StDType::F16},
+                                                 {"bfloat16", StDType::BF16},
+                                                 {"float64", StDType::F64},
                                                  {"int64", StDType::I64}};
   for (const SourceTensor& t : file.tensors()) {
     SCOPED_TRACE(t.name);
@@ -116,7 +127,8 @@ TEST_F(TorchCheckpointTest, ReadsEveryDtypeAndViewAsTorchSavedThem) {
   // The transposed tensor really is a strided view, and the two views share one storage.
   const auto& tensors = file.tensors();
   auto find = [&](const std::string& n) {
-    return *std::find_if(tensors.begin(), tensors.end(), [&](const SourceTensor& t) { return t.name == n; });
+    return *std::find_if(tensors.begin(), tensors.end(),
+                         [&](const SourceTensor& t) { return t.name == n; });
   };
   EXPECT_EQ(file.record(find("transposed")).stride, (std::vector<int64_t>{1, 7}));
   EXPECT_EQ(file.record(find("view_a")).storage_key, file.record(find("view_b")).storage_key);
@@ -160,7 +172,8 @@ TEST_F(TorchCheckpointTest, FindsWeightsInTheOrderTransformersPrefers) {
   EXPECT_EQ(find_weight_files(d), std::vector<fs::path>{d / "model.safetensors"});
   fs::remove(d / "model.safetensors");
   fs::remove(d / "pytorch_model.bin");
-  std::ofstream(d / "pytorch_model.bin.index.json") << R"({"weight_map": {"a": "pytorch_model-00002-of-00002.bin",
+  std::ofstream(d / "pytorch_model.bin.index.json")
+      << R"({"weight_map": {"a": "pytorch_model-00002-of-00002.bin",
       "b": "pytorch_model-00001-of-00002.bin"}})";
   EXPECT_EQ(find_weight_files(d), (std::vector<fs::path>{d / "pytorch_model-00001-of-00002.bin",
                                                          d / "pytorch_model-00002-of-00002.bin"}));
@@ -187,8 +200,10 @@ TEST_F(TorchCheckpointTest, RefusesOpcodesAndCallsOutsideAStateDict) {
   const std::string f32 = floats({1, 2, 3, 4});
   const std::pair<std::string, std::string> cases[] = {
       {"\x80\x02" + glob("builtins", "getattr") + ".", "'builtins.getattr'"},
-      {"\x80\x02" + uni("torch._utils") + uni("_rebuild_tensor") + "\x93.", "'torch._utils._rebuild_tensor'"},
-      {"\x80\x02" + glob("collections", "OrderedDict") + "(" + int1(1) + "tR.", "called with arguments"},
+      {"\x80\x02" + uni("torch._utils") + uni("_rebuild_tensor") + "\x93.",
+       "'torch._utils._rebuild_tensor'"},
+      {"\x80\x02" + glob("collections", "OrderedDict") + "(" + int1(1) + "tR.",
+       "called with arguments"},
       {"\x80\x02" + glob("torch", "FloatStorage") + ")R.", "storage class"},
       {"\x80\x02" + glob("collections", "OrderedDict") + ")\x81.", "NEWOBJ"},
       {"\x80\x02" + glob("collections", "OrderedDict") + "o.", "OBJ"},
@@ -205,8 +220,9 @@ TEST_F(TorchCheckpointTest, RefusesOpcodesAndCallsOutsideAStateDict) {
       {"\x80\x02", "truncated"},
       {"", "truncated"},
       {state_dict({{"w", glob("torch._utils", "_rebuild_tensor_v2") + "((" + uni("storage") +
-                             glob("torch", "FloatStorage") + uni("0") + uni("cpu") + int1(4) + "tQ" + int1(0) +
-                             tuple_of({4}) + tuple_of({1}) + "\x89(" + uni("hook") + int1(1) + "dtR"}}),
+                             glob("torch", "FloatStorage") + uni("0") + uni("cpu") + int1(4) +
+                             "tQ" + int1(0) + tuple_of({4}) + tuple_of({1}) + "\x89(" +
+                             uni("hook") + int1(1) + "dtR"}}),
        "backward hooks"},
       {state_dict({{"w", tensor_op("FloatStorage", "../x", 4, 0, {2}, {1})}}), "not a number"},
   };
@@ -219,48 +235,89 @@ TEST_F(TorchCheckpointTest, RefusesOpcodesAndCallsOutsideAStateDict) {
 
 TEST_F(TorchCheckpointTest, ChecksViewsAndStoragesAgainstTheArchive) {
   const std::string f32 = floats({1, 2, 3, 4, 5, 6});
-  auto open = [&](const std::string& pickle, const std::vector<std::pair<std::string, std::string>>& storages) {
+  auto open = [&](const std::string& pickle,
+                  const std::vector<std::pair<std::string, std::string>>& storages) {
     fs::path path = archive(pickle, storages);
     TorchCheckpoint file(path);
     return file.tensors().size();
   };
   // A good one first, so the refusals below are about the one thing each changes.
-  EXPECT_EQ(open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {2, 3}, {3, 1})}}), {{"0", f32}}), 1u);
-  expect_error([&] { open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 1, {2, 3}, {3, 1})}}), {{"0", f32}}); },
-               "reaches element 6 of a storage of 6");
-  expect_error([&] { open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {3, 3}, {3, 1})}}), {{"0", f32}}); },
-               "reaches element");
-  expect_error([&] { open(state_dict({{"w", tensor_op("FloatStorage", "0", 8, 0, {2, 3}, {3, 1})}}), {{"0", f32}}); },
-               "has 24 bytes but the pickle declares 8");
-  expect_error([&] { open(state_dict({{"w", tensor_op("FloatStorage", "1", 6, 0, {2, 3}, {3, 1})}}), {{"0", f32}}); },
-               "data/1 is missing");
-  expect_error([&] {
-    open(state_dict({{"a", tensor_op("FloatStorage", "0", 6, 0, {6}, {1})}, {"b", tensor_op("HalfStorage", "0", 6, 0, {6}, {1})}}),
-         {{"0", f32}});
-  }, "two different types");
-  expect_error([&] { open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {2}, {1, 1})}}), {{"0", f32}}); },
-               "size and stride differ");
+  EXPECT_EQ(
+      open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {2, 3}, {3, 1})}}), {{"0", f32}}),
+      1u);
+  expect_error(
+      [&] {
+        open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 1, {2, 3}, {3, 1})}}),
+             {{"0", f32}});
+      },
+      "reaches element 6 of a storage of 6");
+  expect_error(
+      [&] {
+        open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {3, 3}, {3, 1})}}),
+             {{"0", f32}});
+      },
+      "reaches element");
+  expect_error(
+      [&] {
+        open(state_dict({{"w", tensor_op("FloatStorage", "0", 8, 0, {2, 3}, {3, 1})}}),
+             {{"0", f32}});
+      },
+      "has 24 bytes but the pickle declares 8");
+  expect_error(
+      [&] {
+        open(state_dict({{"w", tensor_op("FloatStorage", "1", 6, 0, {2, 3}, {3, 1})}}),
+             {{"0", f32}});
+      },
+      "data/1 is missing");
+  expect_error(
+      [&] {
+        open(state_dict({{"a", tensor_op("FloatStorage", "0", 6, 0, {6}, {1})},
+                         {"b", tensor_op("HalfStorage", "0", 6, 0, {6}, {1})}}),
+             {{"0", f32}});
+      },
+      "two different types");
+  expect_error(
+      [&] {
+        open(state_dict({{"w", tensor_op("FloatStorage", "0", 6, 0, {2}, {1, 1})}}), {{"0", f32}});
+      },
+      "size and stride differ");
   // Zero-sized tensors never touch the storage.
-  EXPECT_EQ(open(state_dict({{"w", tensor_op("FloatStorage", "0", 0, 0, {0, 3}, {3, 1})}}), {{"0", ""}}), 1u);
+  EXPECT_EQ(
+      open(state_dict({{"w", tensor_op("FloatStorage", "0", 0, 0, {0, 3}, {3, 1})}}), {{"0", ""}}),
+      1u);
 }
 
 TEST_F(TorchCheckpointTest, RefusesArchivesThatAreNotTorchCheckpoints) {
-  expect_error([&] { open_tensor_source(write("legacy.bin", "\x80\x02}q\x00.")); }, "before PyTorch 1.6");
+  expect_error([&] { open_tensor_source(write("legacy.bin", "\x80\x02}q\x00.")); },
+               "before PyTorch 1.6");
   expect_error([&] { open_tensor_source(write("empty.bin", "")); }, "not a zip-format");
   expect_error([&] { open_tensor_source(write("model.onnx", "x")); }, "unknown checkpoint format");
-  expect_error([&] { TorchCheckpoint f(write("nopkl.bin", testing::build_zip({{"archive/version", "3"}}))); },
-               "without <name>/data.pkl");
-  expect_error([&] {
-    TorchCheckpoint f(write("deflated.bin", testing::build_zip({{"archive/data.pkl", "\x80\x02}.", 8}})));
-  }, "compressed (method 8)");
-  expect_error([&] {
-    TorchCheckpoint f(write("big.bin", testing::build_zip({{"archive/data.pkl", state_dict({})}, {"archive/byteorder", "big"}})));
-  }, "big-endian");
-  expect_error([&] {
-    TorchCheckpoint f(write("twice.bin", testing::build_zip({{"a/data.pkl", "\x80\x02}."}, {"b/data.pkl", "\x80\x02}."}})));
-  }, "more than one data.pkl");
+  expect_error(
+      [&] {
+        TorchCheckpoint f(write("nopkl.bin", testing::build_zip({{"archive/version", "3"}})));
+      },
+      "without <name>/data.pkl");
+  expect_error(
+      [&] {
+        TorchCheckpoint f(
+            write("deflated.bin", testing::build_zip({{"archive/data.pkl", "\x80\x02}.", 8}})));
+      },
+      "compressed (method 8)");
+  expect_error(
+      [&] {
+        TorchCheckpoint f(write("big.bin", testing::build_zip({{"archive/data.pkl", state_dict({})},
+                                                               {"archive/byteorder", "big"}})));
+      },
+      "big-endian");
+  expect_error(
+      [&] {
+        TorchCheckpoint f(write("twice.bin", testing::build_zip({{"a/data.pkl", "\x80\x02}."},
+                                                                 {"b/data.pkl", "\x80\x02}."}})));
+      },
+      "more than one data.pkl");
   // An empty state dict is a checkpoint with no tensors, not an error.
-  TorchCheckpoint empty(write("empty_dict.bin", testing::build_zip({{"archive/data.pkl", "\x80\x02}."}})));
+  TorchCheckpoint empty(
+      write("empty_dict.bin", testing::build_zip({{"archive/data.pkl", "\x80\x02}."}})));
   EXPECT_TRUE(empty.tensors().empty());
 }
 
@@ -274,7 +331,8 @@ void read_all(const TensorSource& source) {
 }
 
 TEST_F(TorchCheckpointTest, TruncatedArchivesAreRefusedAtEveryLength) {
-  const std::string good = read_file(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
+  const std::string good =
+      read_file(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
   for (size_t cut = 0; cut < good.size(); cut += 97) {
     fs::path path = write("cut.bin", good.substr(0, cut));
     try {
@@ -287,8 +345,10 @@ TEST_F(TorchCheckpointTest, TruncatedArchivesAreRefusedAtEveryLength) {
 }
 
 TEST_F(TorchCheckpointTest, DamagedBytesAreRefusedOrHarmless) {
-  const std::string good = read_file(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
-  auto reference = open_tensor_source(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
+  const std::string good =
+      read_file(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
+  auto reference =
+      open_tensor_source(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
   std::mt19937 rng(1234);
   int refused = 0;
   for (int trial = 0; trial < 400; ++trial) {
@@ -308,7 +368,8 @@ TEST_F(TorchCheckpointTest, DamagedBytesAreRefusedOrHarmless) {
         std::vector<float> x(static_cast<size_t>(t.numel())), y(x.size());
         source->read_as_f32(t, x.data(), t.numel());
         reference->read_as_f32(reference->tensors()[i], y.data(), t.numel());
-        ASSERT_EQ(std::memcmp(x.data(), y.data(), x.size() * 4), 0) << "flip at " << at << " changed " << t.name;
+        ASSERT_EQ(std::memcmp(x.data(), y.data(), x.size() * 4), 0)
+            << "flip at " << at << " changed " << t.name;
       }
     } catch (const Error&) {
       ++refused;

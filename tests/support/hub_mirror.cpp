@@ -25,7 +25,8 @@ namespace {
 std::string percent_decode(const std::string& text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
       i += 2;
@@ -44,7 +45,8 @@ std::string lower(std::string s) {
 // Stand-in for a git blob id (git hashes "blob <size>\0<content>" with SHA-1): the same input
 // hashed with SHA-256, cut to 40 hex digits. Clients treat it as an opaque name.
 std::string blob_id(const std::string& content) {
-  return sha256_hex("blob " + std::to_string(content.size()) + std::string(1, '\0') + content).substr(0, 40);
+  return sha256_hex("blob " + std::to_string(content.size()) + std::string(1, '\0') + content)
+      .substr(0, 40);
 }
 
 std::string json_escape(const std::string& s) {
@@ -68,7 +70,8 @@ bool send_all(int fd, const char* data, size_t size) {
 
 }  // namespace
 
-std::vector<MirrorFile> mirror_files_from_directory(const fs::path& dir, const std::string& prefix) {
+std::vector<MirrorFile> mirror_files_from_directory(const fs::path& dir,
+                                                    const std::string& prefix) {
   std::vector<MirrorFile> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
@@ -79,7 +82,8 @@ std::vector<MirrorFile> mirror_files_from_directory(const fs::path& dir, const s
     f.lfs = ext == ".safetensors" || ext == ".bin" || ext == ".parquet" || ext == ".pt";
     files.push_back(std::move(f));
   }
-  std::sort(files.begin(), files.end(), [](const MirrorFile& a, const MirrorFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const MirrorFile& a, const MirrorFile& b) { return a.path < b.path; });
   return files;
 }
 
@@ -92,7 +96,8 @@ HubMirror::HubMirror() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;  // the kernel picks a free port
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0) {
     ::close(listen_fd_);
     throw std::runtime_error("hub mirror: cannot listen on 127.0.0.1");
   }
@@ -125,7 +130,8 @@ void HubMirror::serve() {
   }
 }
 
-std::string HubMirror::add_commit(bool dataset, const std::string& repo, const std::vector<MirrorFile>& files,
+std::string HubMirror::add_commit(bool dataset, const std::string& repo,
+                                  const std::vector<MirrorFile>& files,
                                   const std::vector<std::string>& refs) {
   std::lock_guard<std::mutex> lock(mutex_);
   Repo& r = repos_[(dataset ? "datasets/" : "models/") + repo];
@@ -185,8 +191,9 @@ size_t HubMirror::request_count() const {
 
 size_t HubMirror::count(const std::string& path_part) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<size_t>(std::count_if(requests_.begin(), requests_.end(),
-                                           [&](const Request& r) { return r.path.find(path_part) != std::string::npos; }));
+  return static_cast<size_t>(
+      std::count_if(requests_.begin(), requests_.end(),
+                    [&](const Request& r) { return r.path.find(path_part) != std::string::npos; }));
 }
 
 void HubMirror::clear_requests() {
@@ -256,7 +263,8 @@ void HubMirror::handle(int fd) {
     r.host = headers.count("host") ? headers["host"] : "";
     r.range = headers.count("range") ? headers["range"] : "";
     r.authorization = headers.count("authorization") > 0;
-    if (r.authorization && headers["authorization"].rfind("Bearer ", 0) == 0) r.token = headers["authorization"].substr(7);
+    if (r.authorization && headers["authorization"].rfind("Bearer ", 0) == 0)
+      r.token = headers["authorization"].substr(7);
     r.status = response.status;
     requests_.push_back(r);
   }
@@ -289,7 +297,8 @@ void HubMirror::handle(int fd) {
   ::close(fd);
 }
 
-HubMirror::Response HubMirror::route(const std::string& method, const std::string& path, const std::string& query,
+HubMirror::Response HubMirror::route(const std::string& method, const std::string& path,
+                                     const std::string& query,
                                      const std::map<std::string, std::string>& headers) {
   if (path.rfind("/cdn/", 0) == 0) {
     std::string content;
@@ -309,28 +318,35 @@ HubMirror::Response HubMirror::route(const std::string& method, const std::strin
   return resolve(dataset, method, repo + "\n" + path.substr(resolve_at + 9), headers);
 }
 
-const HubMirror::Commit* HubMirror::find(bool dataset, const std::string& id, const std::string& rev,
-                                         const std::map<std::string, std::string>& headers, Response& error) {
+const HubMirror::Commit* HubMirror::find(bool dataset, const std::string& id,
+                                         const std::string& rev,
+                                         const std::map<std::string, std::string>& headers,
+                                         Response& error) {
   auto it = repos_.find((dataset ? "datasets/" : "models/") + id);
   const std::string kind = dataset ? "Dataset" : "Repository";
   if (it == repos_.end()) {
-    error = Response{404, {{"X-Error-Code", "RepoNotFound"}, {"X-Error-Message", kind + " Not Found"}}, "Not Found"};
+    error = Response{404,
+                     {{"X-Error-Code", "RepoNotFound"}, {"X-Error-Message", kind + " Not Found"}},
+                     "Not Found"};
     return nullptr;
   }
   Repo& repo = it->second;
   if (!repo.token.empty()) {
     auto auth = headers.find("authorization");
     if (auth == headers.end() || auth->second != "Bearer " + repo.token) {
-      error = Response{401, {{"X-Error-Code", "RepoNotFound"}, {"X-Error-Message", "Invalid username or password."}},
-                       "Unauthorized"};
+      error = Response{
+          401,
+          {{"X-Error-Code", "RepoNotFound"}, {"X-Error-Message", "Invalid username or password."}},
+          "Unauthorized"};
       return nullptr;
     }
   }
   if (repo.gated) {
     error = Response{403,
                      {{"X-Error-Code", "GatedRepo"},
-                      {"X-Error-Message", "Access to " + id + " is restricted. You must have access to it and be "
-                                          "authenticated to access it."}},
+                      {"X-Error-Message", "Access to " + id +
+                                              " is restricted. You must have access to it and be "
+                                              "authenticated to access it."}},
                      "Forbidden"};
     return nullptr;
   }
@@ -338,14 +354,17 @@ const HubMirror::Commit* HubMirror::find(bool dataset, const std::string& id, co
   if (auto ref = repo.refs.find(rev); ref != repo.refs.end()) commit = ref->second;
   auto c = repo.commits.find(commit);
   if (c == repo.commits.end()) {
-    error = Response{404, {{"X-Error-Code", "RevisionNotFound"}, {"X-Error-Message", "Invalid rev id: " + rev}},
-                     "Not Found"};
+    error = Response{
+        404,
+        {{"X-Error-Code", "RevisionNotFound"}, {"X-Error-Message", "Invalid rev id: " + rev}},
+        "Not Found"};
     return nullptr;
   }
   return &c->second;
 }
 
-HubMirror::Response HubMirror::resolve(bool dataset, const std::string& method, const std::string& rest,
+HubMirror::Response HubMirror::resolve(bool dataset, const std::string& method,
+                                       const std::string& rest,
                                        const std::map<std::string, std::string>& headers) {
   const size_t nl = rest.find('\n');
   const std::string id = rest.substr(0, nl);
@@ -358,7 +377,8 @@ HubMirror::Response HubMirror::resolve(bool dataset, const std::string& method, 
   Response error;
   const Commit* commit = find(dataset, id, rev, headers, error);
   if (commit == nullptr) return error;
-  auto f = std::find_if(commit->files.begin(), commit->files.end(), [&](const MirrorFile& m) { return m.path == file; });
+  auto f = std::find_if(commit->files.begin(), commit->files.end(),
+                        [&](const MirrorFile& m) { return m.path == file; });
   if (f == commit->files.end()) {
     return Response{404,
                     {{"X-Error-Code", "EntryNotFound"},
@@ -370,11 +390,13 @@ HubMirror::Response HubMirror::resolve(bool dataset, const std::string& method, 
     const std::string sha = sha256_hex(f->content);
     Response r;
     r.status = 302;
-    r.headers = {{"Location", "http://localhost:" + std::to_string(port_) + "/cdn/" + sha},
-                 {"X-Repo-Commit", commit->id},
-                 {"X-Linked-Etag", "\"" + sha + "\""},
-                 {"X-Linked-Size", std::to_string(f->content.size())},
-                 {"ETag", "\"" + blob_id("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha) + "\""}};
+    r.headers = {
+        {"Location", "http://localhost:" + std::to_string(port_) + "/cdn/" + sha},
+        {"X-Repo-Commit", commit->id},
+        {"X-Linked-Etag", "\"" + sha + "\""},
+        {"X-Linked-Size", std::to_string(f->content.size())},
+        {"ETag",
+         "\"" + blob_id("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha) + "\""}};
     return r;
   }
   Response r = serve_bytes(method, f->content, headers);
@@ -395,8 +417,9 @@ HubMirror::Response HubMirror::serve_bytes(const std::string& method, const std:
       return Response{416, {{"Content-Range", "bytes */" + std::to_string(content.size())}}, ""};
     }
     r.status = 206;
-    r.headers.push_back({"Content-Range", "bytes " + std::to_string(start) + "-" + std::to_string(content.size() - 1) +
-                                              "/" + std::to_string(content.size())});
+    r.headers.push_back({"Content-Range", "bytes " + std::to_string(start) + "-" +
+                                              std::to_string(content.size() - 1) + "/" +
+                                              std::to_string(content.size())});
     r.body = content.substr(start);
   } else {
     r.body = content;
@@ -429,7 +452,8 @@ HubMirror::Response HubMirror::api(const std::string& path, const std::string& q
   if (!tree) {
     r.body = "{\"id\": " + json_escape(id) + ", \"sha\": \"" + commit->id + "\", \"siblings\": [";
     for (size_t i = 0; i < commit->files.size(); ++i) {
-      r.body += (i ? ", " : "") + std::string("{\"rfilename\": ") + json_escape(commit->files[i].path) + "}";
+      r.body += (i ? ", " : "") + std::string("{\"rfilename\": ") +
+                json_escape(commit->files[i].path) + "}";
     }
     r.body += "]}";
     return r;
@@ -438,26 +462,29 @@ HubMirror::Response HubMirror::api(const std::string& path, const std::string& q
   std::vector<std::string> entries;
   std::vector<std::string> dirs;
   for (const auto& f : commit->files) {
-    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+    for (size_t slash = f.path.find('/'); slash != std::string::npos;
+         slash = f.path.find('/', slash + 1)) {
       const std::string dir = f.path.substr(0, slash);
       if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
     }
   }
   for (const auto& d : dirs) {
-    entries.push_back("{\"type\": \"directory\", \"oid\": \"" + blob_id(d) + "\", \"size\": 0, \"path\": " +
-                      json_escape(d) + "}");
+    entries.push_back("{\"type\": \"directory\", \"oid\": \"" + blob_id(d) +
+                      "\", \"size\": 0, \"path\": " + json_escape(d) + "}");
   }
   for (const auto& f : commit->files) {
-    std::string e = "{\"type\": \"file\", \"oid\": \"" + blob_id(f.content) + "\", \"size\": " +
-                    std::to_string(f.content.size()) + ", \"path\": " + json_escape(f.path);
+    std::string e = "{\"type\": \"file\", \"oid\": \"" + blob_id(f.content) +
+                    "\", \"size\": " + std::to_string(f.content.size()) +
+                    ", \"path\": " + json_escape(f.path);
     if (f.lfs) {
-      e += ", \"lfs\": {\"oid\": \"" + sha256_hex(f.content) + "\", \"size\": " + std::to_string(f.content.size()) +
-           ", \"pointerSize\": 134}";
+      e += ", \"lfs\": {\"oid\": \"" + sha256_hex(f.content) +
+           "\", \"size\": " + std::to_string(f.content.size()) + ", \"pointerSize\": 134}";
     }
     entries.push_back(e + "}");
   }
   size_t cursor = 0;
-  if (const size_t c = query.find("cursor="); c != std::string::npos) cursor = std::stoull(query.substr(c + 7));
+  if (const size_t c = query.find("cursor="); c != std::string::npos)
+    cursor = std::stoull(query.substr(c + 7));
   const size_t page = tree_page_size_;
   const size_t end = std::min(entries.size(), cursor + page);
   r.body = "[";
@@ -528,16 +555,20 @@ Emotion is a dataset of English Twitter messages with six basic emotions.
 void add_standard_repos(HubMirror& mirror) {
   const fs::path fixtures = fixtures_dir();
   std::vector<MirrorFile> distilbert = mirror_files_from_directory(fixtures / "tiny-distilbert");
-  distilbert.push_back({".gitattributes", "*.safetensors filter=lfs diff=lfs merge=lfs -text\n", false});
+  distilbert.push_back(
+      {".gitattributes", "*.safetensors filter=lfs diff=lfs merge=lfs -text\n", false});
   distilbert.push_back({"README.md", "# tiny-distilbert\n\nA random test checkpoint.\n", false});
   mirror.add_commit(false, "org/tiny-distilbert", distilbert);
-  mirror.add_commit(false, "org/tiny-bert-bin", mirror_files_from_directory(fixtures / "tiny-bert-bin"));
+  mirror.add_commit(false, "org/tiny-bert-bin",
+                    mirror_files_from_directory(fixtures / "tiny-bert-bin"));
   const fs::path emotion = shared_dir() / "data" / "emotion";
-  mirror.add_commit(true, "org/emotion",
-                    {{".gitattributes", "*.parquet filter=lfs diff=lfs merge=lfs -text\n", false},
-                     {"README.md", emotion_readme(), false},
-                     {"split/train-00000-of-00001.parquet", read_file(emotion / "train.parquet"), true},
-                     {"split/validation-00000-of-00001.parquet", read_file(emotion / "validation.parquet"), true}});
+  mirror.add_commit(
+      true, "org/emotion",
+      {{".gitattributes", "*.parquet filter=lfs diff=lfs merge=lfs -text\n", false},
+       {"README.md", emotion_readme(), false},
+       {"split/train-00000-of-00001.parquet", read_file(emotion / "train.parquet"), true},
+       {"split/validation-00000-of-00001.parquet", read_file(emotion / "validation.parquet"),
+        true}});
 }
 
 }  // namespace finetune::testing

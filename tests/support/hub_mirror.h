@@ -35,7 +35,8 @@ struct MirrorFile {
 };
 
 // Files of a directory (recursively), LFS for weights and Parquet as the hub stores them.
-std::vector<MirrorFile> mirror_files_from_directory(const std::filesystem::path& dir, const std::string& prefix = "");
+std::vector<MirrorFile> mirror_files_from_directory(const std::filesystem::path& dir,
+                                                    const std::string& prefix = "");
 
 class HubMirror {
  public:
@@ -48,7 +49,8 @@ class HubMirror {
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // Adds a commit holding `files` and points each ref (branch or tag) at it; returns its id.
-  std::string add_commit(bool dataset, const std::string& repo, const std::vector<MirrorFile>& files,
+  std::string add_commit(bool dataset, const std::string& repo,
+                         const std::vector<MirrorFile>& files,
                          const std::vector<std::string>& refs = {"main"});
   void set_private(bool dataset, const std::string& repo, const std::string& token);
   void set_gated(bool dataset, const std::string& repo);
@@ -104,7 +106,8 @@ class HubMirror {
                  const std::map<std::string, std::string>& headers);
   Response resolve(bool dataset, const std::string& method, const std::string& rest,
                    const std::map<std::string, std::string>& headers);
-  Response api(const std::string& path, const std::string& query, const std::map<std::string, std::string>& headers);
+  Response api(const std::string& path, const std::string& query,
+               const std::map<std::string, std::string>& headers);
   Response serve_bytes(const std::string& method, const std::string& content,
                        const std::map<std::string, std::string>& headers);
   // The repo and commit for (dataset, id, rev), or an error response in `error`.
@@ -117,8 +120,8 @@ class HubMirror {
   std::thread acceptor_;
   std::vector<std::thread> workers_;
   mutable std::mutex mutex_;
-  std::map<std::string, Repo> repos_;            // "models/org/x" or "datasets/org/x"
-  std::map<std::string, std::string> blobs_;     // sha256 -> content
+  std::map<std::string, Repo> repos_;         // "models/org/x" or "datasets/org/x"
+  std::map<std::string, std::string> blobs_;  // sha256 -> content
   std::vector<Fault> faults_;
   std::vector<Request> requests_;
   std::atomic<bool> ignore_range_{false};
