@@ -87,7 +87,11 @@ DeviceSession::DeviceSession(const ParsedOptions& options) {
 }
 
 DeviceSession::~DeviceSession() {
-  if (ex_.cuda != nullptr) kernels::cuda::destroy_context(ex_.cuda);
+  if (ex_.cuda == nullptr) return;
+  try {  // a context broken by an error being reported must not end the process first
+    kernels::cuda::destroy_context(ex_.cuda);
+  } catch (const std::exception&) {
+  }
 }
 
 Tokenizer load_model_tokenizer(const std::filesystem::path& directory, const ModelConfig& config) {

@@ -2,6 +2,7 @@
 #include "ops/memory.h"
 
 #include <cstring>
+#include <exception>
 #include <utility>
 
 #include "kernels/device.h"
@@ -22,7 +23,14 @@ Buffer::Buffer(const Exec& ex, size_t bytes) : size_(bytes), device_(ex.device) 
 }
 
 void Buffer::release() {
-  if (device_ == Device::CUDA && data_ != nullptr) cuda::device_free(data_);
+  // Runs in destructors, often while an earlier error unwinds the stack: a failing free (a GPU
+  // context already broken by that error) must not end the process before the error is reported.
+  if (device_ == Device::CUDA && data_ != nullptr) {
+    try {
+      cuda::device_free(data_);
+    } catch (const std::exception&) {
+    }
+  }
   host_ = HostBuffer();
   data_ = nullptr;
   size_ = 0;
@@ -59,7 +67,12 @@ StagingBuffer::StagingBuffer(const Exec& ex, size_t bytes) : size_(bytes), pinne
 }
 
 void StagingBuffer::release() {
-  if (pinned_ && data_ != nullptr) cuda::host_free_pinned(data_);
+  if (pinned_ && data_ != nullptr) {
+    try {  // see Buffer::release
+      cuda::host_free_pinned(data_);
+    } catch (const std::exception&) {
+    }
+  }
   host_ = HostBuffer();
   data_ = nullptr;
   size_ = 0;

@@ -190,8 +190,13 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   struct EventCleanup {
     StepRecord* records;
     ~EventCleanup() {
-      for (int i = 0; i < 2; ++i)
-        if (records[i].event != nullptr) kernels::cuda::destroy_event(records[i].event);
+      for (int i = 0; i < 2; ++i) {
+        if (records[i].event == nullptr) continue;
+        try {  // never throw from here: an error being reported may be unwinding through us
+          kernels::cuda::destroy_event(records[i].event);
+        } catch (const std::exception&) {
+        }
+      }
     }
   } event_cleanup{records};
   int current = 0;

@@ -205,6 +205,26 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   fs::remove_all(dir);
 }
 
+TEST(GpuTraining, ValidationBetweenEpochsKeepsTheCapturedGraphsValid) {
+  SKIP_WITHOUT_GPU();
+  // Validation runs bigger batches than training (32 vs 4 here) and longer sequences, so it grows
+  // the context's bf16 scratch after the training graphs were captured; the graphs must keep
+  // working in the next epochs (they once replayed against a freed scratch buffer).
+  fs::path dir = testing::make_temp_dir("gpu-validation");
+  auto r = testing::run_command(q(testing::finetune_binary()) + " train --device cuda --precision bf16 --model " +
+                                q(testing::fixtures_dir() / "tiny-bert") + " --train " +
+                                q(testing::shared_dir() / "data/emotion/train.txt") + " --validation " +
+                                q(testing::shared_dir() / "data/emotion/validation.txt") +
+                                " --limit 64 --batch-size 4 --epochs 3 --lr 1e-3 --output " + q(dir / "out") +
+                                " --log " + q(dir / "log"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int validations = 0;
+  std::ifstream in(dir / "log");
+  for (std::string line; std::getline(in, line);) validations += line.find("val_accuracy") != std::string::npos;
+  EXPECT_EQ(validations, 3);
+  fs::remove_all(dir);
+}
+
 TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
   SKIP_WITHOUT_GPU();
   fs::path dir = testing::make_temp_dir("gpu-resume");

@@ -18,11 +18,13 @@
 // the next synchronising call, not at the faulty kernel, so run a failing test under
 // compute-sanitizer to find the kernel.
 //
-// Scratch: grow-only. The first call that needs more scratch than the context holds waits for
-// the stream, frees the old buffer and allocates the new size (rounded up to 1 MiB); every later
-// call of that size or smaller allocates nothing. In training the first step therefore sizes
-// it, and no step after that allocates (DESIGN.md principle 3). Growing while the stream is being
-// captured into a CUDA graph is refused with InternalError (run one eager step before capture).
+// Scratch: grow-only. The first call that needs more scratch than the context holds allocates the
+// new size (rounded up to 1 MiB) and retires the old buffer without freeing it, because CUDA
+// graphs captured earlier keep using its address; retired buffers are freed with the context.
+// Every later call of that size or smaller allocates nothing. In training the first step
+// therefore sizes it, and no step after that allocates (DESIGN.md principle 3). Growing while the
+// stream is being captured into a CUDA graph is refused with InternalError (run one eager step
+// before capture).
 #pragma once
 
 #include <cublasLt.h>
@@ -30,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/error.h"
 #include "core/exec.h"
@@ -48,6 +51,7 @@ struct CudaContext {
   size_t workspace_bytes = 0;
   void* scratch = nullptr;  // grow-only (see the header comment)
   size_t scratch_bytes = 0;
+  std::vector<void*> retired_scratch;  // outgrown scratch buffers, kept for captured graphs
   kernels::cuda::GemmCache* gemm_cache = nullptr;
   double* sos_partials = nullptr;  // [kSumOfSquaresBlocks + 1] device, sum_of_squares partials
   double* sos_host = nullptr;      // [1] pinned host, sum_of_squares result

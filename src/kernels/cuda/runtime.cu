@@ -131,9 +131,11 @@ void* scratch(CudaContext& ctx, size_t bytes) {
            ctx.scratch_bytes, " to ", bytes,
            " bytes while the stream is being captured; run one step eagerly before capture");
   const size_t size = (bytes + (size_t{1} << 20) - 1) >> 20 << 20;
-  // Kernels queued earlier may still read the old buffer.
-  CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
-  if (ctx.scratch != nullptr) CUDA_CHECK(cudaFree(ctx.scratch));
+  // The old buffer is retired, not freed: CUDA graphs captured earlier hold its address in their
+  // kernels' arguments and replay against it (a graph captured for training batches must keep
+  // working after a validation pass needed a larger scratch). Retired buffers are freed with the
+  // context. Growth is rare (once per larger shape), so the memory kept is small.
+  if (ctx.scratch != nullptr) ctx.retired_scratch.push_back(ctx.scratch);
   ctx.scratch = nullptr;
   ctx.scratch_bytes = 0;
   ctx.scratch = device_alloc(size);
@@ -178,6 +180,7 @@ void destroy_context(CudaContext* context) {
   if (ctx->lt != nullptr) CUBLAS_CHECK(cublasLtDestroy(ctx->lt));
   device_free(ctx->workspace);
   device_free(ctx->scratch);
+  for (void* retired : ctx->retired_scratch) device_free(retired);
   device_free(ctx->sos_partials);
   host_free_pinned(ctx->sos_host);
   if (ctx->stream != nullptr) CUDA_CHECK(cudaStreamDestroy(ctx->stream));
