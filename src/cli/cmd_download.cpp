@@ -45,7 +45,7 @@ int run_download(const ParsedOptions& options) {
   const std::vector<std::string> patterns = split_patterns(options.get("--include").value_or(""));
   if (options.has("--include") && patterns.empty()) throw UsageError("--include: no pattern given");
 
-  HubClient hub(HubSettings::from_environment());
+  HubClient& hub = hub_client();
   const std::string revision = options.get_string("--revision");
   const std::string commit = hub.resolve_commit(repo, revision);
   std::vector<std::string> wanted;

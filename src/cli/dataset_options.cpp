@@ -64,8 +64,7 @@ Dataset read_dataset_flag(const ParsedOptions& options, const std::string& flag,
   spec.config = options.get("--dataset-config").value_or("");
   spec.split = options.get_string(split_flag);
   try {
-    HubClient hub(HubSettings::from_environment());
-    return read_hub_dataset(hub, spec, data_options);
+    return read_hub_dataset(hub_client(), spec, data_options);
   } catch (const Error& e) {
     const std::string message = e.what();
     // Say that a local file was looked for too, unless the hub found the dataset.

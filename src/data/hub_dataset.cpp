@@ -349,6 +349,10 @@ Dataset read_hub_dataset(HubClient& hub, const HubDatasetSpec& spec,
     }
   }
 
+  log_info(cat("dataset ", spec.repo, ", ", spec.split, " split: ", split.files.size(),
+               " file(s) from ", split.rule,
+               split.config.empty() ? std::string() : cat(", configuration '", split.config, "'")));
+
   // Read the split's files in order, downloading each only when it is needed (--limit may stop
   // before the last one).
   Dataset dataset;

@@ -291,6 +291,8 @@ std::optional<std::string> HubClient::find_commit(const RepoId& repo, const std:
   check_revision(revision);
   if (is_commit_hash(revision)) return revision;
   if (settings_.offline) return cache_.read_ref(repo, revision);
+  const std::string memo_key = cat(repo.plural(), "/", repo.id, "@", revision);
+  if (auto it = resolved_.find(memo_key); it != resolved_.end()) return it->second;
 
   HttpRequest request;
   request.url = cat(settings_.endpoint, "/api/", repo.plural(), "/", repo.id, "/revision/",
@@ -311,8 +313,15 @@ std::optional<std::string> HubClient::find_commit(const RepoId& repo, const std:
                           ": the answer has no commit id (\"sha\"); is HF_ENDPOINT ",
                           settings_.endpoint, " a Hugging Face hub?"));
         }
-        cache_.ensure_root();
-        cache_.write_ref(repo, revision, sha);
+        // Best effort, as in huggingface_hub: a read-only cache still serves what it holds.
+        try {
+          cache_.ensure_root();
+          cache_.write_ref(repo, revision, sha);
+        } catch (const Error& e) {
+          log_notice(cat("could not record ", repo.describe(), " ", revision, " = ", sha,
+                         " in the cache: ", e.what()));
+        }
+        resolved_[memo_key] = sha;
         return sha;
       }
       if (r.status == 404 && r.header("x-error-code") == "RevisionNotFound") return std::nullopt;
@@ -420,8 +429,12 @@ std::vector<RepoFile> HubClient::list_files(const RepoId& repo, const std::strin
   }
   std::sort(files.begin(), files.end(),
             [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
-  cache_.ensure_root();
-  cache_.write_tree(repo, commit, files);
+  try {
+    cache_.ensure_root();
+    cache_.write_tree(repo, commit, files);
+  } catch (const Error&) {
+    // Only an optimisation (the next run lists again); huggingface_hub ignores this failure too.
+  }
   return files;
 }
 
@@ -485,7 +498,10 @@ HubClient::Metadata HubClient::file_metadata(const RepoId& repo, const std::stri
         return m;
       }
       if (r.status == 404 && r.header("x-error-code") == "EntryNotFound") {
-        cache_.mark_missing(repo, commit, file);  // as huggingface_hub records it in .no_exist/
+        try {
+          cache_.mark_missing(repo, commit, file);  // as huggingface_hub records it in .no_exist/
+        } catch (const Error&) {
+        }
       }
       if (!transient_status(r.status) || attempt >= settings_.max_attempts)
         throw_hub_error(r, settings_, repo, what);

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +110,9 @@ class HubClient {
 
   HubSettings settings_;
   HubCache cache_;
+  // Revisions this client already resolved: a branch is asked once per client (per command),
+  // even when several flags name the same repository.
+  std::map<std::string, std::string> resolved_;
 };
 
 }  // namespace finetune

@@ -3,6 +3,8 @@
 // against the file lists real hub repositories have (emotion, imdb-style, push_to_hub shards).
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "core/error.h"
 #include "data/dataset_card.h"
 #include "data/hub_dataset.h"
@@ -246,6 +248,20 @@ TEST(SplitResolution, FileNameConventionsOfTheDatasetsLibrary) {
               split_files_by_convention(listing({"README.md", "script.py"}), "train", "r");
             }).find("no data files"),
             std::string::npos);
+}
+
+TEST(DatasetCard, MutatedCardsAreReadOrRefusedNeverCrash) {
+  const std::string card = testing::emotion_readme();
+  std::mt19937 rng(7);
+  const char pieces[] = {' ', '-', ':', '\n', '[', ']', '{', '}', '\'', '"', '#', 'a', '|'};
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bad = card;
+    for (int k = 0; k < 1 + trial % 5; ++k) bad[rng() % bad.size()] = pieces[rng() % sizeof pieces];
+    try {
+      parse_dataset_card_configs(bad, "README.md");
+    } catch (const Error&) {
+    }
+  }
 }
 
 }  // namespace

@@ -65,7 +65,8 @@ const std::string kTrainArgs =
 TEST_F(HubCliTest, TrainsByNameFromAnEmptyCacheThenOfflineWithoutARequest) {
   CommandResult first = finetune(kTrainArgs + " --output " + quote(dir_ / "run1"));
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_NE(first.out.find("train: 64 examples, 4 steps per epoch, validation: 64 examples"),
+  EXPECT_NE(first.out.find("train: 64 examples, global batch 16 (one process), 4 steps per epoch, "
+                           "validation: 64 examples"),
             std::string::npos)
       << first.out;
   EXPECT_NE(first.out.find("from config.json id2label"), std::string::npos) << first.out;
@@ -86,11 +87,13 @@ TEST_F(HubCliTest, TrainsByNameFromAnEmptyCacheThenOfflineWithoutARequest) {
   EXPECT_EQ(read_file(dir_ / "run1" / "model.safetensors"),
             read_file(dir_ / "run2" / "model.safetensors"));
 
-  // Online again: the branches are looked up (one request per repository name), nothing is
-  // listed or downloaded.
+  // Online again: each branch is looked up once (the dataset is named twice but asked once),
+  // nothing is listed or downloaded.
   CommandResult again = finetune(kTrainArgs);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(mirror_.count("/revision/"), mirror_.request_count());
+  EXPECT_EQ(mirror_.count("/api/models/org/tiny-distilbert/revision/main"), 1u);
+  EXPECT_EQ(mirror_.count("/api/datasets/org/emotion/revision/main"), 1u);
+  EXPECT_EQ(mirror_.request_count(), 2u);
   EXPECT_EQ(mirror_.count("/resolve/") + mirror_.count("/cdn/") + mirror_.count("/tree/"), 0u);
 }
 

@@ -378,5 +378,25 @@ TEST_F(TorchCheckpointTest, DamagedBytesAreRefusedOrHarmless) {
   EXPECT_GT(refused, 300);  // nearly every byte of the file is data, a header, or the pickle
 }
 
+TEST_F(TorchCheckpointTest, MutatedPicklesAreRefusedOrReadNeverCrash) {
+  // The archive's CRC stops damaged bytes before they reach the unpickler; here they reach it
+  // directly: every truncation, and random byte changes, of a real state-dict pickle.
+  ZipArchive archive(testing::fixtures_dir() / "tiny-bert-bin" / "pytorch_model.bin");
+  const std::string pickle(archive.read(*archive.find("pytorch_model/data.pkl")));
+  ASSERT_EQ(unpickle_state_dict(pickle, "good").size(), 41u);
+  for (size_t cut = 0; cut < pickle.size(); cut += 7) {
+    EXPECT_THROW(unpickle_state_dict(pickle.substr(0, cut), "cut"), Error) << cut;
+  }
+  std::mt19937 rng(99);
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bad = pickle;
+    for (int k = 0; k < 1 + trial % 4; ++k) bad[rng() % bad.size()] = static_cast<char>(rng() % 256);
+    try {
+      unpickle_state_dict(bad, "mutated");
+    } catch (const Error&) {
+    }
+  }
+}
+
 }  // namespace
 }  // namespace finetune
