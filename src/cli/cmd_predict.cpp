@@ -16,6 +16,11 @@
 namespace finetune::cli {
 namespace {
 
+// A chunk of input is encoded and classified before the next is read: up to this many lines or
+// bytes of text (a few hundred batches; enough that length-sorting still groups texts well).
+constexpr size_t kChunkLines = 8192;
+constexpr size_t kChunkBytes = size_t{32} << 20;
+
 const std::vector<OptionSpec> kOptions = {
     {"--model", "DIR|HUB_ID", "model directory (config.json, weights, tokenizer files) or hub model", "", true},
     revision_option(),
@@ -52,49 +57,55 @@ int run_predict(const ParsedOptions& options) {
                          tokenizer.num_special_tokens(), " special tokens"));
   }
 
-  std::vector<std::string> lines = read_text_lines(input);
-  EncodeStats stats;
-  std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, &stats, [&](size_t i) {
-    return cat(input.string(), ":", i + 1);
-  });
-  if (stats.truncated > 0) {
-    log_notice(cat(stats.truncated, " of ", lines.size(), " texts were truncated to ", max_length, " tokens"));
-  }
-
   std::optional<ParameterStore> on_gpu;
   if (device.on_gpu()) on_gpu.emplace(copy_parameters(ex, model));
   const ModelParams& params = on_gpu ? on_gpu->params() : model.params();
-  std::vector<float> probs =
-      predict_probabilities(ex, model.config, params, encodings, InferenceOptions{batch_size});
   const int K = model.config.K();
   const auto& labels = model.config.labels;
   const bool json = options.has("--json");
   size_t label_width = 0;
   for (const auto& l : labels) label_width = std::max(label_width, l.size());
 
+  // The input is streamed in chunks, so memory stays bounded however large the file is; each
+  // text's result does not depend on which chunk or batch it is in (inference.h).
+  TextLineReader reader(input);
+  std::vector<std::string> lines;
+  size_t texts = 0, truncated = 0;
   StdoutBuffer output;
   std::string& out = output.text;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const float* p = probs.data() + i * K;
-    int best = static_cast<int>(std::max_element(p, p + K) - p);
-    if (json) {
-      out += "{\"label\": ";
-      append_json_string(out, labels[best]);
-      out += ", \"probs\": [";
-      for (int k = 0; k < K; ++k) {
-        if (k) out += ", ";
-        append_float(out, p[k]);
+  while (reader.next_chunk(lines, kChunkLines, kChunkBytes)) {
+    const size_t first_line = reader.line_number() - lines.size() + 1;
+    EncodeStats stats;
+    std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, &stats, [&](size_t i) {
+      return cat(input.string(), ":", first_line + i);
+    });
+    texts += lines.size();
+    truncated += stats.truncated;
+    std::vector<float> probs =
+        predict_probabilities(ex, model.config, params, encodings, InferenceOptions{batch_size});
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const float* p = probs.data() + i * K;
+      int best = static_cast<int>(std::max_element(p, p + K) - p);
+      if (json) {
+        out += "{\"label\": ";
+        append_json_string(out, labels[best]);
+        out += ", \"probs\": [";
+        for (int k = 0; k < K; ++k) {
+          if (k) out += ", ";
+          append_float(out, p[k]);
+        }
+        out += "]}\n";
+      } else {
+        char confidence[16];
+        std::snprintf(confidence, sizeof confidence, "%.3f", p[best]);
+        out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
+               lines[i] + "\n";
       }
-      out += "]}\n";
-    } else {
-      char confidence[16];
-      std::snprintf(confidence, sizeof confidence, "%.3f", p[best]);
-      out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
-             lines[i] + "\n";
+      output.maybe_flush();
     }
-    output.maybe_flush();
   }
   output.finish();
+  if (truncated > 0) log_notice(cat(truncated, " of ", texts, " texts were truncated to ", max_length, " tokens"));
   return 0;
 }
 

@@ -10,6 +10,10 @@
 namespace finetune::cli {
 namespace {
 
+// Lines encoded per chunk of input (in parallel), and the most text one chunk holds.
+constexpr size_t kChunkLines = 8192;
+constexpr size_t kChunkBytes = size_t{32} << 20;
+
 const std::vector<OptionSpec> kOptions = {
     {"--model", "DIR|HUB_ID", "model directory with tokenizer.json or vocab.txt, or a hub model", "", true},
     revision_option(),
@@ -37,20 +41,24 @@ int run_tokenize(const ParsedOptions& options) {
     throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
                          tokenizer.num_special_tokens(), " special tokens"));
   }
-  std::vector<std::string> lines = read_text_lines(input);
-  std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, nullptr, [&](size_t i) {
-    return cat(input.string(), ":", i + 1);
-  });
-
+  // Streamed in chunks (as predict does), so memory stays bounded however large the input is.
+  TextLineReader reader(input);
+  std::vector<std::string> lines;
   StdoutBuffer output;
   std::string& out = output.text;
-  for (const Encoding& e : encodings) {
-    out += "{\"input_ids\": ";
-    append_ids(out, e.ids);
-    out += ", \"attention_mask\": ";
-    append_ids(out, e.attention_mask);
-    out += "}\n";
-    output.maybe_flush();
+  while (reader.next_chunk(lines, kChunkLines, kChunkBytes)) {
+    const size_t first_line = reader.line_number() - lines.size() + 1;
+    std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, nullptr, [&](size_t i) {
+      return cat(input.string(), ":", first_line + i);
+    });
+    for (const Encoding& e : encodings) {
+      out += "{\"input_ids\": ";
+      append_ids(out, e.ids);
+      out += ", \"attention_mask\": ";
+      append_ids(out, e.attention_mask);
+      out += "}\n";
+      output.maybe_flush();
+    }
   }
   output.finish();
   return 0;
