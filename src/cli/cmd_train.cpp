@@ -11,7 +11,9 @@
 #include "cli/dataset_options.h"
 #include "core/log.h"
 #include "model/model.h"
+#include "kernels/device.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/progress.h"
 #include "train/trainer.h"
 
@@ -49,6 +51,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--log", "FILE", "write JSON lines: one per step and one per validation", ""},
     {"--resume", "DIR", "continue an interrupted run from its --output directory", ""},
     {"--stop-after-steps", "N", "stop after N optimizer steps in total, saving a resumable state as Ctrl-C does", ""},
+    {"--collective-timeout", "SECONDS", "multi-process runs: stop if the other processes do not answer in this time", "300"},
     device_option(),
     {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs", ""},
@@ -88,8 +91,22 @@ std::string join(const std::vector<std::string>& names) {
 int run_train(const ParsedOptions& options) {
   // 1. Every flag's value, before any file is touched.
   apply_threads(options);
-  DeviceSession device(options);
+  // Data parallel when launched by mpirun/srun (docs/distributed.md): the group first, because a
+  // process's GPU follows from its local rank.
+  const double collective_timeout = options.get_number("--collective-timeout");
+  if (!(collective_timeout > 0)) throw UsageError("--collective-timeout: expected a positive number of seconds");
+  std::unique_ptr<Communicator> comm = make_communicator(CommunicatorOptions{collective_timeout});
+  if (!comm->is_root()) {  // one voice: only process 0 reports notices and progress
+    set_log_sink([](LogLevel level, const std::string& message) {
+      if (level == LogLevel::Warning) std::fprintf(stderr, "warning: %s\n", message.c_str());
+    });
+  }
+  const bool wants_gpu = options.get_string("--device").rfind("cuda", 0) == 0;
+  const int default_gpu =
+      wants_gpu && comm->size() > 1 ? device_for_local_rank(comm->local_rank(), kernels::cuda::device_count()) : 0;
+  DeviceSession device(options, default_gpu);
   const Exec& ex = device.exec();
+  comm->use_device(ex);
   TrainOptions train_options;
   train_options.epochs = static_cast<int>(options.get_int("--epochs", 1));
   train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1));
@@ -155,6 +172,7 @@ int run_train(const ParsedOptions& options) {
 
   train_options.dropout = dropout ? DropoutRates::all(static_cast<float>(*dropout)) : DropoutRates::from_config(model.config);
   train_options.output = output;
+  train_options.communicator = comm.get();
   train_options.tokenizer_files = tokenizer.source_files();
   train_options.interactive = ::isatty(STDOUT_FILENO) == 1;
   Json resolved = Json::object();
@@ -179,22 +197,31 @@ int run_train(const ParsedOptions& options) {
   }
 
   // 5. What is about to happen, then the run.
-  const int64_t batches = (static_cast<int64_t>(train.encodings.size()) + train_options.batch_size - 1) /
-                          train_options.batch_size;
-  const int64_t steps = (batches + train_options.gradient_accumulation_steps - 1) /
-                        train_options.gradient_accumulation_steps;
-  std::printf("finetune train: %s\n", options.resolved().c_str());
-  std::printf("model: %s (%s), %s parameters, %d labels (%s; from %s)\n", weights_dir.string().c_str(),
+  const int64_t global_batch = int64_t{train_options.batch_size} * comm->size();
+  const int64_t step_span = global_batch * train_options.gradient_accumulation_steps;
+  const int64_t steps = (static_cast<int64_t>(train.encodings.size()) + step_span - 1) / step_span;
+  const bool root = comm->is_root();
+  if (root) std::printf("finetune train: %s\n", options.resolved().c_str());
+  if (root) std::printf("model: %s (%s), %s parameters, %d labels (%s; from %s)\n", weights_dir.string().c_str(),
               family_name(model.config.family), count_text(model.store.count()).c_str(), model.config.K(),
               join(labels.names).c_str(), labels.source.c_str());
-  std::printf("train: %zu examples, %lld steps per epoch%s\n", train.encodings.size(), static_cast<long long>(steps),
-              validation ? cat(", validation: ", validation->encodings.size(), " examples").c_str() : "");
+  if (root) {
+    std::printf("train: %zu examples, global batch %lld (%s), %lld steps per epoch%s\n", train.encodings.size(),
+                static_cast<long long>(global_batch),
+                comm->size() > 1 ? cat(comm->size(), " processes x ", train_options.batch_size).c_str()
+                                 : "one process",
+                static_cast<long long>(steps),
+                validation ? cat(", validation: ", validation->encodings.size(), " examples").c_str() : "");
+    if (comm->size() > 1) std::printf("processes: %s\n", comm->describe().c_str());
+  }
   std::fflush(stdout);
 
   TrainResult result = trainer.run(train, validation ? &*validation : nullptr);
-  std::printf("%s after %lld steps in %s; peak memory %.0f MB\n", result.interrupted ? "stopped" : "done",
-              static_cast<long long>(result.steps), format_duration(result.seconds).c_str(), peak_memory_mb());
-  if (!output.empty()) std::printf("model saved to %s\n", output.string().c_str());
+  if (root) {
+    std::printf("%s after %lld steps in %s; peak memory %.0f MB\n", result.interrupted ? "stopped" : "done",
+                static_cast<long long>(result.steps), format_duration(result.seconds).c_str(), peak_memory_mb());
+    if (!output.empty()) std::printf("model saved to %s\n", output.string().c_str());
+  }
   std::fflush(stdout);
   return result.interrupted ? 130 : 0;
 }

@@ -25,6 +25,11 @@ OptionSpec revision_option() {
   return {"--revision", "REV", "branch, tag or commit of a hub --model", "main"};
 }
 
+HubClient& hub_client() {
+  static HubClient client(HubSettings::from_environment());
+  return client;
+}
+
 std::filesystem::path model_directory(const ParsedOptions& options, bool weights) {
   const std::string argument = options.get_string("--model");
   if (!refers_to_hub(argument)) {
@@ -34,8 +39,7 @@ std::filesystem::path model_directory(const ParsedOptions& options, bool weights
     return argument;
   }
   try {
-    HubClient hub(HubSettings::from_environment());
-    return fetch_hub_model(hub, argument, options.get_string("--revision"), weights).directory;
+    return fetch_hub_model(hub_client(), argument, options.get_string("--revision"), weights).directory;
   } catch (const Error& e) {
     throw Error(cat("--model ", argument, ": no such local directory; as a Hugging Face hub model: ", e.what()));
   }
@@ -45,7 +49,7 @@ void apply_threads(const ParsedOptions& options) {
   kernels::cpu::set_num_threads(static_cast<int>(options.get_int("--threads", 0)));
 }
 
-DeviceSession::DeviceSession(const ParsedOptions& options) {
+DeviceSession::DeviceSession(const ParsedOptions& options, int default_gpu) {
   const std::string device = options.get_string("--device");
   // --precision: fp32 or bf16; by default bf16 on the GPU (it reaches fp32's accuracy on the
   // reference job, bench/gpu_check/README.md) and fp32 on the CPU (which has no bf16 path).
@@ -68,7 +72,7 @@ DeviceSession::DeviceSession(const ParsedOptions& options) {
     throw Error("--device " + device + ": this build of finetune has no CUDA support (built without CUDA); "
                 "use --device cpu or rebuild with nvcc available");
   }
-  int index = 0;
+  int index = default_gpu;
   if (device.size() > 5) {
     const std::string number = device.substr(5);
     if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos || number.size() > 4) {

@@ -7,6 +7,7 @@
 
 #include "cli/options.h"
 #include "core/exec.h"
+#include "io/hub_client.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
 
@@ -25,6 +26,10 @@ OptionSpec revision_option();
 // `weights` false fetches only config and tokenizer files.
 std::filesystem::path model_directory(const ParsedOptions& options, bool weights = true);
 
+// The hub client of this command, configured from the environment on first use and shared by
+// every flag that names a hub repository (so a repository named twice is resolved once).
+HubClient& hub_client();
+
 // Applies --threads (0 = one per core) to OpenMP and BLAS.
 void apply_threads(const ParsedOptions& options);
 
@@ -33,7 +38,9 @@ void apply_threads(const ParsedOptions& options);
 // lifetime.
 class DeviceSession {
  public:
-  explicit DeviceSession(const ParsedOptions& options);
+  // `default_gpu`: the device "--device cuda" means (a data-parallel process passes the one its
+  // local rank maps to); "cuda:N" always wins.
+  explicit DeviceSession(const ParsedOptions& options, int default_gpu = 0);
   ~DeviceSession();
   DeviceSession(const DeviceSession&) = delete;
   DeviceSession& operator=(const DeviceSession&) = delete;

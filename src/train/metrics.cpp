@@ -12,22 +12,30 @@ namespace finetune {
 ClassificationReport make_report(const std::vector<int32_t>& predictions, const std::vector<int32_t>& labels,
                                  double loss_sum, int K) {
   FT_CHECK(predictions.size() == labels.size(), predictions.size(), " predictions for ", labels.size(), " labels");
-  ClassificationReport r;
-  r.examples = static_cast<int64_t>(labels.size());
-  r.confusion.assign(K, std::vector<int64_t>(K, 0));
-  int64_t correct = 0;
+  std::vector<std::vector<int64_t>> confusion(K, std::vector<int64_t>(K, 0));
   for (size_t i = 0; i < labels.size(); ++i) {
     FT_CHECK(labels[i] >= 0 && labels[i] < K && predictions[i] >= 0 && predictions[i] < K, "class out of range");
-    ++r.confusion[labels[i]][predictions[i]];
-    correct += labels[i] == predictions[i];
+    ++confusion[labels[i]][predictions[i]];
+  }
+  return make_report(confusion, loss_sum);
+}
+
+ClassificationReport make_report(const std::vector<std::vector<int64_t>>& confusion, double loss_sum) {
+  const int K = static_cast<int>(confusion.size());
+  ClassificationReport r;
+  r.confusion = confusion;
+  int64_t correct = 0;
+  for (int k = 0; k < K; ++k) {
+    correct += confusion[k][k];
+    for (int j = 0; j < K; ++j) r.examples += confusion[k][j];
   }
   r.per_class.resize(K);
   double f1_sum = 0;
   for (int k = 0; k < K; ++k) {
-    int64_t true_positive = r.confusion[k][k], predicted = 0, actual = 0;
+    int64_t true_positive = confusion[k][k], predicted = 0, actual = 0;
     for (int j = 0; j < K; ++j) {
-      predicted += r.confusion[j][k];
-      actual += r.confusion[k][j];
+      predicted += confusion[j][k];
+      actual += confusion[k][j];
     }
     ClassMetrics& m = r.per_class[k];
     m.support = actual;

@@ -28,6 +28,9 @@ struct ClassificationReport {
 // `predictions` and `labels` are class ids in [0, K); `loss_sum` is the sum of per-example losses.
 ClassificationReport make_report(const std::vector<int32_t>& predictions, const std::vector<int32_t>& labels,
                                  double loss_sum, int K);
+// The same from a confusion matrix (row = true label, column = predicted), e.g. summed over the
+// processes of a data-parallel run.
+ClassificationReport make_report(const std::vector<std::vector<int64_t>>& confusion, double loss_sum);
 
 // Human-readable report with label names (per-class table and confusion matrix).
 std::string format_report(const ClassificationReport& report, const std::vector<std::string>& label_names);

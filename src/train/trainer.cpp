@@ -119,10 +119,33 @@ void Trainer::sync_parameters_to_host() {
 
 void Trainer::save(const TrainerState& state) {
   if (options_.output.empty()) return;
+  if (options_.communicator != nullptr && !options_.communicator->is_root()) return;  // process 0 saves
   sync_parameters_to_host();
   OptimizerSnapshot snapshot = optimizer_.snapshot(ex_);
   write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,
                         &snapshot);
+}
+
+ClassificationReport Trainer::validate(const LabelledData& data, int batch_size) {
+  Communicator& comm = *options_.communicator;
+  const int K = model_.config.K();
+  const size_t n = data.encodings.size(), W = static_cast<size_t>(comm.size()), R = static_cast<size_t>(comm.rank());
+  const size_t begin = n * R / W, end = n * (R + 1) / W;
+  std::vector<Encoding> encodings(data.encodings.begin() + begin, data.encodings.begin() + end);
+  std::vector<int32_t> labels(data.labels.begin() + begin, data.labels.begin() + end);
+  // Loss sum and confusion counts, summed over the processes (exact: integers and a double sum).
+  std::vector<double> counts(1 + static_cast<size_t>(K) * K, 0.0);
+  if (!encodings.empty()) {
+    Evaluation local = evaluate(ex_, model_.config, params().params(), encodings, labels, batch_size);
+    counts[0] = local.report.loss * static_cast<double>(local.report.examples);
+    for (int i = 0; i < K; ++i)
+      for (int j = 0; j < K; ++j) counts[1 + i * K + j] = static_cast<double>(local.report.confusion[i][j]);
+  }
+  comm.allreduce_sum(counts);
+  std::vector<std::vector<int64_t>> confusion(K, std::vector<int64_t>(K));
+  for (int i = 0; i < K; ++i)
+    for (int j = 0; j < K; ++j) confusion[i][j] = static_cast<int64_t>(counts[1 + i * K + j]);
+  return make_report(confusion, counts[0]);
 }
 
 TrainResult Trainer::run(const LabelledData& train, const LabelledData* validation) {
@@ -132,8 +155,17 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
            train.labels.size(), " labels");
   check_token_ids(config, train.encodings);
   const int B = options_.batch_size, A = options_.gradient_accumulation_steps, K = config.K();
-  const int64_t batches_per_epoch = (n + B - 1) / B;
-  const int64_t steps_per_epoch = (batches_per_epoch + A - 1) / A;
+  std::unique_ptr<Communicator> own_communicator;
+  if (options_.communicator == nullptr) {
+    own_communicator = make_communicator(CommunicatorOptions{});  // a single process
+    options_.communicator = own_communicator.get();
+  }
+  Communicator& comm = *options_.communicator;
+  const int W = comm.size(), R = comm.rank();
+  const bool root = comm.is_root();
+  const int64_t global_batch = int64_t{B} * W;
+  const int64_t step_span = global_batch * A;  // examples of a full optimizer step
+  const int64_t steps_per_epoch = (n + step_span - 1) / step_span;
   LearningRateSchedule schedule = options_.schedule;
   schedule.total_steps = steps_per_epoch * options_.epochs;
   size_t longest = 1;
@@ -168,10 +200,14 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
 
   Activations acts(ex_, config, B, max_tokens, Mode::Train);
   BatchBuilder builder(B, max_tokens, config.pad_token_id);
-  MetricLog log = options_.log.empty() ? MetricLog() : MetricLog(options_.log, resumed);
+  MetricLog log = options_.log.empty() || !root ? MetricLog() : MetricLog(options_.log, resumed);
   ProgressLine progress(stdout, options_.interactive);
+  const bool quiet = options_.quiet || !root;
   InterruptGuard interrupt;
-  ForwardOptions forward{Mode::Train, options_.dropout, options_.seed, 0, /*micro_step_on_device=*/on_gpu};
+  // Each process draws its own dropout masks: the seed mixed with the rank (process 0 keeps the
+  // plain seed, so a single-process run is unchanged).
+  const uint64_t dropout_seed = R == 0 ? options_.seed : options_.seed ^ (0x9E3779B97F4A7C15ull * (R + 1));
+  ForwardOptions forward{Mode::Train, options_.dropout, dropout_seed, 0, /*micro_step_on_device=*/on_gpu};
   std::vector<const Encoding*> members;
   std::vector<int32_t> member_labels;
   members.reserve(B);
@@ -206,21 +242,25 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     if (!r.pending) return;
     if (r.event != nullptr) kernels::cuda::wait_event(r.event);
     r.pending = false;
-    double loss_sum = 0;
-    int64_t correct = 0;
+    // This process's rows, then the sums over all processes (a no-op for one).
+    std::vector<double> sums{0.0, 0.0, static_cast<double>(r.examples)};
     for (int64_t i = 0; i < r.examples; ++i) {
-      loss_sum += r.losses.as<float>()[i];
-      correct += argmax(r.logits.as<float>() + i * K, K) == r.labels[i];
+      sums[0] += r.losses.as<float>()[i];
+      sums[1] += argmax(r.logits.as<float>() + i * K, K) == r.labels[i];
     }
-    const double loss = loss_sum / static_cast<double>(r.examples);
+    comm.allreduce_sum(sums);
+    const double loss_sum = sums[0];
+    const int64_t correct = static_cast<int64_t>(sums[1]);
+    const int64_t examples = static_cast<int64_t>(sums[2]);
+    const double loss = loss_sum / static_cast<double>(examples);
     if (!std::isfinite(loss)) {
       throw Error(cat("training diverged: the loss of step ", r.global_step, " is ", loss,
                       "; try a lower --lr or --max-grad-norm 1.0"));
     }
     state.epoch_loss_sum += loss_sum;
     state.epoch_correct += correct;
-    state.epoch_examples += r.examples;
-    log.step(r.global_step, r.epoch, loss, static_cast<double>(correct) / r.examples, r.lr);
+    state.epoch_examples += examples;
+    log.step(r.global_step, r.epoch, loss, static_cast<double>(correct) / examples, r.lr);
   };
   auto flush = [&]() {
     finish(records[current ^ 1]);
@@ -228,33 +268,39 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   };
 
   for (; state.epoch < options_.epochs; ++state.epoch) {
-    const bool mid_epoch = resumed && state.step_in_epoch > 0 && state.epoch == resume_->epoch;
+    const bool mid_epoch = resumed && state.epoch_examples > 0 && state.epoch == resume_->epoch;
     if (!mid_epoch) {
       state.data_order = epoch_order(n, options_.shuffle, options_.seed, state.epoch);
       state.epoch_loss_sum = 0;
       state.epoch_correct = 0;
       state.epoch_examples = 0;
+      state.step_in_epoch = 0;
     }
-    if (!options_.quiet) progress.start_epoch(state.epoch + 1, options_.epochs, steps_per_epoch, state.step_in_epoch);
+    // Where the epoch stands: examples consumed (a resumed run may have had another global batch).
+    int64_t offset = state.epoch_examples;
+    state.step_in_epoch = (offset + step_span - 1) / step_span;
+    if (!quiet) progress.start_epoch(state.epoch + 1, options_.epochs, steps_per_epoch, state.step_in_epoch);
     Timer epoch_timer;
 
-    while (state.step_in_epoch < steps_per_epoch) {
-      const int64_t first_batch = state.step_in_epoch * A;
-      const int64_t end_batch = std::min(first_batch + A, batches_per_epoch);
-      const int64_t first_example = first_batch * B, end_example = std::min(end_batch * B, n);
-      const int64_t step_examples = end_example - first_example;
-      // The mean over the whole step's examples, however they are split into micro-batches.
+    while (offset < n) {
+      const int64_t step_examples = std::min(step_span, n - offset);
+      // The mean over the whole step's examples, however they are split into micro-batches and
+      // processes (the processes' gradients are summed).
       const float scale = 1.0f / static_cast<float>(step_examples);
       StepRecord& record = records[current];
       record.labels.clear();
-      record.examples = step_examples;
 
       ops::zero(ex_, grads_flat);
       int64_t row = 0;
-      for (int64_t batch = first_batch; batch < end_batch; ++batch) {
+      for (int64_t micro = offset; micro < offset + step_examples; micro += global_batch) {
+        // This process's rows of the global micro-batch.
+        const int64_t micro_end = std::min(micro + global_batch, offset + step_examples);
+        const int64_t begin = micro + int64_t{R} * B, end = std::min(begin + B, micro_end);
+        const uint64_t micro_step = static_cast<uint64_t>(state.micro_step++);
+        if (begin >= end) continue;  // the epoch's last, short global batch left none for us
         members.clear();
         member_labels.clear();
-        for (int64_t i = batch * B; i < std::min((batch + 1) * B, n); ++i) {
+        for (int64_t i = begin; i < end; ++i) {
           const int32_t index = state.data_order[i];
           members.push_back(&train.encodings[index]);
           member_labels.push_back(train.labels[index]);
@@ -263,10 +309,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         for (const Encoding* e : members) length = std::max(length, static_cast<int>(e->ids.size()));
         if (on_gpu) length = bucket_length(length, max_tokens);
         BatchView view = builder.build(members, member_labels, length);
-        forward.micro_step = static_cast<uint64_t>(state.micro_step);
+        forward.micro_step = micro_step;
         upload_batch(ex_, acts, view, forward.micro_step);
         // A graph replays a full batch of a full step (its shapes and loss scale are frozen).
-        const bool graphable = use_graphs && view.B == B && step_examples == int64_t{A} * B;
+        const bool graphable = use_graphs && view.B == B && step_examples == step_span;
         auto forward_loss_backward = [&]() {
           model_forward_uploaded(ex_, config, params().params(), acts, forward);
           model_loss(ex_, acts, scale);
@@ -290,9 +336,11 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         ops::copy(ex_, Tensor(record.logits.as<float>() + row * K, DType::F32, {view.B, K}), acts.logits);
         record.labels.insert(record.labels.end(), member_labels.begin(), member_labels.end());
         row += view.B;
-        ++state.micro_step;
       }
+      record.examples = row;
 
+      // One all-reduce per step: every process then holds the same summed gradient.
+      comm.allreduce_sum(ex_, grads_flat);
       double grad_scale = 1.0;
       if (options_.max_grad_norm > 0) {
         // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
@@ -304,6 +352,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       optimizer_.step(ex_, params(), grads_, lr, grad_scale);
       ++state.global_step;
       ++state.step_in_epoch;
+      offset += step_examples;
       record.global_step = state.global_step;
       record.epoch = state.epoch + 1;
       record.lr = lr;
@@ -316,25 +365,28 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         finish(record);
       }
       current ^= 1;
-      if (!options_.quiet && state.epoch_examples > 0) {
+      if (!quiet && state.epoch_examples > 0) {
         progress.update(state.step_in_epoch, state.epoch_loss_sum / static_cast<double>(state.epoch_examples),
                         static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples));
       }
 
-      const bool stop_requested =
+      // Every process must stop at the same step: they agree on it.
+      const bool stop_requested = comm.any(
           InterruptGuard::requested() ||
-          (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps);
-      if (stop_requested && state.step_in_epoch < steps_per_epoch) {
+          (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps));
+      if (stop_requested && offset < n) {
         flush();
         save(state);
         result.interrupted = true;
         result.steps = state.global_step;
         result.seconds = run_timer.seconds();
-        if (!options_.quiet) std::fputs("\n", stdout);
-        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step,
-                       " (epoch ", state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
-                       options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
-                                                          ", continue with --resume ", options_.output.string())));
+        if (!quiet) std::fputs("\n", stdout);
+        if (root) {
+          log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step,
+                         " (epoch ", state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
+                         options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
+                                                            ", continue with --resume ", options_.output.string())));
+        }
         return result;
       }
     }
@@ -346,35 +398,41 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     summary.accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
     std::string suffix;
     if (validation != nullptr && !validation->encodings.empty()) {
-      Evaluation eval =
-          evaluate(ex_, config, params().params(), validation->encodings, validation->labels, std::max(B, 32));
+      ClassificationReport report = validate(*validation, std::max(B, 32));
       summary.validated = true;
-      summary.val_loss = eval.report.loss;
-      summary.val_accuracy = eval.report.accuracy;
-      summary.val_macro_f1 = eval.report.macro_f1;
+      summary.val_loss = report.loss;
+      summary.val_accuracy = report.accuracy;
+      summary.val_macro_f1 = report.macro_f1;
       log.validation(summary.epoch, summary.val_loss, summary.val_accuracy, summary.val_macro_f1);
       suffix = format_metric("val_loss", summary.val_loss) + format_metric("val_accuracy", summary.val_accuracy) +
                format_metric("val_macro_f1", summary.val_macro_f1);
     }
     summary.seconds = epoch_timer.seconds();
-    if (!options_.quiet) progress.finish_epoch(state.step_in_epoch, summary.loss, summary.accuracy, suffix);
+    if (!quiet) progress.finish_epoch(state.step_in_epoch, summary.loss, summary.accuracy, suffix);
     result.epochs.push_back(summary);
 
     // The next position is the start of the next epoch; after the last one the run is complete.
     TrainerState next = state;
     next.epoch = state.epoch + 1;
     next.step_in_epoch = 0;
+    next.epoch_examples = 0;
+    next.epoch_loss_sum = 0;
+    next.epoch_correct = 0;
     next.complete = next.epoch >= options_.epochs;
     save(next);
     state.step_in_epoch = 0;
-    const bool stop_requested = InterruptGuard::requested() ||
-                                (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps);
+    state.epoch_examples = 0;
+    const bool stop_requested = comm.any(
+        InterruptGuard::requested() ||
+        (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps));
     if (stop_requested && !next.complete) {
       result.interrupted = true;
       result.steps = state.global_step;
       result.seconds = run_timer.seconds();
-      log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after epoch ", next.epoch, ";",
-                     options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
+      if (root) {
+        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after epoch ", next.epoch, ";",
+                       options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
+      }
       return result;
     }
   }

@@ -36,7 +36,9 @@
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/optimizer.h"
+#include "train/metrics.h"
 #include "train/schedule.h"
 
 namespace finetune {
@@ -62,6 +64,7 @@ struct TrainOptions {
   std::filesystem::path log;                           // empty: no JSON-lines log
   Json resolved_options = Json::object();              // recorded in trainer_state.json
   bool cuda_graphs = true;  // GPU: replay each sequence-length bucket's step from a CUDA graph
+  Communicator* communicator = nullptr;  // the processes of a data-parallel run; null: this one only
   bool interactive = false;                            // redraw the progress line in place
   bool quiet = false;                                  // no progress output at all (tests)
 };
@@ -102,6 +105,8 @@ class Trainer {
   ParameterStore& params() { return device_params_ ? *device_params_ : model_.store; }
   void sync_parameters_to_host();
   void save(const TrainerState& state);
+  // Validation split across the processes, counts summed.
+  ClassificationReport validate(const LabelledData& data, int batch_size);
 
   Exec ex_;
   Model& model_;
