@@ -10,8 +10,8 @@
 #include "cli/common.h"
 #include "cli/dataset_options.h"
 #include "core/log.h"
-#include "model/model.h"
 #include "kernels/device.h"
+#include "model/model.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/progress.h"
@@ -21,11 +21,11 @@ namespace finetune::cli {
 namespace {
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR|HUB_ID", "model to start from: a directory (config.json, weights, tokenizer) or a hub model",
-     "", true},
+    {"--model", "DIR|HUB_ID",
+     "model to start from: a directory (config.json, weights, tokenizer) or a hub model", "", true},
     revision_option(),
-    {"--train", "FILE|HUB_ID", "training data: .txt (text;label), .csv, .tsv, .jsonl, .parquet, or a hub dataset", "",
-     true},
+    {"--train", "FILE|HUB_ID",
+     "training data: .txt (text;label), .csv, .tsv, .jsonl, .parquet, or a hub dataset", "", true},
     {"--validation", "FILE|HUB_ID", "validation data, evaluated after each epoch", ""},
     split_option("train", "--train"),
     validation_split_option(),
@@ -44,24 +44,33 @@ const std::vector<OptionSpec> kOptions = {
     {"--dropout", "X", "override every dropout probability of the model (0 disables dropout)", ""},
     {"--no-shuffle", "", "keep file order (batches are consecutive examples)", ""},
     {"--seed", "N", "seed for shuffling, dropout and a fresh classification head", "42"},
-    {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    {"--max-length", "N",
+     "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
     limit_option(),
     text_column_option(),
     label_column_option(),
     {"--log", "FILE", "write JSON lines: one per step and one per validation", ""},
     {"--resume", "DIR", "continue an interrupted run from its --output directory", ""},
-    {"--stop-after-steps", "N", "stop after N optimizer steps in total, saving a resumable state as Ctrl-C does", ""},
-    {"--collective-timeout", "SECONDS", "multi-process runs: stop if the other processes do not answer in this time", "300"},
+    {"--stop-after-steps", "N",
+     "stop after N optimizer steps in total, saving a resumable state as Ctrl-C does", ""},
+    {"--collective-timeout", "SECONDS",
+     "multi-process runs: stop if the other processes do not answer in this time", "300"},
     device_option(),
-    {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
-    {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs", ""},
+    {"--precision", "fp32|bf16",
+     "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
+    {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs",
+     ""},
     threads_option(),
 };
 
 // Options that must be the same when resuming (they determine the trajectory).
-const char* const kTrajectoryOptions[] = {
-    "--epochs", "--batch-size", "--gradient-accumulation-steps", "--lr", "--optimizer", "--weight-decay",
-    "--schedule", "--warmup-steps", "--max-grad-norm", "--dropout", "--no-shuffle", "--seed", "--max-length"};
+// (How many examples make one optimizer step is recorded too, as "examples-per-step": --batch-size
+// x processes x --gradient-accumulation-steps. Only that product must stay the same, so a run can
+// resume with another number of processes.)
+const char* const kTrajectoryOptions[] = {"--epochs",        "--lr",        "--optimizer",
+                                          "--weight-decay",  "--schedule",  "--warmup-steps",
+                                          "--max-grad-norm", "--dropout",   "--no-shuffle",
+                                          "--seed",          "--max-length"};
 
 double peak_memory_mb() {
   struct rusage usage {};
@@ -94,7 +103,8 @@ int run_train(const ParsedOptions& options) {
   // Data parallel when launched by mpirun/srun (docs/distributed.md): the group first, because a
   // process's GPU follows from its local rank.
   const double collective_timeout = options.get_number("--collective-timeout");
-  if (!(collective_timeout > 0)) throw UsageError("--collective-timeout: expected a positive number of seconds");
+  if (!(collective_timeout > 0))
+    throw UsageError("--collective-timeout: expected a positive number of seconds");
   std::unique_ptr<Communicator> comm = make_communicator(CommunicatorOptions{collective_timeout});
   if (!comm->is_root()) {  // one voice: only process 0 reports notices and progress
     set_log_sink([](LogLevel level, const std::string& message) {
@@ -103,54 +113,65 @@ int run_train(const ParsedOptions& options) {
   }
   const bool wants_gpu = options.get_string("--device").rfind("cuda", 0) == 0;
   const int default_gpu =
-      wants_gpu && comm->size() > 1 ? device_for_local_rank(comm->local_rank(), kernels::cuda::device_count()) : 0;
+      wants_gpu && comm->size() > 1
+          ? device_for_local_rank(comm->local_rank(), kernels::cuda::device_count())
+          : 0;
   DeviceSession device(options, default_gpu);
   const Exec& ex = device.exec();
   comm->use_device(ex);
   TrainOptions train_options;
   train_options.epochs = static_cast<int>(options.get_int("--epochs", 1));
   train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1));
-  train_options.gradient_accumulation_steps = static_cast<int>(options.get_int("--gradient-accumulation-steps", 1));
+  train_options.gradient_accumulation_steps =
+      static_cast<int>(options.get_int("--gradient-accumulation-steps", 1));
   const double lr = options.get_number("--lr");
-  if (!(lr > 0 && lr < 1)) throw UsageError(cat("--lr: expected a positive learning rate below 1, got ", lr));
+  if (!(lr > 0 && lr < 1))
+    throw UsageError(cat("--lr: expected a positive learning rate below 1, got ", lr));
   train_options.schedule.base_lr = lr;
   train_options.schedule.kind = parse_schedule(options.get_string("--schedule"));
   train_options.schedule.warmup_steps = options.get_int("--warmup-steps", 0);
-  train_options.optimizer.decoupled_weight_decay = parse_optimizer_is_adamw(options.get_string("--optimizer"));
+  train_options.optimizer.decoupled_weight_decay =
+      parse_optimizer_is_adamw(options.get_string("--optimizer"));
   train_options.optimizer.weight_decay = options.get_number("--weight-decay");
-  if (train_options.optimizer.weight_decay < 0) throw UsageError("--weight-decay: must not be negative");
+  if (train_options.optimizer.weight_decay < 0)
+    throw UsageError("--weight-decay: must not be negative");
   train_options.max_grad_norm = options.get_number("--max-grad-norm");
   if (train_options.max_grad_norm < 0) throw UsageError("--max-grad-norm: must not be negative");
   train_options.shuffle = !options.has("--no-shuffle");
   train_options.cuda_graphs = !options.has("--no-cuda-graphs");
-  if (options.has("--stop-after-steps")) train_options.stop_after_steps = options.get_int("--stop-after-steps", 1);
+  if (options.has("--stop-after-steps"))
+    train_options.stop_after_steps = options.get_int("--stop-after-steps", 1);
   train_options.seed = static_cast<uint64_t>(options.get_int("--seed", 0));
   std::optional<double> dropout;
   if (options.has("--dropout")) {
     dropout = options.get_number("--dropout");
-    if (!(*dropout >= 0 && *dropout < 1)) throw UsageError("--dropout: expected a probability in [0, 1)");
+    if (!(*dropout >= 0 && *dropout < 1))
+      throw UsageError("--dropout: expected a probability in [0, 1)");
   }
-  const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
+  const long long requested_length =
+      options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const DatasetOptions data_options = dataset_options(options);
   const std::filesystem::path resume_dir = options.get("--resume").value_or("");
   std::filesystem::path output = options.get("--output").value_or("");
   if (output.empty() && !resume_dir.empty()) output = resume_dir;
   train_options.log = options.get("--log").value_or("");
 
-  // 2. The output directory must be usable before hours of training.
+  // 2. The output directory must be usable before hours of training (process 0 writes it).
   if (!output.empty()) {
-    check_output_directory(output);
-  } else {
+    if (comm->is_root()) check_output_directory(output);
+  } else if (comm->is_root()) {
     log_notice("no --output: the fine-tuned model will not be saved");
   }
   require_dataset(options, "--train");
   if (options.has("--validation")) require_dataset(options, "--validation");
 
   // 3. Data and labels. A resumed run's directory carries the labels it was trained with.
-  const std::filesystem::path weights_dir = resume_dir.empty() ? model_directory(options) : resume_dir;
+  const std::filesystem::path weights_dir =
+      resume_dir.empty() ? model_directory(options) : resume_dir;
   ModelConfig config = load_directory_config(weights_dir);
   Dataset train_set = read_dataset_flag(options, "--train", "--split", data_options);
-  LabelNames labels = resolve_label_names(train_set, config.labels_from_config ? &config.labels : nullptr);
+  LabelNames labels =
+      resolve_label_names(train_set, config.labels_from_config ? &config.labels : nullptr);
   set_labels(config, labels.names);
   std::optional<Dataset> validation_set;
   if (options.has("--validation")) {
@@ -170,7 +191,8 @@ int run_train(const ParsedOptions& options) {
   std::optional<LabelledData> validation;
   if (validation_set) validation = prepare_examples(*validation_set, labels, tokenizer, max_length);
 
-  train_options.dropout = dropout ? DropoutRates::all(static_cast<float>(*dropout)) : DropoutRates::from_config(model.config);
+  train_options.dropout = dropout ? DropoutRates::all(static_cast<float>(*dropout))
+                                  : DropoutRates::from_config(model.config);
   train_options.output = output;
   train_options.communicator = comm.get();
   train_options.tokenizer_files = tokenizer.source_files();
@@ -181,16 +203,22 @@ int run_train(const ParsedOptions& options) {
     resolved[name] = value ? *value : (options.has(name) ? "true" : "");
   }
   if (!options.has("--max-length")) resolved["--max-length"] = std::to_string(max_length);
+  resolved["examples-per-step"] = std::to_string(int64_t{train_options.batch_size} * comm->size() *
+                                                 train_options.gradient_accumulation_steps);
   train_options.resolved_options = resolved;
 
   Trainer trainer(ex, model, train_options);
   if (!resume_dir.empty()) {
     ResumeState state = read_training_state(resume_dir, model.store.count());
-    for (const char* name : kTrajectoryOptions) {
-      std::string before = state.trainer.options.value(name, std::string());
-      if (before != resolved[name].get<std::string>()) {
+    for (const auto& [name, value] : resolved.items()) {
+      const std::string before = state.trainer.options.value(name, std::string());
+      if (before != value.get<std::string>()) {
         throw Error(cat("--resume: ", name, " was '", before, "' in the interrupted run and is '",
-                        resolved[name].get<std::string>(), "' now; resume with the same training options"));
+                        value.get<std::string>(), "' now; resume with the same training options",
+                        name == "examples-per-step"
+                            ? " (the product of --batch-size, the number of processes and "
+                              "--gradient-accumulation-steps)"
+                            : ""));
       }
     }
     trainer.resume_from(std::move(state));
@@ -202,24 +230,28 @@ int run_train(const ParsedOptions& options) {
   const int64_t steps = (static_cast<int64_t>(train.encodings.size()) + step_span - 1) / step_span;
   const bool root = comm->is_root();
   if (root) std::printf("finetune train: %s\n", options.resolved().c_str());
-  if (root) std::printf("model: %s (%s), %s parameters, %d labels (%s; from %s)\n", weights_dir.string().c_str(),
-              family_name(model.config.family), count_text(model.store.count()).c_str(), model.config.K(),
-              join(labels.names).c_str(), labels.source.c_str());
+  if (root)
+    std::printf("model: %s (%s), %s parameters, %d labels (%s; from %s)\n",
+                weights_dir.string().c_str(), family_name(model.config.family),
+                count_text(model.store.count()).c_str(), model.config.K(),
+                join(labels.names).c_str(), labels.source.c_str());
   if (root) {
-    std::printf("train: %zu examples, global batch %lld (%s), %lld steps per epoch%s\n", train.encodings.size(),
-                static_cast<long long>(global_batch),
-                comm->size() > 1 ? cat(comm->size(), " processes x ", train_options.batch_size).c_str()
-                                 : "one process",
-                static_cast<long long>(steps),
-                validation ? cat(", validation: ", validation->encodings.size(), " examples").c_str() : "");
+    std::printf(
+        "train: %zu examples, global batch %lld (%s), %lld steps per epoch%s\n",
+        train.encodings.size(), static_cast<long long>(global_batch),
+        comm->size() > 1 ? cat(comm->size(), " processes x ", train_options.batch_size).c_str()
+                         : "one process",
+        static_cast<long long>(steps),
+        validation ? cat(", validation: ", validation->encodings.size(), " examples").c_str() : "");
     if (comm->size() > 1) std::printf("processes: %s\n", comm->describe().c_str());
   }
   std::fflush(stdout);
 
   TrainResult result = trainer.run(train, validation ? &*validation : nullptr);
   if (root) {
-    std::printf("%s after %lld steps in %s; peak memory %.0f MB\n", result.interrupted ? "stopped" : "done",
-                static_cast<long long>(result.steps), format_duration(result.seconds).c_str(), peak_memory_mb());
+    std::printf("%s after %lld steps in %s; peak memory %.0f MB\n",
+                result.interrupted ? "stopped" : "done", static_cast<long long>(result.steps),
+                format_duration(result.seconds).c_str(), peak_memory_mb());
     if (!output.empty()) std::printf("model saved to %s\n", output.string().c_str());
   }
   std::fflush(stdout);
@@ -231,7 +263,8 @@ int run_train(const ParsedOptions& options) {
 const Command& train_command() {
   static const Command command{
       "train", "fine-tune a model on a labelled dataset",
-      "Fine-tunes --model for sequence classification on --train (loss and accuracy shown per step,\n"
+      "Fine-tunes --model for sequence classification on --train (loss and accuracy shown per "
+      "step,\n"
       "validation after each epoch), and saves a Hugging Face model directory to --output that\n"
       "transformers loads. Ctrl-C stops after the current step and saves a state that --resume\n"
       "continues exactly.",

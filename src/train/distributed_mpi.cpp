@@ -27,7 +27,8 @@ void check_mpi(int status, const char* call) {
     char text[MPI_MAX_ERROR_STRING];
     int length = 0;
     MPI_Error_string(status, text, &length);
-    throw Error(cat("MPI call ", call, " failed: ", std::string(text, static_cast<size_t>(length))));
+    throw Error(
+        cat("MPI call ", call, " failed: ", std::string(text, static_cast<size_t>(length))));
   }
 }
 
@@ -38,7 +39,8 @@ class MpiCommunicator final : public Communicator {
     MPI_Initialized(&initialized);
     if (!initialized) {
       int provided = 0;
-      check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided),
+                "MPI_Init_thread");
       owns_mpi_ = true;
     }
     // Errors come back as return codes (checked), not as an abort inside MPI.
@@ -46,8 +48,9 @@ class MpiCommunicator final : public Communicator {
     check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
     MPI_Comm node;
-    check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
-              "MPI_Comm_split_type");
+    check_mpi(
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+        "MPI_Comm_split_type");
     check_mpi(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank");
     check_mpi(MPI_Comm_size(node, &local_size_), "MPI_Comm_size");
     MPI_Comm_free(&node);
@@ -103,8 +106,8 @@ class MpiCommunicator final : public Communicator {
   void allreduce_sum(std::vector<double>& values) override {
     if (size_ == 1 || values.empty()) return;
     MPI_Request request;
-    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_DOUBLE, MPI_SUM,
-                             MPI_COMM_WORLD, &request),
+    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
+                             MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD, &request),
               "MPI_Iallreduce");
     wait(request, "summing metrics");
   }
@@ -113,7 +116,8 @@ class MpiCommunicator final : public Communicator {
     if (size_ == 1) return value;
     int flag = value ? 1 : 0;
     MPI_Request request;
-    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request), "MPI_Iallreduce");
+    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &request),
+              "MPI_Iallreduce");
     wait(request, "agreeing on whether to stop");
     return flag != 0;
   }
@@ -130,7 +134,8 @@ class MpiCommunicator final : public Communicator {
     for (int64_t begin = 0; begin < n; begin += kChunk) {
       const int count = static_cast<int>(std::min(kChunk, n - begin));
       MPI_Request request;
-      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data + begin, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data + begin, count, MPI_FLOAT, MPI_SUM,
+                               MPI_COMM_WORLD, &request),
                 "MPI_Iallreduce");
       wait(request, "summing gradients");
     }
@@ -144,11 +149,13 @@ class MpiCommunicator final : public Communicator {
       int done = 0;
       check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done) return;
-      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double waited =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (waited > timeout_) {
         failed_ = true;
-        throw Error(cat("process ", rank_, " of ", size_, ": no answer from the other processes after ", timeout_,
-                        " s while ", what, " (a process died or stalled); stopping"));
+        throw Error(cat("process ", rank_, " of ", size_,
+                        ": no answer from the other processes after ", timeout_, " s while ", what,
+                        " (a process died or stalled); stopping"));
       }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(1000));
@@ -165,7 +172,9 @@ class MpiCommunicator final : public Communicator {
 
 }  // namespace
 
-bool built_with_mpi() { return true; }
+bool built_with_mpi() {
+  return true;
+}
 
 std::unique_ptr<Communicator> make_mpi_communicator(const CommunicatorOptions& options) {
   return std::make_unique<MpiCommunicator>(options);

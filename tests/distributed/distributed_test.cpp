@@ -1,0 +1,291 @@
+// Data-parallel training under `mpirun` (docs/distributed.md), run through the real executable on
+// this machine's loopback: two processes of batch 4 take the same steps as one process of batch 8
+// (same losses, accuracies, validation and final weights within the fp32 bounds of
+// docs/numerics.md), a checkpoint of a two-process run resumes in one process, and when one
+// process dies or stalls the other stops with a clear message in bounded time instead of hanging.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "io/json.h"
+#include "io/safetensors.h"
+#include "test_paths.h"
+
+namespace finetune {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string q(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
+
+// mpirun as root (containers, CI) and with more processes than cores (this 2-core machine).
+std::string mpirun(int processes) {
+  return std::string(FINETUNE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " +
+         std::to_string(processes) + " ";
+}
+
+std::vector<Json> log_lines(const fs::path& path) {
+  std::vector<Json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
+  return lines;
+}
+
+std::map<std::string, std::vector<float>> weights(const fs::path& file) {
+  SafetensorsFile st(file);
+  std::map<std::string, std::vector<float>> out;
+  for (const auto& info : st.tensors()) {
+    std::vector<float> t(static_cast<size_t>(info.numel()));
+    st.read_as_f32(info, t.data(), info.numel());
+    out[info.name] = std::move(t);
+  }
+  return out;
+}
+
+// The attention key biases get only rounding noise as gradients, which Adam turns into steps of
+// up to lr each: bounded, not reproducible (docs/numerics.md, "final attention key biases").
+bool is_key_bias(const std::string& name) {
+  return name.find("attention.self.key.bias") != std::string::npos ||
+         name.find("k_lin.bias") != std::string::npos;
+}
+
+class DistributedTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::make_temp_dir("distributed"); }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  // tiny-bert on 44 emotion tweets, no dropout: 44 is not a multiple of 8, so the last step of
+  // each epoch has 4 examples and the second process gets none of them.
+  std::string train_args(int batch, const std::string& name, const std::string& extra = "") {
+    const fs::path shared = testing::shared_dir() / "data/emotion";
+    return cat_args(
+        q(testing::finetune_binary()), " train --model ", q(testing::fixtures_dir() / "tiny-bert"),
+        " --train ", q(shared / "train.txt"), " --validation ", q(shared / "validation.txt"),
+        " --limit 44 --epochs 2 --lr 1e-3 --dropout 0 --seed 7 --threads 1 --batch-size ",
+        std::to_string(batch), " --output ", q(dir_ / name), " --log ", q(dir_ / (name + ".jsonl")),
+        " ", extra);
+  }
+  template <typename... Parts>
+  static std::string cat_args(const Parts&... parts) {
+    std::ostringstream out;
+    (out << ... << parts);
+    return out.str();
+  }
+
+  // Same steps, losses, accuracies, learning rates and validation; weights within fp32 bounds.
+  void expect_same_run(const std::string& a, const std::string& b, double lr_sum) {
+    const std::vector<Json> la = log_lines(dir_ / (a + ".jsonl")),
+                            lb = log_lines(dir_ / (b + ".jsonl"));
+    ASSERT_EQ(la.size(), lb.size());
+    ASSERT_GE(la.size(), 12u);
+    for (size_t i = 0; i < la.size(); ++i) {
+      ASSERT_EQ(la[i].contains("loss"), lb[i].contains("loss")) << i;
+      if (la[i].contains("loss")) {
+        EXPECT_EQ(la[i]["step"], lb[i]["step"]);
+        EXPECT_NEAR(la[i]["loss"].get<double>(), lb[i]["loss"].get<double>(), 2e-5) << "line " << i;
+        EXPECT_EQ(la[i]["accuracy"], lb[i]["accuracy"]) << "line " << i;
+        EXPECT_NEAR(la[i]["lr"].get<double>(), lb[i]["lr"].get<double>(), 1e-12) << "line " << i;
+      } else {
+        EXPECT_NEAR(la[i]["val_loss"].get<double>(), lb[i]["val_loss"].get<double>(), 2e-5)
+            << "line " << i;
+        EXPECT_EQ(la[i]["val_accuracy"], lb[i]["val_accuracy"]) << "line " << i;
+      }
+    }
+    auto wa = weights(dir_ / a / "model.safetensors"), wb = weights(dir_ / b / "model.safetensors");
+    ASSERT_EQ(wa.size(), wb.size());
+    double worst = 0;
+    for (const auto& [name, values] : wa) {
+      ASSERT_TRUE(wb.count(name)) << name;
+      const std::vector<float>& other = wb[name];
+      ASSERT_EQ(values.size(), other.size()) << name;
+      const double bound = is_key_bias(name) ? 2 * lr_sum : 4e-5;
+      for (size_t i = 0; i < values.size(); ++i) {
+        const double diff = std::fabs(double{values[i]} - other[i]);
+        ASSERT_LE(diff, bound) << name << "[" << i << "]";
+        if (!is_key_bias(name)) worst = std::max(worst, diff);
+      }
+    }
+    std::printf("largest weight difference: %.3g\n", worst);
+  }
+
+  fs::path dir_;
+};
+
+// Sum of the learning rates of 12 linearly decaying steps from 1e-3.
+constexpr double kLrSum = 1e-3 * 6.5;
+
+TEST_F(DistributedTest, TwoProcessesOfBatch4TrainLikeOneProcessOfBatch8) {
+  auto one = testing::run_command(train_args(8, "one"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto two = testing::run_command(mpirun(2) + train_args(4, "two"));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  EXPECT_NE(two.out.find("global batch 8 (2 processes x 4)"), std::string::npos) << two.out;
+  EXPECT_NE(two.out.find("processes: MPI, 2 processes"), std::string::npos) << two.out;
+  // One voice: the progress and the summary come from process 0 only.
+  EXPECT_EQ(two.out.find("done after 12 steps"), two.out.rfind("done after 12 steps")) << two.out;
+  expect_same_run("one", "two", kLrSum);
+}
+
+TEST_F(DistributedTest, AccumulationAndProcessesCombineIntoTheSameStep) {
+  // 2 processes x batch 2 x 2 accumulation steps = 8 examples per step, as one process of 8.
+  auto one = testing::run_command(train_args(8, "one"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto two =
+      testing::run_command(mpirun(2) + train_args(2, "two", "--gradient-accumulation-steps 2"));
+  ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
+  expect_same_run("one", "two", kLrSum);
+}
+
+TEST_F(DistributedTest, ATwoProcessCheckpointResumesInOneProcess) {
+  auto whole = testing::run_command(train_args(8, "whole"));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  // Stop the two-process run mid-epoch, then continue it in one process with the same
+  // examples per step.
+  auto first = testing::run_command(mpirun(2) + train_args(4, "split", "--stop-after-steps 4"));
+  ASSERT_EQ(first.exit_code, 130) << first.out << first.err;
+  EXPECT_TRUE(fs::exists(dir_ / "split" / "trainer_state.json"));
+  // A different number of examples per step would be another run: refused, by name.
+  auto wrong = testing::run_command(train_args(4, "split", "--resume " + q(dir_ / "split")));
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("examples-per-step was '8' in the interrupted run and is '4' now"),
+            std::string::npos)
+      << wrong.err;
+  auto rest = testing::run_command(train_args(8, "split", "--resume " + q(dir_ / "split")));
+  ASSERT_EQ(rest.exit_code, 0) << rest.out << rest.err;
+  expect_same_run("whole", "split", kLrSum);
+}
+
+// A background `mpirun` job in its own process group, output to a file.
+class Job {
+ public:
+  Job(const std::string& command, const fs::path& output) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setsid();
+      execl("/bin/sh", "sh", "-c", (command + " > " + q(output) + " 2>&1").c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~Job() {
+    if (pid_ > 0 && !finished_) {
+      kill(-pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Waits up to `limit`; the exit status, or nullopt if still running.
+  std::optional<int> wait_for(std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        finished_ = true;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool finished_ = false;
+};
+
+// The process of `rank` in the job tagged `tag` (mpirun exports the tag to its processes).
+pid_t find_rank(const std::string& tag, int rank) {
+  const std::string want_tag = "FINETUNE_TEST_TAG=" + tag,
+                    want_rank = "OMPI_COMM_WORLD_RANK=" + std::to_string(rank);
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bool tagged = false, ranked = false;
+    for (size_t begin = 0; begin < env.size();) {
+      size_t end = env.find('\0', begin);
+      if (end == std::string::npos) end = env.size();
+      const std::string_view var(env.data() + begin, end - begin);
+      tagged |= var == want_tag;
+      ranked |= var == want_rank;
+      begin = end + 1;
+    }
+    if (tagged && ranked) return static_cast<pid_t>(std::stol(name));
+  }
+  return -1;
+}
+
+// Starts a long two-process run and waits until it is training (process 0 logged 3 steps).
+// Returns the job and the pid of its process 1 (-1 if it never got that far).
+std::pair<std::unique_ptr<Job>, pid_t> start_long_run(const fs::path& dir,
+                                                      const std::string& extra) {
+  const fs::path shared = testing::shared_dir() / "data/emotion";
+  const std::string tag = dir.filename().string();
+  const std::string command =
+      mpirun(2) + "-x FINETUNE_TEST_TAG=" + tag + " " + q(testing::finetune_binary()) +
+      " train --model " + q(testing::fixtures_dir() / "tiny-bert") + " --train " +
+      q(shared / "train.txt") + " --epochs 100 --batch-size 4 --threads 1 --log " +
+      q(dir / "run.jsonl") + " " + extra;
+  auto job = std::make_unique<Job>(command, dir / "mpirun.out");
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    if (log_lines(dir / "run.jsonl").size() >= 3) {
+      const pid_t pid = find_rank(tag, 1);
+      if (pid > 0) return {std::move(job), pid};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {std::move(job), -1};
+}
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(DistributedTest, WhenAProcessDiesTheOthersStopInBoundedTime) {
+  auto [job, victim] = start_long_run(dir_, "");
+  ASSERT_GT(victim, 0) << read_all(dir_ / "mpirun.out");
+  const auto killed = Clock::now();
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  const std::optional<int> status = job->wait_for(std::chrono::seconds(60));
+  ASSERT_TRUE(status.has_value()) << "the job still runs 60 s after one of its processes died";
+  EXPECT_NE(*status, 0) << read_all(dir_ / "mpirun.out");
+  std::printf("job ended %.1f s after process 1 was killed, status %d\n",
+              std::chrono::duration<double>(Clock::now() - killed).count(), *status);
+}
+
+TEST_F(DistributedTest, WhenAProcessStallsTheOthersStopAfterTheCollectiveTimeout) {
+  auto [job, victim] = start_long_run(dir_, "--collective-timeout 3");
+  ASSERT_GT(victim, 0) << read_all(dir_ / "mpirun.out");
+  const auto stopped = Clock::now();
+  ASSERT_EQ(kill(victim, SIGSTOP), 0);
+  const std::optional<int> status = job->wait_for(std::chrono::seconds(60));
+  kill(victim, SIGCONT);
+  ASSERT_TRUE(status.has_value()) << "the job still runs 60 s after one of its processes stalled";
+  EXPECT_NE(*status, 0);
+  const double seconds = std::chrono::duration<double>(Clock::now() - stopped).count();
+  EXPECT_GE(seconds, 2.5);  // not before the timeout: a slow step is not a fault
+  const std::string output = read_all(dir_ / "mpirun.out");
+  EXPECT_NE(output.find("no answer from the other processes after 3 s"), std::string::npos)
+      << output;
+  std::printf("job ended %.1f s after process 1 stalled, status %d\n", seconds, *status);
+}
+
+}  // namespace
+}  // namespace finetune
