@@ -17,13 +17,30 @@ struct Node {
   std::vector<Node> items;
   std::vector<std::pair<std::string, Node>> entries;
 
-  const Node* get(const std::string& key) const {
-    for (const auto& [k, v] : entries) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
+  // Declared here, defined after the class: std::pair<std::string, Node> needs Node complete, and
+  // clang with libstdc++ instantiates the members' special functions inside the class body.
+  Node();
+  Node(const Node&);
+  Node(Node&&) noexcept;
+  Node& operator=(const Node&);
+  Node& operator=(Node&&) noexcept;
+  ~Node();
+  const Node* get(const std::string& key) const;
 };
+
+Node::Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+Node::~Node() = default;
+
+const Node* Node::get(const std::string& key) const {
+  for (const auto& [k, v] : entries) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
 
 struct Line {
   int indent;
