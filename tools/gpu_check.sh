@@ -112,6 +112,30 @@ PY
 else
   note "| MiniLM fine-tune | skipped: no model carried (tools/fetch_gpu_deps.sh) |"
 fi
+
+# 5. Data parallel over NCCL (docs/distributed.md): one process per GPU. NCCL cannot put two
+# processes on one GPU, so this needs two GPUs and an MPI build (the NCCL binding itself is
+# tested on one GPU by CudaCollective in step 3). Two processes of batch 4 must log the same
+# losses as one process of batch 8.
+gpus=$(nvidia-smi -L 2>/dev/null | wc -l)
+if [ "$gpus" -ge 2 ] && command -v mpirun >/dev/null && grep -q "FINETUNE_MPI:BOOL=ON" "$build/CMakeCache.txt"; then
+  common=(train --device cuda --precision fp32 --model tests/fixtures/tiny-bert --dropout 0
+          --train ../shared/data/emotion/train.txt --limit 400 --epochs 1 --lr 1e-3 --no-cuda-graphs)
+  "$build/finetune" "${common[@]}" --batch-size 8 --log "$out/dp_one.jsonl" >"$out/dp_one.out" 2>&1
+  mpirun --allow-run-as-root -np 2 "$build/finetune" "${common[@]}" --batch-size 4 --log "$out/dp_two.jsonl" \
+    >"$out/dp_two.out" 2>&1
+  status=$?
+  worst=$(python3 - "$out/dp_one.jsonl" "$out/dp_two.jsonl" <<'PY'
+import json, sys
+a = [json.loads(l)["loss"] for l in open(sys.argv[1]) if '"loss"' in l]
+b = [json.loads(l)["loss"] for l in open(sys.argv[2]) if '"loss"' in l]
+print(f"{len(b)}/{len(a)} steps, largest loss difference {max(abs(x - y) for x, y in zip(a, b)):.2e}" if a and len(a) == len(b) else "step counts differ")
+PY
+)
+  note "| NCCL: 2 GPUs x batch 4 vs 1 GPU x batch 8 | exit $status, $worst, $(grep -o 'processes: .*' "$out/dp_two.out") |"
+else
+  note "| NCCL data parallel | skipped: needs 2 GPUs, mpirun and an MPI build ($gpus GPU(s)) |"
+fi
 note ""
 note "total $(( $(date +%s) - started )) s"
 # The device tool returns at most 8 files: the summary, and every log in one archive.
