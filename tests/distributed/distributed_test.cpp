@@ -71,14 +71,15 @@ class DistributedTest : public ::testing::Test {
 
   // tiny-bert on 44 emotion tweets, no dropout: 44 is not a multiple of 8, so the last step of
   // each epoch has 4 examples and the second process gets none of them.
-  std::string train_args(int batch, const std::string& name, const std::string& extra = "") {
+  std::string train_args(int batch, const std::string& name, const std::string& extra = "",
+                         const std::string& dropout = "0") {
     const fs::path shared = testing::shared_dir() / "data/emotion";
-    return cat_args(
-        q(testing::finetune_binary()), " train --model ", q(testing::fixtures_dir() / "tiny-bert"),
-        " --train ", q(shared / "train.txt"), " --validation ", q(shared / "validation.txt"),
-        " --limit 44 --epochs 2 --lr 1e-3 --dropout 0 --seed 7 --threads 1 --batch-size ",
-        std::to_string(batch), " --output ", q(dir_ / name), " --log ", q(dir_ / (name + ".jsonl")),
-        " ", extra);
+    return cat_args(q(testing::finetune_binary()), " train --model ",
+                    q(testing::fixtures_dir() / "tiny-bert"), " --train ", q(shared / "train.txt"),
+                    " --validation ", q(shared / "validation.txt"),
+                    " --limit 44 --epochs 2 --lr 1e-3 --seed 7 --threads 1 --dropout ", dropout,
+                    " --batch-size ", std::to_string(batch), " --output ", q(dir_ / name),
+                    " --log ", q(dir_ / (name + ".jsonl")), " ", extra);
   }
   template <typename... Parts>
   static std::string cat_args(const Parts&... parts) {
@@ -149,6 +150,27 @@ TEST_F(DistributedTest, AccumulationAndProcessesCombineIntoTheSameStep) {
       testing::run_command(mpirun(2) + train_args(2, "two", "--gradient-accumulation-steps 2"));
   ASSERT_EQ(two.exit_code, 0) << two.out << two.err;
   expect_same_run("one", "two", kLrSum);
+}
+
+TEST_F(DistributedTest, DropoutRunsAreReproducibleAndDifferFromOneProcess) {
+  // Each process draws its own dropout masks from the seed mixed with its rank: two runs with
+  // the same seed are identical; one process of batch 8 draws other masks for the rows that
+  // process 1 holds in the two-process run, so its losses differ.
+  for (const char* name : {"first", "second"}) {
+    auto run = testing::run_command(mpirun(2) + train_args(4, name, "", "0.1"));
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  }
+  auto one = testing::run_command(train_args(8, "one", "", "0.1"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const std::vector<Json> first = log_lines(dir_ / "first.jsonl"),
+                          second = log_lines(dir_ / "second.jsonl"),
+                          single = log_lines(dir_ / "one.jsonl");
+  ASSERT_EQ(first.size(), second.size());
+  ASSERT_EQ(first.size(), single.size());
+  EXPECT_EQ(first, second);
+  EXPECT_NE(first[0]["loss"], single[0]["loss"]);
+  EXPECT_EQ(weights(dir_ / "first" / "model.safetensors"),
+            weights(dir_ / "second" / "model.safetensors"));
 }
 
 TEST_F(DistributedTest, ATwoProcessCheckpointResumesInOneProcess) {
