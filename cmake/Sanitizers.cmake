@@ -14,7 +14,7 @@ option(FINETUNE_FUZZ "Build the libFuzzer targets of tests/fuzz (clang; implies 
 
 if(FINETUNE_FUZZ AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "FINETUNE_FUZZ=ON needs clang (libFuzzer): configure with "
-                      "-DCMAKE_CXX_COMPILER=clang++ (scripts/fuzz-smoke.sh does)")
+                      "-DCMAKE_CXX_COMPILER=clang++ (scripts/sanitize-and-fuzz.sh does)")
 endif()
 
 if(FINETUNE_SANITIZE OR FINETUNE_FUZZ)

@@ -175,8 +175,8 @@ const char* const kSampleTexts[] = {
     "Hello, world! I'm feeling unaffable today.",
     "[CLS] caf\xc3\xa9 na\xc3\xafve \xe4\xb8\xad\xe6\x96\x87 [MASK] [SEP]",
     "a\tb\r\nc\xe2\x80\x8b d\x01 e\xef\xbf\xbd",
-    "supercalifragilisticexpialidocioussupercalifragilisticexpialidocioussupercalifragilistic"
-    "expialidocioussupercalifragilisticexpialidocious",
+    ("supercalifragilisticexpialidocioussupercalifragilisticexpialidocioussupercalifragilistic"
+     "expialidocioussupercalifragilisticexpialidocious"),
     "",
 };
 

@@ -189,7 +189,10 @@ TEST_F(TorchCheckpointTest, RefusesPicklesThatWouldRunCode) {
       {"malicious_inst.bin", "INST"},
       {"malicious_persistent_id.bin", "persistent id"},
   };
-  for (const auto& [name, needle] : cases) {
+  for (const auto& [file, needle_text] : cases) {
+    // Plain variables: clang before 16 cannot capture structured bindings in a lambda.
+    const char* name = file;
+    const char* needle = needle_text;
     SCOPED_TRACE(name);
     expect_error([&] { open_tensor_source(bin_fixtures() / name); }, needle);
     expect_error([&] { open_tensor_source(bin_fixtures() / name); }, "never runs code");
