@@ -38,7 +38,7 @@ int run_predict(const ParsedOptions& options) {
   apply_threads(options);
   DeviceSession device(options);
   const Exec& ex = device.exec();
-  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1));
+  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const std::filesystem::path input = options.get_string("--input");
   require_file(input, "--input");

@@ -10,6 +10,7 @@
 #include "cli/common.h"
 #include "cli/dataset_options.h"
 #include "core/log.h"
+#include "io/staged_directory.h"
 #include "kernels/device.h"
 #include "model/model.h"
 #include "train/checkpoint.h"
@@ -120,10 +121,10 @@ int run_train(const ParsedOptions& options) {
   const Exec& ex = device.exec();
   comm->use_device(ex);
   TrainOptions train_options;
-  train_options.epochs = static_cast<int>(options.get_int("--epochs", 1));
-  train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1));
+  train_options.epochs = static_cast<int>(options.get_int("--epochs", 1, ParsedOptions::kMaxInt));
+  train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
   train_options.gradient_accumulation_steps =
-      static_cast<int>(options.get_int("--gradient-accumulation-steps", 1));
+      static_cast<int>(options.get_int("--gradient-accumulation-steps", 1, ParsedOptions::kMaxInt));
   const double lr = options.get_number("--lr");
   if (!(lr > 0 && lr < 1))
     throw UsageError(cat("--lr: expected a positive learning rate below 1, got ", lr));
@@ -166,6 +167,7 @@ int run_train(const ParsedOptions& options) {
   if (options.has("--validation")) require_dataset(options, "--validation");
 
   // 3. Data and labels. A resumed run's directory carries the labels it was trained with.
+  if (!resume_dir.empty()) StagedDirectory::recover(resume_dir);  // see check_output_directory
   const std::filesystem::path weights_dir =
       resume_dir.empty() ? model_directory(options) : resume_dir;
   ModelConfig config = load_directory_config(weights_dir);

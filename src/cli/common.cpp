@@ -17,6 +17,9 @@ OptionSpec device_option() {
   return {"--device", "cpu|cuda[:N]", "where to compute", "cpu"};
 }
 
+// More threads than this is a mistake (OpenMP would try to start them all).
+constexpr long long kMaxThreads = 1024;
+
 OptionSpec threads_option() {
   return {"--threads", "N", "CPU threads for compute (0: one per core)", "0"};
 }
@@ -46,7 +49,7 @@ std::filesystem::path model_directory(const ParsedOptions& options, bool weights
 }
 
 void apply_threads(const ParsedOptions& options) {
-  kernels::cpu::set_num_threads(static_cast<int>(options.get_int("--threads", 0)));
+  kernels::cpu::set_num_threads(static_cast<int>(options.get_int("--threads", 0, kMaxThreads)));
 }
 
 DeviceSession::DeviceSession(const ParsedOptions& options, int default_gpu) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 namespace finetune::cli {
@@ -32,7 +33,7 @@ std::string ParsedOptions::get_string(const std::string& name) const {
   return *value;
 }
 
-long long ParsedOptions::get_int(const std::string& name, long long min) const {
+long long ParsedOptions::get_int(const std::string& name, long long min, long long max) const {
   std::string text = get_string(name);
   errno = 0;
   char* end = nullptr;
@@ -41,6 +42,7 @@ long long ParsedOptions::get_int(const std::string& name, long long min) const {
     throw UsageError(cat(name, ": expected an integer, got '", text, "'"));
   }
   if (value < min) throw UsageError(cat(name, ": must be at least ", min, ", got ", value));
+  if (value > max) throw UsageError(cat(name, ": must be at most ", max, ", got ", value));
   return value;
 }
 
@@ -49,8 +51,8 @@ double ParsedOptions::get_number(const std::string& name) const {
   errno = 0;
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || errno == ERANGE) {
-    throw UsageError(cat(name, ": expected a number, got '", text, "'"));
+  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(value)) {
+    throw UsageError(cat(name, ": expected a finite number, got '", text, "'"));
   }
   return value;
 }

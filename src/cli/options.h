@@ -39,9 +39,14 @@ class ParsedOptions {
   // The given value, else the declared default, else nullopt.
   std::optional<std::string> get(const std::string& name) const;
   std::string get_string(const std::string& name) const;  // required or defaulted
-  // Typed reads; a malformed value or one below `min` is a UsageError naming the flag.
-  long long get_int(const std::string& name, long long min) const;
+  // Typed reads; a malformed value, one outside [min, max], or a number that is not finite (nan,
+  // inf) is a UsageError naming the flag. Sizes are bounded by `max` so that no flag can ask for
+  // an absurd allocation or overflow the int it ends up in.
+  long long get_int(const std::string& name, long long min, long long max = kMaxLong) const;
   double get_number(const std::string& name) const;
+
+  static constexpr long long kMaxInt = 2147483647;  // INT_MAX: for values stored in an int
+  static constexpr long long kMaxLong = 9223372036854775807LL;
 
   // "name=value" for every option with a value (given or default), in declaration order.
   std::string resolved() const;

@@ -180,10 +180,21 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
     }
   }
 
-  int64_t largest = -1;
-  parts.vocab.for_each(
-      [&](std::string_view, int32_t id) { largest = std::max<int64_t>(largest, id); });
+  int64_t largest = -1, entries = 0;
+  parts.vocab.for_each([&](std::string_view, int32_t id) {
+    largest = std::max<int64_t>(largest, id);
+    ++entries;
+  });
   for (const AddedToken& token : impl->added_tokens) largest = std::max<int64_t>(largest, token.id);
+  entries += static_cast<int64_t>(impl->added_tokens.size());
+  // The id -> token table is indexed by id. Real vocabularies number their tokens 0..N-1; a file
+  // whose ids are far sparser (one token with id 2^31-1) would make that table tens of gigabytes,
+  // so it is refused with the numbers instead of failing to allocate.
+  if (largest >= 2 * entries + 1024) {
+    throw Error(cat(!parts.origin.empty() ? parts.origin : parts.source_files.empty() ? std::string("tokenizer") : parts.source_files.front().string(),
+                    ": token ids are too sparse: the largest is ", largest, " but there are only ", entries,
+                    " tokens (ids should number the vocabulary from 0)"));
+  }
   impl->id_to_token.assign(static_cast<size_t>(largest + 1), std::string());
   parts.vocab.for_each([&](std::string_view token, int32_t id) {
     impl->id_to_token[static_cast<size_t>(id)] = std::string(token);

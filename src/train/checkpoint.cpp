@@ -24,6 +24,9 @@ constexpr int kVersion = 1;
 bool is_training_output(const fs::path& directory) { return fs::exists(directory / kStateFile); }
 
 void check_output_directory(const fs::path& output) {
+  // A run killed between the two renames of StagedDirectory's fallback commit left the previous
+  // checkpoint complete under "<output>.previous": put it back first.
+  StagedDirectory::recover(output);
   std::error_code ec;
   if (fs::exists(output, ec)) {
     if (!fs::is_directory(output, ec)) throw Error(cat("--output ", output.string(), ": exists and is not a directory"));
@@ -77,6 +80,7 @@ void write_training_output(const fs::path& output, const ModelConfig& config, Mo
 }
 
 ResumeState read_training_state(const fs::path& directory, int64_t parameter_count) {
+  StagedDirectory::recover(directory);  // as in check_output_directory
   const fs::path state_path = directory / kStateFile;
   if (!fs::exists(state_path)) {
     throw Error(cat("--resume ", directory.string(), ": no ", kStateFile, " (not a finetune training output)"));

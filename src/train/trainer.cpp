@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <map>
 #include <set>
 #include <numeric>
@@ -16,6 +17,7 @@
 #include "ops/memory.h"
 #include "ops/ops.h"
 #include "train/evaluate.h"
+#include "train/health.h"
 #include "train/interrupt.h"
 #include "train/metric_log.h"
 #include "train/progress.h"
@@ -30,6 +32,12 @@ std::string format_metric(const char* name, double value) {
   char text[64];
   std::snprintf(text, sizeof text, " - %s: %.4f", name, value);
   return text;
+}
+
+// "interrupted (SIGTERM)" for a signal, "stopped" for --stop-after-steps.
+std::string stop_reason() {
+  if (!InterruptGuard::requested()) return "stopped";
+  return InterruptGuard::signal_number() == SIGTERM ? "interrupted (SIGTERM)" : "interrupted";
 }
 
 // GPU batches are padded to a multiple of 8 tokens, so few distinct shapes (graphs) exist.
@@ -121,6 +129,17 @@ void Trainer::save(const TrainerState& state) {
   if (options_.output.empty()) return;
   if (options_.communicator != nullptr && !options_.communicator->is_root()) return;  // process 0 saves
   sync_parameters_to_host();
+  // Never replace a good checkpoint with a broken one: one pass over the weights, small next to
+  // writing them.
+  if (!gradients_finite(Exec::cpu(), model_.store.flat())) {
+    ParameterStore& store = model_.store;
+    std::optional<NonFiniteValue> bad = find_non_finite(Exec::cpu(), model_.config, store);
+    throw Error(cat("training diverged before step ", state.global_step + 1, ": the weights are not finite",
+                    bad ? cat(" (first: ", describe(*bad), ")") : std::string(), "; nothing was saved",
+                    is_training_output(options_.output) ? cat(" (", options_.output.string(), " keeps the last good checkpoint)")
+                                                        : std::string(),
+                    "; try a lower --lr or --max-grad-norm 1.0"));
+  }
   OptimizerSnapshot snapshot = optimizer_.snapshot(ex_);
   write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,
                         &snapshot);
@@ -198,8 +217,12 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     return result;
   }
 
-  Activations acts(ex_, config, B, max_tokens, Mode::Train);
-  BatchBuilder builder(B, max_tokens, config.pad_token_id);
+  // Memory is planned for the rows a batch can really have: a --batch-size beyond the data set
+  // (even 10^9) costs no more than the data set itself.
+  const int B_rows = static_cast<int>(std::min<int64_t>(B, n));
+  const int64_t step_rows = std::min<int64_t>(int64_t{A} * B_rows, n);  // this process's rows per step
+  Activations acts(ex_, config, B_rows, max_tokens, Mode::Train);
+  BatchBuilder builder(B_rows, max_tokens, config.pad_token_id);
   MetricLog log = options_.log.empty() || !root ? MetricLog() : MetricLog(options_.log, resumed);
   ProgressLine progress(stdout, options_.interactive);
   const bool quiet = options_.quiet || !root;
@@ -210,17 +233,17 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   ForwardOptions forward{Mode::Train, options_.dropout, dropout_seed, 0, /*micro_step_on_device=*/on_gpu};
   std::vector<const Encoding*> members;
   std::vector<int32_t> member_labels;
-  members.reserve(B);
-  member_labels.reserve(B);
+  members.reserve(B_rows);
+  member_labels.reserve(B_rows);
   Tensor grads_flat = grads_.flat();
   Timer run_timer;
 
   // Two step records: while the device works on step k, the host reports step k - 1.
   StepRecord records[2];
   for (StepRecord& r : records) {
-    r.losses = ops::StagingBuffer(ex_, static_cast<size_t>(A) * B * sizeof(float));
-    r.logits = ops::StagingBuffer(ex_, static_cast<size_t>(A) * B * K * sizeof(float));
-    r.labels.reserve(static_cast<size_t>(A) * B);
+    r.losses = ops::StagingBuffer(ex_, static_cast<size_t>(step_rows) * sizeof(float));
+    r.logits = ops::StagingBuffer(ex_, static_cast<size_t>(step_rows) * K * sizeof(float));
+    r.labels.reserve(static_cast<size_t>(step_rows));
     if (on_gpu) r.event = kernels::cuda::create_event();
   }
   struct EventCleanup {
@@ -236,6 +259,12 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     }
   } event_cleanup{records};
   int current = 0;
+  // What the user still has when a run stops on a numerical fault (nothing non-finite is saved).
+  auto kept_checkpoint = [&]() -> std::string {
+    if (options_.output.empty()) return "";
+    if (!is_training_output(options_.output)) return cat("; nothing was saved to ", options_.output.string());
+    return cat("; ", options_.output.string(), " keeps the last good checkpoint");
+  };
 
   // Reports a step whose metrics have been queued: waits for them, logs, updates the epoch sums.
   auto finish = [&](StepRecord& r) {
@@ -254,8 +283,13 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     const int64_t examples = static_cast<int64_t>(sums[2]);
     const double loss = loss_sum / static_cast<double>(examples);
     if (!std::isfinite(loss)) {
-      throw Error(cat("training diverged: the loss of step ", r.global_step, " is ", loss,
-                      "; try a lower --lr or --max-grad-norm 1.0"));
+      // On the CPU the step's loss and gradient were checked before its update (below); on a GPU
+      // the loss arrives a step late and the gradient is checked only with --max-grad-norm.
+      throw Error(cat("training diverged at step ", r.global_step, " (epoch ", r.epoch, "): the loss is ", loss,
+                      on_gpu && options_.max_grad_norm <= 0
+                          ? " (gradients are checked on the GPU only with --max-grad-norm)"
+                          : "",
+                      kept_checkpoint(), "; try a lower --lr or --max-grad-norm 1.0"));
     }
     state.epoch_loss_sum += loss_sum;
     state.epoch_correct += correct;
@@ -312,7 +346,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         forward.micro_step = micro_step;
         upload_batch(ex_, acts, view, forward.micro_step);
         // A graph replays a full batch of a full step (its shapes and loss scale are frozen).
-        const bool graphable = use_graphs && view.B == B && step_examples == step_span;
+        const bool graphable = use_graphs && view.B == B_rows && step_examples == step_span;
         auto forward_loss_backward = [&]() {
           model_forward_uploaded(ex_, config, params().params(), acts, forward);
           model_loss(ex_, acts, scale);
@@ -341,12 +375,34 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
 
       // One all-reduce per step: every process then holds the same summed gradient.
       comm.allreduce_sum(ex_, grads_flat);
+      // A non-finite loss or gradient stops the run before the update, naming the step and the
+      // first parameter whose gradient is not finite (health.h; on the CPU every step, on a GPU
+      // where the norm is computed anyway).
+      auto check_step = [&](bool grads_finite) {
+        // This process's loss is known on the CPU; with several processes only the (summed, hence
+        // shared) gradient decides here, so that all of them stop at the same step.
+        double loss_sum = 0;
+        if (!on_gpu && W == 1) {
+          for (int64_t i = 0; i < row; ++i) loss_sum += record.losses.as<float>()[i];
+        }
+        if (grads_finite && std::isfinite(loss_sum)) return;
+        std::optional<NonFiniteValue> bad;
+        if (!grads_finite) bad = find_non_finite(ex_, config, grads_);
+        throw Error(cat("training diverged at step ", state.global_step + 1, " (epoch ", state.epoch + 1, "): ",
+                        on_gpu || W > 1 ? std::string() : cat("the loss is ", loss_sum / static_cast<double>(row), ", "),
+                        bad ? cat("the first non-finite gradient is of ", describe(*bad))
+                            : std::string(grads_finite ? "the gradients are finite" : "the gradient is not finite"),
+                        kept_checkpoint(), "; try a lower --lr or --max-grad-norm 1.0"));
+      };
       double grad_scale = 1.0;
       if (options_.max_grad_norm > 0) {
         // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
         const double norm = std::sqrt(ops::sum_of_squares(ex_, grads_flat));
+        check_step(std::isfinite(norm));
         const double coefficient = options_.max_grad_norm / (norm + 1e-6);
         if (coefficient < 1.0) grad_scale = coefficient;
+      } else if (!on_gpu) {
+        check_step(gradients_finite(ex_, grads_flat));
       }
       const double lr = schedule.lr_at(state.global_step);
       optimizer_.step(ex_, params(), grads_, lr, grad_scale);
@@ -382,7 +438,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         result.seconds = run_timer.seconds();
         if (!quiet) std::fputs("\n", stdout);
         if (root) {
-          log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after step ", state.global_step,
+          log_notice(cat(stop_reason(), " after step ", state.global_step,
                          " (epoch ", state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
                          options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
                                                             ", continue with --resume ", options_.output.string())));
@@ -430,7 +486,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       result.steps = state.global_step;
       result.seconds = run_timer.seconds();
       if (root) {
-        log_notice(cat(InterruptGuard::requested() ? "interrupted" : "stopped", " after epoch ", next.epoch, ";",
+        log_notice(cat(stop_reason(), " after epoch ", next.epoch, ";",
                        options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
       }
       return result;
