@@ -14,6 +14,7 @@
 
 #include "core/timer.h"
 #include "io/json.h"
+#include "kernels/device.h"
 #include "io/safetensors.h"
 #include "test_paths.h"
 
@@ -90,6 +91,31 @@ class FaultsCliTest : public ::testing::Test {
   std::string tiny_train(const fs::path& model, const fs::path& output) {
     return "train --model " + q(model) + " --train " + q(dir_ / "small.txt") + " --max-length 16 --output " +
            q(output);
+  }
+
+  // tiny-bert with the word embedding of "school" (id 94) set to +inf.
+  fs::path poisoned_model() {
+    const fs::path poisoned = dir_ / "poisoned";
+    fs::copy(testing::fixtures_dir() / "tiny-bert", poisoned);
+    SafetensorsFile st(poisoned / "model.safetensors");
+    std::vector<std::vector<float>> data;
+    std::vector<StTensorToWrite> tensors;
+    for (const auto& info : st.tensors()) {
+      data.emplace_back(static_cast<size_t>(info.numel()));
+      st.read_as_f32(info, data.back().data(), info.numel());
+    }
+    size_t i = 0;
+    for (const auto& info : st.tensors()) {
+      if (info.name == "bert.embeddings.word_embeddings.weight") {
+        const int64_t C = info.shape[1], school = 94;  // line 95 of vocab.txt
+        for (int64_t c = 0; c < C; ++c) data[i][school * C + c] = INFINITY;
+      }
+      tensors.push_back({info.name, StDType::F32, info.shape, data[i].data()});
+      ++i;
+    }
+    fs::remove(poisoned / "model.safetensors");
+    write_safetensors(poisoned / "model.safetensors", tensors, {{"format", "pt"}});
+    return poisoned;
   }
 
   fs::path dir_;
@@ -193,28 +219,7 @@ TEST_F(FaultsCliTest, NonFiniteGradientStopsNamingStepAndParameterAndKeepsTheChe
 
   // A copy of the model whose embedding of "school" is infinite: the 5th example ("i love my
   // school") poisons step 3 (batches of 2 in file order); steps 1 and 2 are finite.
-  const fs::path poisoned = dir_ / "poisoned";
-  fs::copy(testing::fixtures_dir() / "tiny-bert", poisoned);
-  {
-    SafetensorsFile st(poisoned / "model.safetensors");
-    std::vector<std::vector<float>> data;
-    std::vector<StTensorToWrite> tensors;
-    for (const auto& info : st.tensors()) {
-      data.emplace_back(static_cast<size_t>(info.numel()));
-      st.read_as_f32(info, data.back().data(), info.numel());
-    }
-    size_t i = 0;
-    for (const auto& info : st.tensors()) {
-      if (info.name == "bert.embeddings.word_embeddings.weight") {
-        const int64_t C = info.shape[1], school = 94;  // line 95 of vocab.txt
-        for (int64_t c = 0; c < C; ++c) data[i][school * C + c] = INFINITY;
-      }
-      tensors.push_back({info.name, StDType::F32, info.shape, data[i].data()});
-      ++i;
-    }
-    fs::remove(poisoned / "model.safetensors");
-    write_safetensors(poisoned / "model.safetensors", tensors, {{"format", "pt"}});
-  }
+  const fs::path poisoned = poisoned_model();
   CommandResult r = finetune_cli(tiny_train(poisoned, out) + " --epochs 2 --batch-size 2 --no-shuffle --log " +
                                  q(dir_ / "log.jsonl"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -232,6 +237,32 @@ TEST_F(FaultsCliTest, NonFiniteGradientStopsNamingStepAndParameterAndKeepsTheChe
   // The previous checkpoint is byte for byte what it was, and still evaluates.
   EXPECT_EQ(snapshot(out), before);
   EXPECT_EQ(finetune_cli("eval --model " + q(out) + " --data " + q(dir_ / "small.txt")).exit_code, 0);
+}
+
+TEST_F(FaultsCliTest, NonFiniteGradientOnTheGpu) {
+  if (kernels::cuda::device_count() == 0) GTEST_SKIP() << "no CUDA device";
+  const fs::path out = dir_ / "out";
+  ASSERT_EQ(finetune_cli(tiny_train(testing::fixtures_dir() / "tiny-bert", out) + " --epochs 1 --device cuda").exit_code, 0);
+  const auto before = snapshot(out);
+  const fs::path poisoned = poisoned_model();
+  const std::string args = tiny_train(poisoned, out) + " --epochs 2 --batch-size 2 --no-shuffle --device cuda";
+  // With clipping the norm is read back every step: the step and the parameter are named.
+  CommandResult clipped = finetune_cli(args + " --max-grad-norm 1.0");
+  std::printf("%s", clipped.err.c_str());
+  EXPECT_EQ(clipped.exit_code, 1) << clipped.err;
+  EXPECT_NE(clipped.err.find("training diverged at step 3 (epoch 1): the first non-finite gradient is of "
+                             "bert.embeddings.word_embeddings.weight"),
+            std::string::npos)
+      << clipped.err;
+  // Without, the loss (read a step late) stops the run, naming its step.
+  CommandResult plain = finetune_cli(args);
+  std::printf("%s", plain.err.c_str());
+  EXPECT_EQ(plain.exit_code, 1) << plain.err;
+  EXPECT_NE(plain.err.find("training diverged at step 3 (epoch 1): the loss is nan (gradients are checked on the GPU "
+                           "only with --max-grad-norm)"),
+            std::string::npos)
+      << plain.err;
+  EXPECT_EQ(snapshot(out), before);
 }
 
 TEST_F(FaultsCliTest, AbsurdNumbersAreUsageErrorsNotAllocationFailures) {
