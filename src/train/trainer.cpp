@@ -138,7 +138,7 @@ void Trainer::save(const TrainerState& state) {
                     bad ? cat(" (first: ", describe(*bad), ")") : std::string(), "; nothing was saved",
                     is_training_output(options_.output) ? cat(" (", options_.output.string(), " keeps the last good checkpoint)")
                                                         : std::string(),
-                    "; try a lower --lr or --max-grad-norm 1.0"));
+                    "; check --lr and --weight-decay, or try --max-grad-norm 1.0"));
   }
   OptimizerSnapshot snapshot = optimizer_.snapshot(ex_);
   write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,

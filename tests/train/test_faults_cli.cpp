@@ -265,6 +265,29 @@ TEST_F(FaultsCliTest, NonFiniteGradientOnTheGpu) {
   EXPECT_EQ(snapshot(out), before);
 }
 
+TEST_F(FaultsCliTest, NonFiniteWeightsAreNeverSaved) {
+  // An absurd --weight-decay makes the weights infinite in the update itself (the gradient of
+  // that step was finite): the epoch-end save refuses them and the previous checkpoint stays.
+  const fs::path out = dir_ / "out";
+  const std::string args = tiny_train(testing::fixtures_dir() / "tiny-bert", out) + " --epochs 1";
+  ASSERT_EQ(finetune_cli(args).exit_code, 0);
+  const auto before = snapshot(out);
+  CommandResult r = finetune_cli(args + " --weight-decay 1e300");
+  std::printf("%s", r.err.c_str());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("training diverged before step 2: the weights are not finite (first: "
+                       "bert.embeddings.word_embeddings.weight (element 0 is inf)); nothing was saved (" +
+                       out.string() + " keeps the last good checkpoint)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(snapshot(out), before);
+  // Without a previous checkpoint nothing is created.
+  CommandResult fresh = finetune_cli(tiny_train(testing::fixtures_dir() / "tiny-bert", dir_ / "fresh") +
+                                     " --epochs 1 --weight-decay 1e300");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.err;
+  EXPECT_FALSE(fs::exists(dir_ / "fresh"));
+}
+
 TEST_F(FaultsCliTest, AbsurdNumbersAreUsageErrorsNotAllocationFailures) {
   const std::string train = tiny_train(testing::fixtures_dir() / "tiny-bert", dir_ / "out");
   for (const char* value : {"0", "-5", "1000000000000", "99999999999999999999999"})
