@@ -288,6 +288,17 @@ TEST_F(FaultsCliTest, NonFiniteWeightsAreNeverSaved) {
   EXPECT_FALSE(fs::exists(dir_ / "fresh"));
 }
 
+TEST_F(FaultsCliTest, AnUnwritableLogIsOneClearErrorBeforeTheFirstStep) {
+  const std::string train = tiny_train(testing::fixtures_dir() / "tiny-bert", dir_ / "out") + " --epochs 1";
+  for (const fs::path& log : {dir_ / "missing/dir/log.jsonl", dir_}) {
+    CommandResult r = finetune_cli(train + " --log " + q(log));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("finetune: error: --log " + log.string() + ": cannot open for writing: "), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out.find("Epoch 1/"), std::string::npos) << r.out;
+  }
+}
+
 TEST_F(FaultsCliTest, AbsurdNumbersAreUsageErrorsNotAllocationFailures) {
   const std::string train = tiny_train(testing::fixtures_dir() / "tiny-bert", dir_ / "out");
   for (const char* value : {"0", "-5", "1000000000000", "99999999999999999999999"})
