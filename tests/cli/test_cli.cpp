@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "io/json.h"
@@ -19,12 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
-
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-CommandResult finetune_cli(const std::string& args) {
-  return testing::run_command(quote(testing::finetune_binary()) + " " + args);
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -57,10 +51,12 @@ class CliTest : public ::testing::Test {
   // Runs a command expected to fail on bad input: exit status 1 or 2 (not a signal, not a bug),
   // nothing on stdout, one "finetune: error:" line containing `needle`.
   void expect_clean_error(const std::string& args, const std::string& needle) {
-    CommandResult r = finetune_cli(args);
-    EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << args << "\nexit " << r.exit_code << "\n" << r.err;
+    CommandResult r = testing::run_finetune(args);
+    EXPECT_TRUE(r.exit_code == 1 || r.exit_code == 2) << args << "\nexit " << r.exit_code << "\n"
+                                                      << r.err;
     EXPECT_EQ(r.err.rfind("finetune: error: ", 0), 0u) << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in:\n" << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in:\n"
+                                                     << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
   }
 
@@ -70,8 +66,9 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, TokenizeMatchesTransformersIds) {
   for (std::string name : {"tiny-bert", "tiny-distilbert"}) {
     fs::path texts = write_reference_texts(dir_, name);
-    CommandResult r = finetune_cli("tokenize --model " + quote(testing::fixtures_dir() / name) +
-                                   " --input " + quote(texts) + " --max-length 32");
+    CommandResult r = testing::run_finetune(
+        "tokenize --model " + testing::shell_quote(testing::fixtures_dir() / name) + " --input " +
+        testing::shell_quote(texts) + " --max-length 32");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     testing::Reference ref(name);
     std::vector<int32_t> ids = ref.ints("input_ids"), mask = ref.ints("attention_mask");
@@ -87,7 +84,8 @@ TEST_F(CliTest, TokenizeMatchesTransformersIds) {
         want_mask.push_back(1);
       }
       EXPECT_EQ(row["input_ids"].get<std::vector<int32_t>>(), want_ids) << name << " text " << b;
-      EXPECT_EQ(row["attention_mask"].get<std::vector<int32_t>>(), want_mask) << name << " text " << b;
+      EXPECT_EQ(row["attention_mask"].get<std::vector<int32_t>>(), want_mask)
+          << name << " text " << b;
     }
   }
 }
@@ -96,8 +94,9 @@ TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
   for (std::string name : {"tiny-bert", "tiny-distilbert"}) {
     fs::path texts = write_reference_texts(dir_, name);
     for (std::string batch : {"1", "5", "32"}) {
-      CommandResult r = finetune_cli("predict --json --model " + quote(testing::fixtures_dir() / name) +
-                                     " --input " + quote(texts) + " --max-length 32 --batch-size " + batch);
+      CommandResult r = testing::run_finetune(
+          "predict --json --model " + testing::shell_quote(testing::fixtures_dir() / name) +
+          " --input " + testing::shell_quote(texts) + " --max-length 32 --batch-size " + batch);
       ASSERT_EQ(r.exit_code, 0) << r.err;
       testing::Reference ref(name);
       std::vector<float> logits = ref.floats("logits");
@@ -129,8 +128,9 @@ TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
 TEST_F(CliTest, PredictHumanOutputShowsLabelConfidenceAndText) {
   fs::path input = dir_ / "in.txt";
   std::ofstream(input) << "i feel happy\ni am so angry\n";
-  CommandResult r = finetune_cli("predict --model " + quote(testing::fixtures_dir() / "tiny-distilbert") +
-                                 " --input " + quote(input));
+  CommandResult r = testing::run_finetune(
+      "predict --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") +
+      " --input " + testing::shell_quote(input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), 2u);
@@ -150,12 +150,14 @@ TEST_F(CliTest, PredictHumanOutputShowsLabelConfidenceAndText) {
 TEST_F(CliTest, BaseCheckpointGetsAFreshHeadWithANotice) {
   fs::path input = dir_ / "in.txt";
   std::ofstream(input) << "i feel happy\n";
-  CommandResult r = finetune_cli("predict --json --model " + quote(testing::fixtures_dir() / "tiny-bert-mlm") +
-                                 " --input " + quote(input));
+  CommandResult r = testing::run_finetune(
+      "predict --json --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-bert-mlm") +
+      " --input " + testing::shell_quote(input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("bert.pooler.dense.weight"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("classifier.weight"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("cls.predictions"), std::string::npos) << "unused MLM tensors named: " << r.err;
+  EXPECT_NE(r.err.find("cls.predictions"), std::string::npos)
+      << "unused MLM tensors named: " << r.err;
   Json row = Json::parse(lines_of(r.out).at(0));
   EXPECT_EQ(row["probs"].size(), 2u);  // no id2label: transformers' two default labels
   EXPECT_TRUE(row["label"] == "LABEL_0" || row["label"] == "LABEL_1");
@@ -164,50 +166,65 @@ TEST_F(CliTest, BaseCheckpointGetsAFreshHeadWithANotice) {
 TEST_F(CliTest, PackagedMiniLMPredicts) {
   fs::path model = testing::minilm_dir();
   if (!fs::exists(model / "model.safetensors")) GTEST_SKIP() << "run scripts/fetch-model.sh";
-  CommandResult r = finetune_cli("predict --model " + quote(model) + " --input " +
-                                 quote(testing::repo_root() / "examples/texts.txt"));
+  CommandResult r =
+      testing::run_finetune("predict --model " + testing::shell_quote(model) + " --input " +
+                            testing::shell_quote(testing::repo_root() / "examples/texts.txt"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines_of(r.out).size(), 6u);
   EXPECT_NE(r.err.find("fresh"), std::string::npos) << r.err;
 }
 
 TEST_F(CliTest, HelpAndVersion) {
-  CommandResult r = finetune_cli("--help");
+  CommandResult r = testing::run_finetune("--help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("predict"), std::string::npos);
   EXPECT_NE(r.out.find("tokenize"), std::string::npos);
-  r = finetune_cli("predict --help");
+  r = testing::run_finetune("predict --help");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--batch-size N"), std::string::npos);
   EXPECT_NE(r.out.find("--json"), std::string::npos);
-  r = finetune_cli("tokenize --help");
+  r = testing::run_finetune("tokenize --help");
   EXPECT_NE(r.out.find("--max-length N"), std::string::npos);
-  EXPECT_EQ(finetune_cli("").exit_code, 2);
-  EXPECT_EQ(finetune_cli("--version").exit_code, 0);
+  EXPECT_EQ(testing::run_finetune("").exit_code, 2);
+  EXPECT_EQ(testing::run_finetune("--version").exit_code, 0);
 }
 
 TEST_F(CliTest, UsageMistakesExitTwo) {
   fs::path model = testing::fixtures_dir() / "tiny-bert";
   expect_clean_error("frobnicate", "unknown command 'frobnicate'");
-  expect_clean_error("predict --model " + quote(model), "missing required option --input");
-  expect_clean_error("predict --model " + quote(model) + " --input x --bogus", "unknown option '--bogus'");
-  expect_clean_error("predict --model " + quote(model) + " --input x --batch-size zero", "--batch-size");
-  EXPECT_EQ(finetune_cli("predict --model " + quote(model) + " --input x --batch-size 0").exit_code, 2);
+  expect_clean_error("predict --model " + testing::shell_quote(model),
+                     "missing required option --input");
+  expect_clean_error("predict --model " + testing::shell_quote(model) + " --input x --bogus",
+                     "unknown option '--bogus'");
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(model) + " --input x --batch-size zero",
+      "--batch-size");
+  EXPECT_EQ(testing::run_finetune("predict --model " + testing::shell_quote(model) +
+                                  " --input x --batch-size 0")
+                .exit_code,
+            2);
 }
 
 TEST_F(CliTest, MissingFilesAreNamed) {
   fs::path model = testing::fixtures_dir() / "tiny-bert";
   fs::path input = dir_ / "in.txt";
   std::ofstream(input) << "hello\n";
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(dir_ / "absent.txt"),
+  expect_clean_error("predict --model " + testing::shell_quote(model) + " --input " +
+                         testing::shell_quote(dir_ / "absent.txt"),
                      "absent.txt: no such file");
-  expect_clean_error("predict --model " + quote(dir_ / "nomodel") + " --input " + quote(input), "nomodel");
+  expect_clean_error("predict --model " + testing::shell_quote(dir_ / "nomodel") + " --input " +
+                         testing::shell_quote(input),
+                     "nomodel");
   fs::path no_config = copy_fixture("tiny-bert");
   fs::remove(no_config / "config.json");
-  expect_clean_error("predict --model " + quote(no_config) + " --input " + quote(input), "no config.json");
+  expect_clean_error("predict --model " + testing::shell_quote(no_config) + " --input " +
+                         testing::shell_quote(input),
+                     "no config.json");
   fs::path no_weights = copy_fixture("tiny-distilbert");
   fs::remove(no_weights / "model.safetensors");
-  expect_clean_error("predict --model " + quote(no_weights) + " --input " + quote(input), "model.safetensors");
+  expect_clean_error("predict --model " + testing::shell_quote(no_weights) + " --input " +
+                         testing::shell_quote(input),
+                     "model.safetensors");
 }
 
 TEST_F(CliTest, MissingTokenizerFilesAreNamed) {
@@ -216,8 +233,12 @@ TEST_F(CliTest, MissingTokenizerFilesAreNamed) {
   fs::remove(model / "vocab.txt");
   fs::path input = dir_ / "in.txt";
   std::ofstream(input) << "hello\n";
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(input), "tokenizer.json");
-  expect_clean_error("tokenize --model " + quote(model) + " --input " + quote(input), "vocab.txt");
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(model) + " --input " + testing::shell_quote(input),
+      "tokenizer.json");
+  expect_clean_error(
+      "tokenize --model " + testing::shell_quote(model) + " --input " + testing::shell_quote(input),
+      "vocab.txt");
 }
 
 TEST_F(CliTest, DamagedCheckpointsAreRefused) {
@@ -225,8 +246,11 @@ TEST_F(CliTest, DamagedCheckpointsAreRefused) {
   std::ofstream(input) << "hello\n";
 
   fs::path truncated = copy_fixture("tiny-bert");
-  fs::resize_file(truncated / "model.safetensors", fs::file_size(truncated / "model.safetensors") / 2);
-  expect_clean_error("predict --model " + quote(truncated) + " --input " + quote(input), "model.safetensors");
+  fs::resize_file(truncated / "model.safetensors",
+                  fs::file_size(truncated / "model.safetensors") / 2);
+  expect_clean_error("predict --model " + testing::shell_quote(truncated) + " --input " +
+                         testing::shell_quote(input),
+                     "model.safetensors");
 
   fs::path corrupt = copy_fixture("tiny-distilbert");
   {
@@ -234,11 +258,15 @@ TEST_F(CliTest, DamagedCheckpointsAreRefused) {
     f.seekp(8);
     f.write("#", 1);  // the header's opening brace
   }
-  expect_clean_error("predict --model " + quote(corrupt) + " --input " + quote(input), "corrupt safetensors header");
+  expect_clean_error("predict --model " + testing::shell_quote(corrupt) + " --input " +
+                         testing::shell_quote(input),
+                     "corrupt safetensors header");
 
   fs::path empty = copy_fixture("tiny-bert-base");
   std::ofstream(empty / "model.safetensors", std::ios::trunc).close();
-  expect_clean_error("predict --model " + quote(empty) + " --input " + quote(input), "too short");
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(empty) + " --input " + testing::shell_quote(input),
+      "too short");
 }
 
 TEST_F(CliTest, ConfigProblemsNameTheKey) {
@@ -254,39 +282,54 @@ TEST_F(CliTest, ConfigProblemsNameTheKey) {
   };
   // A config that does not match the weights: the tensor and both shapes are named.
   fs::path mismatch = edit_config("tiny-bert", [](Json& c) { c["intermediate_size"] = 48; });
-  expect_clean_error("predict --model " + quote(mismatch) + " --input " + quote(input),
+  expect_clean_error("predict --model " + testing::shell_quote(mismatch) + " --input " +
+                         testing::shell_quote(input),
                      "'bert.encoder.layer.0.intermediate.dense.weight' has shape [47, 30]");
-  fs::path labels = edit_config("tiny-distilbert", [](Json& c) { c["id2label"] = {{"0", "a"}, {"1", "b"}}; });
-  expect_clean_error("predict --model " + quote(labels) + " --input " + quote(input), "2 labels");
+  fs::path labels = edit_config("tiny-distilbert", [](Json& c) {
+    c["id2label"] = {{"0", "a"}, {"1", "b"}};
+  });
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(labels) + " --input " + testing::shell_quote(input),
+      "2 labels");
   fs::path roberta = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "roberta"; });
-  expect_clean_error("predict --model " + quote(roberta) + " --input " + quote(input),
+  expect_clean_error("predict --model " + testing::shell_quote(roberta) + " --input " +
+                         testing::shell_quote(input),
                      "model_type': 'roberta' is not supported");
   fs::path broken = copy_fixture("tiny-bert-gelu-tanh");
-  std::ofstream(broken / "config.json", std::ios::trunc) << "{\"model_type\": \"bert\",\n \"hidden_size\": }";
-  expect_clean_error("predict --model " + quote(broken) + " --input " + quote(input),
-                     "config.json: invalid JSON at line 2");
+  std::ofstream(broken / "config.json", std::ios::trunc)
+      << "{\"model_type\": \"bert\",\n \"hidden_size\": }";
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(broken) + " --input " + testing::shell_quote(input),
+      "config.json: invalid JSON at line 2");
 }
 
 TEST_F(CliTest, InvalidUtf8InputNamesTheLine) {
   fs::path input = dir_ / "in.txt";
   std::ofstream(input, std::ios::binary) << "fine\nalso fine\nbad \xff byte\n";
   fs::path model = testing::fixtures_dir() / "tiny-bert";
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(input), ":3");
-  expect_clean_error("tokenize --model " + quote(model) + " --input " + quote(input), "UTF-8");
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(model) + " --input " + testing::shell_quote(input),
+      ":3");
+  expect_clean_error(
+      "tokenize --model " + testing::shell_quote(model) + " --input " + testing::shell_quote(input),
+      "UTF-8");
 }
 
 TEST_F(CliTest, LimitsAreEnforcedWithAClearMessage) {
   fs::path input = dir_ / "in.txt";
   std::ofstream(input) << "hello\n";
   fs::path model = testing::fixtures_dir() / "tiny-bert";
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --max-length 100000",
+  expect_clean_error("predict --model " + testing::shell_quote(model) + " --input " +
+                         testing::shell_quote(input) + " --max-length 100000",
                      "max_position_embeddings");
   // Without a usable GPU: "no CUDA support" in a CPU build, "no CUDA device" in a CUDA build.
   if (kernels::cuda::device_count() == 0) {
-    expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --device cuda",
+    expect_clean_error("predict --model " + testing::shell_quote(model) + " --input " +
+                           testing::shell_quote(input) + " --device cuda",
                        kernels::cuda::built_with_cuda() ? "no CUDA device" : "no CUDA support");
   }
-  expect_clean_error("predict --model " + quote(model) + " --input " + quote(input) + " --device tpu",
+  expect_clean_error("predict --model " + testing::shell_quote(model) + " --input " +
+                         testing::shell_quote(input) + " --device tpu",
                      "--device");
 }
 
@@ -295,8 +338,9 @@ TEST_F(CliTest, LongTextsAreTruncatedToTheModelLimitWithANotice) {
   std::string long_text;
   for (int i = 0; i < 200; ++i) long_text += "i feel ";
   std::ofstream(input) << long_text << "\nshort\n";
-  CommandResult r = finetune_cli("predict --json --model " + quote(testing::fixtures_dir() / "tiny-bert") +
-                                 " --input " + quote(input));
+  CommandResult r = testing::run_finetune(
+      "predict --json --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-bert") +
+      " --input " + testing::shell_quote(input));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines_of(r.out).size(), 2u);
   EXPECT_NE(r.err.find("1 of 2 texts were truncated to 48 tokens"), std::string::npos) << r.err;
@@ -305,8 +349,9 @@ TEST_F(CliTest, LongTextsAreTruncatedToTheModelLimitWithANotice) {
 TEST_F(CliTest, EmptyInputGivesEmptyOutput) {
   fs::path input = dir_ / "empty.txt";
   std::ofstream(input).close();
-  CommandResult r = finetune_cli("predict --model " + quote(testing::fixtures_dir() / "tiny-bert") +
-                                 " --input " + quote(input));
+  CommandResult r = testing::run_finetune(
+      "predict --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-bert") +
+      " --input " + testing::shell_quote(input));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.out.empty());
 }

@@ -20,17 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CommandResult;
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-CommandResult finetune_cli(const std::string& args) {
-  return testing::run_command(q(testing::finetune_binary()) + " " + args);
-}
-
 // Runs a shell command and returns its peak resident memory in MB (wait4's ru_maxrss), or -1.
 double peak_rss_mb(const std::string& command, int* exit_code) {
   pid_t pid = 0;
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) return -1;
+  if (posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
+    return -1;
   int status = 0;
   struct rusage usage {};
   if (wait4(pid, &status, 0, &usage) != pid) return -1;
@@ -61,21 +56,28 @@ TEST_F(HostileCliTest, TenMegabyteLinesAreTruncatedLikeAnyLongText) {
   const std::string big = long_text(10u << 20);
   {
     std::ofstream(dir_ / "in.txt") << "short\n" << big << "\nlast\n";
-    std::ofstream(dir_ / "train.txt") << "i feel fine;joy\n" << big << ";sadness\ni am sad;sadness\n";
-    std::ofstream(dir_ / "train.csv") << "text,label\ni feel fine,joy\n\"" << big << "\",sadness\ni am sad,sadness\n";
-    std::ofstream(dir_ / "train.jsonl") << "{\"text\": \"i feel fine\", \"label\": \"joy\"}\n{\"text\": \"" << big
-                                        << "\", \"label\": \"sadness\"}\n{\"text\": \"i am sad\", \"label\": \"sadness\"}\n";
+    std::ofstream(dir_ / "train.txt") << "i feel fine;joy\n"
+                                      << big << ";sadness\ni am sad;sadness\n";
+    std::ofstream(dir_ / "train.csv")
+        << "text,label\ni feel fine,joy\n\"" << big << "\",sadness\ni am sad,sadness\n";
+    std::ofstream(dir_ / "train.jsonl")
+        << "{\"text\": \"i feel fine\", \"label\": \"joy\"}\n{\"text\": \"" << big
+        << "\", \"label\": \"sadness\"}\n{\"text\": \"i am sad\", \"label\": \"sadness\"}\n";
   }
   Timer timer;
-  CommandResult predict = finetune_cli("predict --model " + q(model_) + " --input " + q(dir_ / "in.txt"));
+  CommandResult predict =
+      testing::run_finetune("predict --model " + testing::shell_quote(model_) + " --input " +
+                            testing::shell_quote(dir_ / "in.txt"));
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
-  EXPECT_EQ(std::count(predict.out.begin(), predict.out.end(), '\n'), 3) << predict.out.substr(0, 500);
+  EXPECT_EQ(std::count(predict.out.begin(), predict.out.end(), '\n'), 3)
+      << predict.out.substr(0, 500);
   EXPECT_NE(predict.err.find("1 of 3 texts were truncated"), std::string::npos) << predict.err;
   std::printf("predict with a 10 MB line: %.2f s\n", timer.seconds());
   for (const char* name : {"train.txt", "train.csv", "train.jsonl"}) {
     Timer t;
-    CommandResult train = finetune_cli("train --model " + q(model_) + " --train " + q(dir_ / name) +
-                                       " --epochs 1 --max-length 16");
+    CommandResult train =
+        testing::run_finetune("train --model " + testing::shell_quote(model_) + " --train " +
+                              testing::shell_quote(dir_ / name) + " --epochs 1 --max-length 16");
     EXPECT_EQ(train.exit_code, 0) << name << "\n" << train.err;
     std::printf("train on %s with a 10 MB example: %.2f s\n", name, t.seconds());
   }
@@ -89,13 +91,19 @@ TEST_F(HostileCliTest, ALineOverTheStreamingLimitIsRefusedWithItsLineNumber) {
     std::ofstream(dir_ / "in.txt") << "short\n" << huge << "\n";
     std::ofstream(dir_ / "train.txt") << "i feel fine;joy\n" << huge << ";sadness\n";
   }
-  CommandResult predict = finetune_cli("predict --model " + q(model_) + " --input " + q(dir_ / "in.txt"));
+  CommandResult predict =
+      testing::run_finetune("predict --model " + testing::shell_quote(model_) + " --input " +
+                            testing::shell_quote(dir_ / "in.txt"));
   EXPECT_EQ(predict.exit_code, 1) << predict.err;
   EXPECT_NE(predict.err.find("in.txt:2: line longer than"), std::string::npos) << predict.err;
-  CommandResult tokenize = finetune_cli("tokenize --model " + q(model_) + " --input " + q(dir_ / "in.txt"));
+  CommandResult tokenize =
+      testing::run_finetune("tokenize --model " + testing::shell_quote(model_) + " --input " +
+                            testing::shell_quote(dir_ / "in.txt"));
   EXPECT_EQ(tokenize.exit_code, 1) << tokenize.err;
   EXPECT_NE(tokenize.err.find("in.txt:2: line longer than"), std::string::npos) << tokenize.err;
-  CommandResult train = finetune_cli("train --model " + q(model_) + " --train " + q(dir_ / "train.txt") + " --epochs 1");
+  CommandResult train =
+      testing::run_finetune("train --model " + testing::shell_quote(model_) + " --train " +
+                            testing::shell_quote(dir_ / "train.txt") + " --epochs 1");
   EXPECT_EQ(train.exit_code, 0) << train.err;
   EXPECT_NE(train.err.find("1 of 2 texts were truncated"), std::string::npos) << train.err;
 }
@@ -106,20 +114,27 @@ TEST_F(HostileCliTest, PredictStreamsALargeInputInBoundedMemory) {
   // model 20x slower.)
   auto write_input = [&](const fs::path& path, size_t lines) {
     std::ofstream out(path);
-    for (size_t i = 0; i < lines; ++i) out << "i feel " << (i % 7 ? "happy" : "sad and lonely today") << " " << i % 1000 << "\n";
+    for (size_t i = 0; i < lines; ++i)
+      out << "i feel " << (i % 7 ? "happy" : "sad and lonely today") << " " << i % 1000 << "\n";
   };
   write_input(dir_ / "small.txt", 40000);
   write_input(dir_ / "large.txt", 400000);
   int small_exit = -1, large_exit = -1;
   Timer timer;
-  const std::string predict = q(testing::finetune_binary()) + " predict --json --threads 1 --batch-size 256 --max-length 8 --model " +
-                              q(model_) + " --input ";
-  const double small = peak_rss_mb(predict + q(dir_ / "small.txt") + " > /dev/null 2>&1", &small_exit);
-  const double large = peak_rss_mb(predict + q(dir_ / "large.txt") + " > " + q(dir_ / "out.jsonl") + " 2>/dev/null", &large_exit);
+  const std::string predict =
+      testing::shell_quote(testing::finetune_binary()) +
+      " predict --json --threads 1 --batch-size 256 --max-length 8 --model " +
+      testing::shell_quote(model_) + " --input ";
+  const double small = peak_rss_mb(
+      predict + testing::shell_quote(dir_ / "small.txt") + " > /dev/null 2>&1", &small_exit);
+  const double large = peak_rss_mb(predict + testing::shell_quote(dir_ / "large.txt") + " > " +
+                                       testing::shell_quote(dir_ / "out.jsonl") + " 2>/dev/null",
+                                   &large_exit);
   ASSERT_EQ(small_exit, 0);
   ASSERT_EQ(large_exit, 0);
-  std::printf("predict peak RSS: %.1f MB for %.1f MB of input, %.1f MB for %.1f MB (%.1f s)\n", small,
-              fs::file_size(dir_ / "small.txt") / 1e6, large, fs::file_size(dir_ / "large.txt") / 1e6, timer.seconds());
+  std::printf("predict peak RSS: %.1f MB for %.1f MB of input, %.1f MB for %.1f MB (%.1f s)\n",
+              small, fs::file_size(dir_ / "small.txt") / 1e6, large,
+              fs::file_size(dir_ / "large.txt") / 1e6, timer.seconds());
   EXPECT_LT(large, small + 16) << "peak memory grows with the input";
   // Every line got its answer.
   std::ifstream out(dir_ / "out.jsonl");
@@ -140,7 +155,8 @@ TEST_F(HostileCliTest, CheckpointTensorNamesThatLookLikePathsAreReportedAsUnused
       st.read_as_f32(info, data.back().data(), info.numel());
     }
     size_t i = 0;
-    for (const auto& info : st.tensors()) tensors.push_back({info.name, StDType::F32, info.shape, data[i++].data()});
+    for (const auto& info : st.tensors())
+      tensors.push_back({info.name, StDType::F32, info.shape, data[i++].data()});
     std::vector<float> extra = {1, 2, 3};
     for (const char* name : {"../../escape.weight", "/tmp/absolute.weight", "bert/../../x"})
       tensors.push_back({name, StDType::F32, {3}, extra.data()});
@@ -148,9 +164,11 @@ TEST_F(HostileCliTest, CheckpointTensorNamesThatLookLikePathsAreReportedAsUnused
     write_safetensors(model / "model.safetensors", tensors, {{"format", "pt"}});
   }
   std::ofstream(dir_ / "in.txt") << "hello\n";
-  CommandResult r = finetune_cli("predict --model " + q(model) + " --input " + q(dir_ / "in.txt"));
+  CommandResult r = testing::run_finetune("predict --model " + testing::shell_quote(model) +
+                                          " --input " + testing::shell_quote(dir_ / "in.txt"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("../../escape.weight"), std::string::npos) << "unused tensors are named:\n" << r.err;
+  EXPECT_NE(r.err.find("../../escape.weight"), std::string::npos) << "unused tensors are named:\n"
+                                                                  << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "escape.weight"));
   EXPECT_FALSE(fs::exists("/tmp/absolute.weight"));
 }

@@ -28,12 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 namespace cuda = kernels::cuda;
 
-#define SKIP_WITHOUT_GPU()                                                                     \
-  do {                                                                                         \
-    if (cuda::device_count() == 0) {                                                           \
-      GTEST_SKIP() << (cuda::built_with_cuda() ? "no CUDA device available"                    \
-                                               : "this build has no CUDA support");            \
-    }                                                                                          \
+#define SKIP_WITHOUT_GPU()                                                          \
+  do {                                                                              \
+    if (cuda::device_count() == 0) {                                                \
+      GTEST_SKIP() << (cuda::built_with_cuda() ? "no CUDA device available"         \
+                                               : "this build has no CUDA support"); \
+    }                                                                               \
   } while (0)
 
 // A CUDA context for one test.
@@ -46,10 +46,9 @@ struct Gpu {
   Exec ex;
 };
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
 bool is_key_bias(const std::string& key) {
-  return key.find("attention.self.key.bias") != std::string::npos || key.find("attention.k_lin.bias") != std::string::npos;
+  return key.find("attention.self.key.bias") != std::string::npos ||
+         key.find("attention.k_lin.bias") != std::string::npos;
 }
 
 Model load_quietly(const fs::path& dir) {
@@ -66,9 +65,15 @@ TEST(GpuModel, ForwardMatchesTransformers) {
     Model model = load_quietly(testing::fixtures_dir() / name);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref(name);
-    std::vector<int32_t> ids = ref.ints("input_ids"), types = ref.ints("token_type_ids"), mask = ref.ints("attention_mask");
+    std::vector<int32_t> ids = ref.ints("input_ids"), types = ref.ints("token_type_ids"),
+                         mask = ref.ints("attention_mask");
     auto shape = ref.shape("input_ids");
-    BatchView batch{static_cast<int>(shape[0]), static_cast<int>(shape[1]), ids.data(), types.data(), mask.data(), nullptr};
+    BatchView batch{static_cast<int>(shape[0]),
+                    static_cast<int>(shape[1]),
+                    ids.data(),
+                    types.data(),
+                    mask.data(),
+                    nullptr};
     Activations acts(gpu.ex, model.config, batch.B, batch.T, Mode::Eval);
     ForwardOutputs out = model_forward(gpu.ex, model.config, params.params(), acts, batch);
     std::vector<float> logits(static_cast<size_t>(out.logits.numel()));
@@ -91,7 +96,11 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
     std::vector<int32_t> ids = ref.ints("input_ids"), mask = ref.ints("attention_mask");
     std::vector<int32_t> types = ref.ints("token_type_ids"), labels = ref.ints("labels");
     auto shape = ref.shape("input_ids");
-    BatchView batch{static_cast<int>(shape[0]), static_cast<int>(shape[1]), ids.data(), types.data(), mask.data(),
+    BatchView batch{static_cast<int>(shape[0]),
+                    static_cast<int>(shape[1]),
+                    ids.data(),
+                    types.data(),
+                    mask.data(),
                     labels.data()};
     Activations acts(gpu.ex, model.config, batch.B, batch.T, Mode::Train);
     ForwardOptions options{Mode::Train, DropoutRates::all(0), 0, 0};
@@ -107,7 +116,8 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
                          std::vector<float> want = ref.floats("grad." + key);
                          auto m = testing::compare(grad->f32(), want.data(), want.size());
                          // Same bounds as the CPU test (tests/train/test_parity.cpp).
-                         double bound = is_key_bias(key) ? 1e-6 : testing::fp32_tolerance(want, 256);
+                         double bound =
+                             is_key_bias(key) ? 1e-6 : testing::fp32_tolerance(want, 256);
                          EXPECT_LE(m.max_abs, bound) << name << " " << key << "[" << m.index << "]";
                        });
   }
@@ -126,11 +136,15 @@ std::vector<Json> log_steps(const fs::path& path) {
 // Runs a reference trajectory through the CLI on the GPU and compares it with PyTorch's.
 void check_trajectory(const std::string& run, const std::string& precision, double loss_bound,
                       double param_bound_per_lr_sum, double param_bound) {
-  Json ref = parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
+  Json ref =
+      parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
   fs::path dir = testing::make_temp_dir("gpu-trajectory");
-  std::string command = "cd " + q(testing::repo_root()) + " && " + q(testing::finetune_binary()) + " train";
-  for (const auto& arg : ref["finetune_train_args"]) command += " " + q(arg.get<std::string>());
-  command += " --device cuda --precision " + precision + " --output " + q(dir / "out") + " --log " + q(dir / "log");
+  std::string command = "cd " + testing::shell_quote(testing::repo_root()) + " && " +
+                        testing::shell_quote(testing::finetune_binary()) + " train";
+  for (const auto& arg : ref["finetune_train_args"])
+    command += " " + testing::shell_quote(arg.get<std::string>());
+  command += " --device cuda --precision " + precision + " --output " +
+             testing::shell_quote(dir / "out") + " --log " + testing::shell_quote(dir / "log");
   testing::CommandResult r = testing::run_command(command);
   ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
   std::vector<Json> got = log_steps(dir / "log");
@@ -151,12 +165,14 @@ void check_trajectory(const std::string& run, const std::string& precision, doub
     final_params.read_as_f32(info, values.data(), info.numel());
     std::vector<float> expected = want_final.floats(info.name);
     auto m = testing::compare(values.data(), expected.data(), expected.size());
-    double bound = is_key_bias(info.name) ? 2 * lr_sum : std::max(param_bound, param_bound_per_lr_sum * lr_sum);
+    double bound = is_key_bias(info.name) ? 2 * lr_sum
+                                          : std::max(param_bound, param_bound_per_lr_sum * lr_sum);
     if (!is_key_bias(info.name)) worst_param = std::max(worst_param, m.max_abs);
-    EXPECT_LE(m.max_abs, bound) << run << " " << precision << " " << info.name << "[" << m.index << "]";
+    EXPECT_LE(m.max_abs, bound) << run << " " << precision << " " << info.name << "[" << m.index
+                                << "]";
   }
-  std::printf("[ trajectory ] %s %s: worst loss diff %.3g, worst parameter diff %.3g\n", run.c_str(),
-              precision.c_str(), worst_loss, worst_param);
+  std::printf("[ trajectory ] %s %s: worst loss diff %.3g, worst parameter diff %.3g\n",
+              run.c_str(), precision.c_str(), worst_loss, worst_param);
   fs::remove_all(dir);
 }
 
@@ -182,13 +198,17 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   // Shuffled batches of several bucket lengths, dropout on, two epochs: every replay must see its
   // own batch and its own dropout step, or the numbers would differ from the eager run's.
   fs::path dir = testing::make_temp_dir("gpu-graphs");
-  const std::string base = q(testing::finetune_binary()) + " train --device cuda --precision fp32 --model " +
-                           q(testing::fixtures_dir() / "tiny-distilbert") + " --train " +
-                           q(testing::shared_dir() / "data/emotion/train.txt") +
+  const std::string base = testing::shell_quote(testing::finetune_binary()) +
+                           " train --device cuda --precision fp32 --model " +
+                           testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") +
+                           " --train " +
+                           testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
                            " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3";
-  auto graphs = testing::run_command(base + " --output " + q(dir / "graphs") + " --log " + q(dir / "graphs.log"));
-  auto eager = testing::run_command(base + " --no-cuda-graphs --output " + q(dir / "eager") + " --log " +
-                                    q(dir / "eager.log"));
+  auto graphs = testing::run_command(base + " --output " + testing::shell_quote(dir / "graphs") +
+                                     " --log " + testing::shell_quote(dir / "graphs.log"));
+  auto eager = testing::run_command(base + " --no-cuda-graphs --output " +
+                                    testing::shell_quote(dir / "eager") + " --log " +
+                                    testing::shell_quote(dir / "eager.log"));
   ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
   ASSERT_EQ(eager.exit_code, 0) << eager.err;
   std::vector<Json> a = log_steps(dir / "graphs.log"), b = log_steps(dir / "eager.log");
@@ -211,16 +231,19 @@ TEST(GpuTraining, ValidationBetweenEpochsKeepsTheCapturedGraphsValid) {
   // the context's bf16 scratch after the training graphs were captured; the graphs must keep
   // working in the next epochs (they once replayed against a freed scratch buffer).
   fs::path dir = testing::make_temp_dir("gpu-validation");
-  auto r = testing::run_command(q(testing::finetune_binary()) + " train --device cuda --precision bf16 --model " +
-                                q(testing::fixtures_dir() / "tiny-bert") + " --train " +
-                                q(testing::shared_dir() / "data/emotion/train.txt") + " --validation " +
-                                q(testing::shared_dir() / "data/emotion/validation.txt") +
-                                " --limit 64 --batch-size 4 --epochs 3 --lr 1e-3 --output " + q(dir / "out") +
-                                " --log " + q(dir / "log"));
+  auto r = testing::run_command(
+      testing::shell_quote(testing::finetune_binary()) +
+      " train --device cuda --precision bf16 --model " +
+      testing::shell_quote(testing::fixtures_dir() / "tiny-bert") + " --train " +
+      testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") + " --validation " +
+      testing::shell_quote(testing::shared_dir() / "data/emotion/validation.txt") +
+      " --limit 64 --batch-size 4 --epochs 3 --lr 1e-3 --output " +
+      testing::shell_quote(dir / "out") + " --log " + testing::shell_quote(dir / "log"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int validations = 0;
   std::ifstream in(dir / "log");
-  for (std::string line; std::getline(in, line);) validations += line.find("val_accuracy") != std::string::npos;
+  for (std::string line; std::getline(in, line);)
+    validations += line.find("val_accuracy") != std::string::npos;
   EXPECT_EQ(validations, 3);
   fs::remove_all(dir);
 }
@@ -228,16 +251,22 @@ TEST(GpuTraining, ValidationBetweenEpochsKeepsTheCapturedGraphsValid) {
 TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
   SKIP_WITHOUT_GPU();
   fs::path dir = testing::make_temp_dir("gpu-resume");
-  const std::string base = q(testing::finetune_binary()) + " train --device cuda --model " +
-                           q(testing::fixtures_dir() / "tiny-bert") + " --train " +
-                           q(testing::shared_dir() / "data/emotion/train.txt") +
-                           " --limit 40 --batch-size 4 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 7 --max-length 24";
-  ASSERT_EQ(testing::run_command(base + " --output " + q(dir / "full") + " --log " + q(dir / "full.log")).exit_code, 0);
-  auto first = testing::run_command(base + " --output " + q(dir / "split") + " --log " + q(dir / "split.log") +
-                                    " --stop-after-steps 6");
+  const std::string base =
+      testing::shell_quote(testing::finetune_binary()) + " train --device cuda --model " +
+      testing::shell_quote(testing::fixtures_dir() / "tiny-bert") + " --train " +
+      testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
+      " --limit 40 --batch-size 4 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 7 --max-length 24";
+  ASSERT_EQ(testing::run_command(base + " --output " + testing::shell_quote(dir / "full") +
+                                 " --log " + testing::shell_quote(dir / "full.log"))
+                .exit_code,
+            0);
+  auto first =
+      testing::run_command(base + " --output " + testing::shell_quote(dir / "split") + " --log " +
+                           testing::shell_quote(dir / "split.log") + " --stop-after-steps 6");
   ASSERT_EQ(first.exit_code, 130) << first.err;
-  auto second = testing::run_command(base + " --output " + q(dir / "split") + " --log " + q(dir / "split.log") +
-                                     " --resume " + q(dir / "split"));
+  auto second = testing::run_command(base + " --output " + testing::shell_quote(dir / "split") +
+                                     " --log " + testing::shell_quote(dir / "split.log") +
+                                     " --resume " + testing::shell_quote(dir / "split"));
   ASSERT_EQ(second.exit_code, 0) << second.err;
   std::vector<Json> a = log_steps(dir / "full.log"), b = log_steps(dir / "split.log");
   ASSERT_EQ(a.size(), b.size());
@@ -249,14 +278,18 @@ TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
     std::ifstream in(testing::shared_dir() / "data/emotion/validation.txt");
     std::ofstream out(texts);
     std::string line;
-    for (int i = 0; i < 50 && std::getline(in, line); ++i) out << line.substr(0, line.rfind(';')) << "\n";
+    for (int i = 0; i < 50 && std::getline(in, line); ++i)
+      out << line.substr(0, line.rfind(';')) << "\n";
   }
-  auto on_cpu = testing::run_command(q(testing::finetune_binary()) + " predict --json --model " + q(dir / "full") +
-                                     " --input " + q(texts));
+  auto on_cpu = testing::run_command(
+      testing::shell_quote(testing::finetune_binary()) + " predict --json --model " +
+      testing::shell_quote(dir / "full") + " --input " + testing::shell_quote(texts));
   // fp32 on the GPU: the exact mode, comparable with the CPU to fp32 noise (training above ran in
   // the GPU's default, bf16).
-  auto on_gpu = testing::run_command(q(testing::finetune_binary()) + " predict --json --device cuda --precision fp32 --model " +
-                                     q(dir / "full") + " --input " + q(texts));
+  auto on_gpu = testing::run_command(testing::shell_quote(testing::finetune_binary()) +
+                                     " predict --json --device cuda --precision fp32 --model " +
+                                     testing::shell_quote(dir / "full") + " --input " +
+                                     testing::shell_quote(texts));
   ASSERT_EQ(on_cpu.exit_code, 0) << on_cpu.err;
   ASSERT_EQ(on_gpu.exit_code, 0) << on_gpu.err;
   std::istringstream cpu_lines(on_cpu.out), gpu_lines(on_gpu.out);
@@ -266,7 +299,8 @@ TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
     Json c = Json::parse(cpu_line), g = Json::parse(gpu_line);
     EXPECT_EQ(c["label"], g["label"]) << "line " << compared + 1;
     for (size_t k = 0; k < c["probs"].size(); ++k) {
-      EXPECT_NEAR(c["probs"][k].get<double>(), g["probs"][k].get<double>(), 2e-5) << "line " << compared + 1;
+      EXPECT_NEAR(c["probs"][k].get<double>(), g["probs"][k].get<double>(), 2e-5)
+          << "line " << compared + 1;
     }
     ++compared;
   }

@@ -27,10 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string q(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
-
 // mpirun as root (containers, CI) and with more processes than cores (this 2-core machine).
 std::string mpirun(int processes) {
   return std::string(FINETUNE_MPIEXEC) + " --allow-run-as-root --oversubscribe -np " +
@@ -74,12 +70,14 @@ class DistributedTest : public ::testing::Test {
   std::string train_args(int batch, const std::string& name, const std::string& extra = "",
                          const std::string& dropout = "0") {
     const fs::path shared = testing::shared_dir() / "data/emotion";
-    return cat_args(q(testing::finetune_binary()), " train --model ",
-                    q(testing::fixtures_dir() / "tiny-bert"), " --train ", q(shared / "train.txt"),
-                    " --validation ", q(shared / "validation.txt"),
+    return cat_args(testing::shell_quote(testing::finetune_binary()), " train --model ",
+                    testing::shell_quote(testing::fixtures_dir() / "tiny-bert"), " --train ",
+                    testing::shell_quote(shared / "train.txt"), " --validation ",
+                    testing::shell_quote(shared / "validation.txt"),
                     " --limit 44 --epochs 2 --lr 1e-3 --seed 7 --threads 1 --dropout ", dropout,
-                    " --batch-size ", std::to_string(batch), " --output ", q(dir_ / name),
-                    " --log ", q(dir_ / (name + ".jsonl")), " ", extra);
+                    " --batch-size ", std::to_string(batch), " --output ",
+                    testing::shell_quote(dir_ / name), " --log ",
+                    testing::shell_quote(dir_ / (name + ".jsonl")), " ", extra);
   }
   template <typename... Parts>
   static std::string cat_args(const Parts&... parts) {
@@ -182,12 +180,14 @@ TEST_F(DistributedTest, ATwoProcessCheckpointResumesInOneProcess) {
   ASSERT_EQ(first.exit_code, 130) << first.out << first.err;
   EXPECT_TRUE(fs::exists(dir_ / "split" / "trainer_state.json"));
   // A different number of examples per step would be another run: refused, by name.
-  auto wrong = testing::run_command(train_args(4, "split", "--resume " + q(dir_ / "split")));
+  auto wrong = testing::run_command(
+      train_args(4, "split", "--resume " + testing::shell_quote(dir_ / "split")));
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("examples-per-step was '8' in the interrupted run and is '4' now"),
             std::string::npos)
       << wrong.err;
-  auto rest = testing::run_command(train_args(8, "split", "--resume " + q(dir_ / "split")));
+  auto rest = testing::run_command(
+      train_args(8, "split", "--resume " + testing::shell_quote(dir_ / "split")));
   ASSERT_EQ(rest.exit_code, 0) << rest.out << rest.err;
   expect_same_run("whole", "split", kLrSum);
 }
@@ -199,7 +199,8 @@ class Job {
     pid_ = fork();
     if (pid_ == 0) {
       setsid();
-      execl("/bin/sh", "sh", "-c", (command + " > " + q(output) + " 2>&1").c_str(),
+      execl("/bin/sh", "sh", "-c",
+            (command + " > " + testing::shell_quote(output) + " 2>&1").c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -258,11 +259,12 @@ std::pair<std::unique_ptr<Job>, pid_t> start_long_run(const fs::path& dir,
                                                       const std::string& extra) {
   const fs::path shared = testing::shared_dir() / "data/emotion";
   const std::string tag = dir.filename().string();
-  const std::string command =
-      mpirun(2) + "-x FINETUNE_TEST_TAG=" + tag + " " + q(testing::finetune_binary()) +
-      " train --model " + q(testing::fixtures_dir() / "tiny-bert") + " --train " +
-      q(shared / "train.txt") + " --epochs 100 --batch-size 4 --threads 1 --log " +
-      q(dir / "run.jsonl") + " " + extra;
+  const std::string command = mpirun(2) + "-x FINETUNE_TEST_TAG=" + tag + " " +
+                              testing::shell_quote(testing::finetune_binary()) + " train --model " +
+                              testing::shell_quote(testing::fixtures_dir() / "tiny-bert") +
+                              " --train " + testing::shell_quote(shared / "train.txt") +
+                              " --epochs 100 --batch-size 4 --threads 1 --log " +
+                              testing::shell_quote(dir / "run.jsonl") + " " + extra;
   auto job = std::make_unique<Job>(command, dir / "mpirun.out");
   const auto deadline = Clock::now() + std::chrono::seconds(120);
   while (Clock::now() < deadline) {

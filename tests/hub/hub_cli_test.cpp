@@ -17,13 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::CommandResult;
 
-std::string quote(const fs::path& p) {
-  std::string text = "'";  // built in steps: GCC 12 warns (-Wrestrict, falsely) on "'" + s + "'"
-  text += p.string();
-  text += "'";
-  return text;
-}
-
 class HubCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -41,8 +34,8 @@ class HubCliTest : public ::testing::Test {
     const std::string command =
         "env -u HF_TOKEN -u HUGGING_FACE_HUB_TOKEN -u HF_HOME -u HF_TOKEN_PATH -u HF_HUB_OFFLINE "
         "-u TRANSFORMERS_OFFLINE HF_ENDPOINT=" +
-        mirror_.endpoint() + " HF_HUB_CACHE=" + quote(cache_) + " " + env + " " +
-        quote(testing::finetune_binary()) + " " + args;
+        mirror_.endpoint() + " HF_HUB_CACHE=" + testing::shell_quote(cache_) + " " + env + " " +
+        testing::shell_quote(testing::finetune_binary()) + " " + args;
     return testing::run_command(command);
   }
   void expect_clean_error(const CommandResult& r, const std::string& needle) {
@@ -63,7 +56,7 @@ const std::string kTrainArgs =
     "--batch-size 16 --threads 1";
 
 TEST_F(HubCliTest, TrainsByNameFromAnEmptyCacheThenOfflineWithoutARequest) {
-  CommandResult first = finetune(kTrainArgs + " --output " + quote(dir_ / "run1"));
+  CommandResult first = finetune(kTrainArgs + " --output " + testing::shell_quote(dir_ / "run1"));
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.out.find("train: 64 examples, global batch 16 (one process), 4 steps per epoch, "
                            "validation: 64 examples"),
@@ -81,7 +74,7 @@ TEST_F(HubCliTest, TrainsByNameFromAnEmptyCacheThenOfflineWithoutARequest) {
 
   mirror_.clear_requests();
   CommandResult offline =
-      finetune(kTrainArgs + " --output " + quote(dir_ / "run2"), "HF_HUB_OFFLINE=1");
+      finetune(kTrainArgs + " --output " + testing::shell_quote(dir_ / "run2"), "HF_HUB_OFFLINE=1");
   ASSERT_EQ(offline.exit_code, 0) << offline.err;
   EXPECT_EQ(mirror_.request_count(), 0u);
   EXPECT_EQ(read_file(dir_ / "run1" / "model.safetensors"),
@@ -105,12 +98,12 @@ TEST_F(HubCliTest, DownloadThenUseByNameOffline) {
   EXPECT_TRUE(fs::exists(fs::path(snapshot) / "pytorch_model.bin"));
 
   // The .bin checkpoint predicts exactly as its safetensors twin.
-  CommandResult hubbed =
-      finetune("predict --json --threads 1 --model org/tiny-bert-bin --input " + quote(input_),
-               "HF_HUB_OFFLINE=1");
-  CommandResult local =
-      finetune("predict --json --threads 1 --model " +
-               quote(testing::fixtures_dir() / "tiny-bert") + " --input " + quote(input_));
+  CommandResult hubbed = finetune("predict --json --threads 1 --model org/tiny-bert-bin --input " +
+                                      testing::shell_quote(input_),
+                                  "HF_HUB_OFFLINE=1");
+  CommandResult local = finetune("predict --json --threads 1 --model " +
+                                 testing::shell_quote(testing::fixtures_dir() / "tiny-bert") +
+                                 " --input " + testing::shell_quote(input_));
   ASSERT_EQ(hubbed.exit_code, 0) << hubbed.err;
   ASSERT_EQ(local.exit_code, 0) << local.err;
   EXPECT_EQ(hubbed.out, local.out);
@@ -136,14 +129,15 @@ TEST_F(HubCliTest, EvalAndTokenizeByName) {
 
   mirror_.clear_requests();
   fs::remove_all(cache_);
-  CommandResult tokens = finetune("tokenize --model org/tiny-distilbert --input " + quote(input_));
+  CommandResult tokens =
+      finetune("tokenize --model org/tiny-distilbert --input " + testing::shell_quote(input_));
   ASSERT_EQ(tokens.exit_code, 0) << tokens.err;
   EXPECT_EQ(std::count(tokens.out.begin(), tokens.out.end(), '\n'), 2);
   EXPECT_EQ(mirror_.count("model.safetensors"), 0u);  // tokenize needs no weights
 }
 
 TEST_F(HubCliTest, EveryHubFailureIsOneClearError) {
-  expect_clean_error(finetune("predict --model org/nope --input " + quote(input_)),
+  expect_clean_error(finetune("predict --model org/nope --input " + testing::shell_quote(input_)),
                      "--model org/nope: no such local directory; as a Hugging Face hub model: "
                      "model 'org/nope' was "
                      "not found");
@@ -153,30 +147,35 @@ TEST_F(HubCliTest, EveryHubFailureIsOneClearError) {
   expect_clean_error(finetune("eval --model org/tiny-distilbert --data org/emotion "
                               "--dataset-config unsplit --split train"),
                      "matches no data file");
-  expect_clean_error(
-      finetune("train --model org/tiny-distilbert --train " + quote(dir_ / "missing.csv")),
-      "missing.csv: no such file");
+  expect_clean_error(finetune("train --model org/tiny-distilbert --train " +
+                              testing::shell_quote(dir_ / "missing.csv")),
+                     "missing.csv: no such file");
   fs::remove_all(cache_);  // the commands above cached org/tiny-distilbert
   expect_clean_error(
-      finetune("predict --model org/tiny-distilbert --input " + quote(input_), "HF_HUB_OFFLINE=1"),
+      finetune("predict --model org/tiny-distilbert --input " + testing::shell_quote(input_),
+               "HF_HUB_OFFLINE=1"),
       "HF_HUB_OFFLINE");
-  expect_clean_error(finetune("predict --model " + quote(testing::fixtures_dir() / "tiny-bert") +
-                              " --revision v1 --input " + quote(input_)),
-                     "--revision selects a version of a hub model");
+  expect_clean_error(
+      finetune("predict --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-bert") +
+               " --revision v1 --input " + testing::shell_quote(input_)),
+      "--revision selects a version of a hub model");
 
   // A private repository: without a token, the message asks for one; with a wrong one, it says
   // so without printing it; with the right one, it works.
   mirror_.add_commit(false, "org/private",
                      testing::mirror_files_from_directory(testing::fixtures_dir() / "tiny-bert"));
   mirror_.set_private(false, "org/private", "hf_correct_horse");
-  expect_clean_error(finetune("predict --model org/private --input " + quote(input_)),
-                     "set HF_TOKEN");
-  CommandResult wrong = finetune("predict --model org/private --input " + quote(input_),
-                                 "HF_TOKEN=hf_battery_staple");
+  expect_clean_error(
+      finetune("predict --model org/private --input " + testing::shell_quote(input_)),
+      "set HF_TOKEN");
+  CommandResult wrong =
+      finetune("predict --model org/private --input " + testing::shell_quote(input_),
+               "HF_TOKEN=hf_battery_staple");
   expect_clean_error(wrong, "refused the token in HF_TOKEN");
   EXPECT_EQ(wrong.err.find("hf_battery_staple"), std::string::npos);
   CommandResult right =
-      finetune("predict --model org/private --input " + quote(input_), "HF_TOKEN=hf_correct_horse");
+      finetune("predict --model org/private --input " + testing::shell_quote(input_),
+               "HF_TOKEN=hf_correct_horse");
   EXPECT_EQ(right.exit_code, 0) << right.err;
   EXPECT_EQ(right.err.find("hf_correct_horse"), std::string::npos);
   for (const auto& req : mirror_.requests()) {

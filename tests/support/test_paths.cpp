@@ -12,17 +12,27 @@
 
 namespace finetune::testing {
 
-std::filesystem::path repo_root() { return FINETUNE_SOURCE_DIR; }
-std::filesystem::path shared_dir() { return repo_root() / ".." / "shared"; }
-std::filesystem::path fixtures_dir() { return repo_root() / "tests" / "fixtures"; }
-std::filesystem::path test_data_dir() { return repo_root() / "tests" / "data"; }
+std::filesystem::path repo_root() {
+  return FINETUNE_SOURCE_DIR;
+}
+std::filesystem::path shared_dir() {
+  return repo_root() / ".." / "shared";
+}
+std::filesystem::path fixtures_dir() {
+  return repo_root() / "tests" / "fixtures";
+}
+std::filesystem::path test_data_dir() {
+  return repo_root() / "tests" / "data";
+}
 
 std::filesystem::path minilm_dir() {
   if (const char* env = std::getenv("FINETUNE_MINILM_DIR")) return env;
   return repo_root() / "models" / "all-MiniLM-L6-v2";
 }
 
-std::filesystem::path finetune_binary() { return FINETUNE_BINARY; }
+std::filesystem::path finetune_binary() {
+  return FINETUNE_BINARY;
+}
 
 std::filesystem::path make_temp_dir(const std::string& label) {
   static std::atomic<int> counter{0};
@@ -54,6 +64,17 @@ CommandResult run_command(const std::string& command) {
   result.err = slurp(err_path);
   std::filesystem::remove_all(dir);
   return result;
+}
+
+std::string shell_quote(const std::filesystem::path& path) {
+  std::string text = "'";  // built in steps: GCC 12 warns (-Wrestrict, falsely) on "'" + s + "'"
+  text += path.string();
+  text += "'";
+  return text;
+}
+
+CommandResult run_finetune(const std::string& args) {
+  return run_command(shell_quote(finetune_binary()) + " " + args);
 }
 
 }  // namespace finetune::testing

@@ -9,10 +9,11 @@
 namespace finetune::testing {
 
 std::filesystem::path repo_root();
-std::filesystem::path shared_dir();    // <repo>/../shared
-std::filesystem::path fixtures_dir();  // <repo>/tests/fixtures
-std::filesystem::path test_data_dir(); // <repo>/tests/data
-// The packaged all-MiniLM-L6-v2 directory ($FINETUNE_MINILM_DIR, else <repo>/models/all-MiniLM-L6-v2).
+std::filesystem::path shared_dir();     // <repo>/../shared
+std::filesystem::path fixtures_dir();   // <repo>/tests/fixtures
+std::filesystem::path test_data_dir();  // <repo>/tests/data
+// The packaged all-MiniLM-L6-v2 directory ($FINETUNE_MINILM_DIR, else
+// <repo>/models/all-MiniLM-L6-v2).
 std::filesystem::path minilm_dir();
 std::filesystem::path finetune_binary();
 
@@ -27,5 +28,10 @@ struct CommandResult {
   std::string err;
 };
 CommandResult run_command(const std::string& command);
+
+// A path in single quotes for the shell (test paths never contain a single quote).
+std::string shell_quote(const std::filesystem::path& path);
+// Runs the `finetune` executable with `args` (quote paths with shell_quote).
+CommandResult run_finetune(const std::string& args);
 
 }  // namespace finetune::testing
