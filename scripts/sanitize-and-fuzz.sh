@@ -5,7 +5,7 @@
 #   2. runs the whole test suite in that build (ctest);
 #   3. builds seed corpora in build-fuzz/corpus/<target>/ from the test fixtures, the emotion data
 #      in ../shared (small slices, never committed) and tests/fuzz/seeds/;
-#   4. runs every fuzz target for FUZZ_SECONDS (default 15) from its seeds, and fails if any
+#   4. runs every fuzz target for FUZZ_SECONDS (default 10) from its seeds, and fails if any
 #      target finds a crash, sanitizer report, leak, timeout or out-of-memory.
 #
 # Usage: scripts/sanitize-and-fuzz.sh [--no-tests] [--no-fuzz] [--corpus-only]
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build="${FINETUNE_FUZZ_BUILD_DIR:-build-fuzz}"
-fuzz_seconds="${FUZZ_SECONDS:-15}"
+fuzz_seconds="${FUZZ_SECONDS:-10}"
 jobs="$(nproc)"
 run_tests=1
 run_fuzz=1
@@ -33,7 +33,10 @@ done
 #   MiniLM: the real all-MiniLM-L6-v2 model (22M parameters) trained and compared end to end;
 #           minutes each under ASan on 2 cores. The same code paths run under ASan with the
 #           tiny fixtures; the normal build (scripts/test.sh) runs them.
-exclude="${SANITIZE_TEST_EXCLUDE-MiniLM}"
+#   PredictStreamsALargeInputInBoundedMemory: measures the peak RSS of `finetune predict`; under
+#           ASan freed memory waits in a quarantine (256 MB by default), so the peak grows with
+#           the input by design of the sanitizer, not of the program. The normal build runs it.
+exclude="${SANITIZE_TEST_EXCLUDE-MiniLM|PredictStreamsALargeInputInBoundedMemory}"
 
 stage() { echo "== sanitize-and-fuzz: $* ($(date +%H:%M:%S))"; }
 
@@ -65,8 +68,10 @@ if [ "$corpus_only" -eq 0 ]; then
   # MPI is off: Open MPI's runtime is not built with the sanitizers and reports its own
   # allocations as leaks, and the distributed tests start several ranks each, too slow under ASan
   # on 2 cores. Everything else, the finetune executable included, is instrumented.
+  # Line tables only (not full debug info): sanitizer reports still name file and line, and the
+  # build is faster on CI's 2 cores.
   cmake -S . -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DFINETUNE_CUDA=OFF -DFINETUNE_FUZZ=ON -DFINETUNE_MPI=OFF -DFINETUNE_BUILD_TESTS=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DFINETUNE_CUDA=OFF -DFINETUNE_FUZZ=ON -DFINETUNE_MPI=OFF -DFINETUNE_BUILD_TESTS=ON \
     -DFINETUNE_BUILD_BENCH=OFF >/dev/null
   cmake --build "$build" -j "$jobs"
 fi
