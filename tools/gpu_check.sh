@@ -9,6 +9,7 @@
 #
 #   tools/gpu_check.sh [--quick]    --quick: 1 epoch per precision instead of 5
 #   TRAIN_PRECISIONS="bf16" tools/gpu_check.sh     fine-tune in these precisions (default fp32 bf16)
+#   TRAIN_PRECISIONS="" tools/gpu_check.sh         build and tests only, no fine-tune
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -77,10 +78,17 @@ for suite in cuda_kernels cuda; do
   note "| tests: finetune_${suite}_tests | exit $status: $passed passed, $failed failed, $skipped skipped |"
   grep -E '^\[  FAILED  \]|Failure|trajectory \]' "$out/${suite}_tests.log" | head -40
 done
+# The GPU cases of the CLI suites (training faults on the device).
+"$build/tests/finetune_train_tests" --gtest_filter='*Gpu*' >"$out/train_gpu_tests.log" 2>&1
+status=$?
+note "| tests: finetune_train_tests *Gpu* | exit $status: $(grep -c '^\[       OK \]' "$out/train_gpu_tests.log") passed, $(grep -c '^\[  FAILED  \].*(' "$out/train_gpu_tests.log") failed, $(grep -c '^\[  SKIPPED \].*(' "$out/train_gpu_tests.log") skipped |"
 
 # 4. Fine-tune all-MiniLM-L6-v2 on the emotion train split, validating each epoch, per precision.
-if [ -f "$model/model.safetensors" ]; then
-  for precision in ${TRAIN_PRECISIONS:-fp32 bf16}; do
+precisions=${TRAIN_PRECISIONS-fp32 bf16}
+if [ -z "$precisions" ]; then
+  note "| MiniLM fine-tune | not asked for (TRAIN_PRECISIONS empty) |"
+elif [ -f "$model/model.safetensors" ]; then
+  for precision in $precisions; do
     run="$out/minilm_${precision}"
     t0=$(date +%s.%N)
     "$build/finetune" train --device cuda --precision "$precision" --model "$model" \

@@ -41,6 +41,13 @@ struct AdamParams {
   double bias_correction1 = 1.0;  // 1 - beta1^step
   double bias_correction2 = 1.0;  // 1 - beta2^step
   float grad_scale = 1.0f;        // multiplies every gradient first (clipping), in fp32
+  // cuda:: only (ref:: and cpu:: ignore it; the CPU trainer checks gradients itself): where to
+  // record the first gradient that is not finite, for free, since the update reads every
+  // gradient anyway. The kernel combines UINT64_MAX - (non_finite_offset + i) into this device
+  // counter with atomicMax, so after the step it holds 0 (none found; the caller zeroes it) or
+  // UINT64_MAX minus the lowest such index (train/health.h decodes it).
+  unsigned long long* non_finite_flag = nullptr;
+  int64_t non_finite_offset = 0;
 };
 
 namespace ref {

@@ -10,7 +10,9 @@
 
 namespace finetune {
 
-bool gradients_finite(const Exec& ex, const Tensor& flat) { return std::isfinite(ops::sum_of_squares(ex, flat)); }
+bool gradients_finite(const Exec& ex, const Tensor& flat) {
+  return std::isfinite(ops::sum_of_squares(ex, flat));
+}
 
 int64_t first_non_finite(const float* data, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -19,7 +21,8 @@ int64_t first_non_finite(const float* data, int64_t n) {
   return -1;
 }
 
-std::optional<NonFiniteValue> find_non_finite(const Exec& ex, const ModelConfig& config, ParameterStore& grads) {
+std::optional<NonFiniteValue> find_non_finite(const Exec& ex, const ModelConfig& config,
+                                              ParameterStore& grads) {
   const int64_t n = grads.count();
   Tensor flat = grads.flat();
   std::vector<float> host_copy;
@@ -32,19 +35,25 @@ std::optional<NonFiniteValue> find_non_finite(const Exec& ex, const ModelConfig&
   }
   const int64_t index = first_non_finite(values, n);
   if (index < 0) return std::nullopt;
+  return locate_flat_index(config, grads, index, values[index]);
+}
+
+NonFiniteValue locate_flat_index(const ModelConfig& config, ParameterStore& grads, int64_t index,
+                                 float value) {
   // Map the flat offset back to the parameter whose gradient view holds it.
   NonFiniteValue found;
-  found.value = values[index];
-  const float* base = flat.f32();
+  found.value = value;
+  const float* base = grads.flat().f32();
   ModelParams shapes = make_parameter_shapes(config);
-  for_each_parameter(config, shapes, &grads.params(), [&](const std::string& key, Tensor&, Tensor* grad, ParamGroup) {
-    if (grad == nullptr || !found.parameter.empty()) return;
-    const int64_t begin = static_cast<const float*>(grad->data) - base;
-    if (index >= begin && index < begin + grad->numel()) {
-      found.parameter = key;
-      found.element = index - begin;
-    }
-  });
+  for_each_parameter(config, shapes, &grads.params(),
+                     [&](const std::string& key, Tensor&, Tensor* grad, ParamGroup) {
+                       if (grad == nullptr || !found.parameter.empty()) return;
+                       const int64_t begin = static_cast<const float*>(grad->data) - base;
+                       if (index >= begin && index < begin + grad->numel()) {
+                         found.parameter = key;
+                         found.element = index - begin;
+                       }
+                     });
   if (found.parameter.empty()) found.parameter = "(padding between parameters)";
   return found;
 }
@@ -52,7 +61,8 @@ std::optional<NonFiniteValue> find_non_finite(const Exec& ex, const ModelConfig&
 std::string describe(const NonFiniteValue& value) {
   const char* what = std::isnan(value.value) ? "nan" : (value.value > 0 ? "inf" : "-inf");
   char text[64];
-  std::snprintf(text, sizeof text, " (element %lld is %s)", static_cast<long long>(value.element), what);
+  std::snprintf(text, sizeof text, " (element %lld is %s)", static_cast<long long>(value.element),
+                what);
   return value.parameter + text;
 }
 

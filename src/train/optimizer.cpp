@@ -32,17 +32,20 @@ OptimizerSnapshot Optimizer::snapshot(const Exec& ex) {
 }
 
 void Optimizer::restore(const Exec& ex, const OptimizerSnapshot& s) {
-  FT_CHECK(static_cast<int64_t>(s.exp_avg.size()) == count_ && static_cast<int64_t>(s.exp_avg_sq.size()) == count_,
+  FT_CHECK(static_cast<int64_t>(s.exp_avg.size()) == count_ &&
+               static_cast<int64_t>(s.exp_avg_sq.size()) == count_,
            "optimizer snapshot of ", s.exp_avg.size(), " values for ", count_, " parameters");
   ops::copy(ex, first_moment(), Tensor(const_cast<float*>(s.exp_avg.data()), DType::F32, {count_}));
-  ops::copy(ex, second_moment(), Tensor(const_cast<float*>(s.exp_avg_sq.data()), DType::F32, {count_}));
+  ops::copy(ex, second_moment(),
+            Tensor(const_cast<float*>(s.exp_avg_sq.data()), DType::F32, {count_}));
   ops::synchronize(ex);
   steps_ = s.steps;
 }
 
-void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr, double grad_scale) {
-  FT_CHECK(params.count() == count_ && grads.count() == count_, "optimizer state for ", count_, " values, got ",
-           params.count(), " parameters and ", grads.count(), " gradients");
+void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr,
+                     double grad_scale, unsigned long long* non_finite_flag) {
+  FT_CHECK(params.count() == count_ && grads.count() == count_, "optimizer state for ", count_,
+           " values, got ", params.count(), " parameters and ", grads.count(), " gradients");
   ++steps_;
   kernels::AdamParams hp;
   // PyTorch derives the per-step scalars in Python floats (double); the kernel rounds them where
@@ -64,6 +67,8 @@ void Optimizer::step(const Exec& ex, ParameterStore& params, ParameterStore& gra
     int64_t begin = part == 0 ? 0 : split, end = part == 0 ? split : count_;
     if (end == begin) continue;
     hp.weight_decay = part == 0 ? config_.weight_decay : 0.0;
+    hp.non_finite_flag = non_finite_flag;
+    hp.non_finite_offset = begin;
     const Device d = m_.device();
     ops::adam_step(ex, span(params.data(), d, begin, end), span(m_.data(), d, begin, end),
                    span(v_.data(), d, begin, end), span(grads.data(), d, begin, end), hp);

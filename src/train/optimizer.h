@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/buffer.h"
-#include "ops/memory.h"
 #include "core/exec.h"
 #include "model/params.h"
+#include "ops/memory.h"
 
 namespace finetune {
 
@@ -42,8 +42,10 @@ class Optimizer {
   Optimizer(const Exec& ex, const OptimizerConfig& config, const ParameterStore& layout);
 
   // One update of every parameter with learning rate `lr`; gradients are multiplied by
-  // `grad_scale` first (gradient clipping).
-  void step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr, double grad_scale);
+  // `grad_scale` first (gradient clipping). On a GPU, `non_finite_flag` (a zeroed device
+  // counter, or null) receives the first non-finite gradient (kernels::AdamParams).
+  void step(const Exec& ex, ParameterStore& params, ParameterStore& grads, double lr,
+            double grad_scale, unsigned long long* non_finite_flag = nullptr);
 
   int64_t steps_taken() const { return steps_; }
   Tensor first_moment() { return Tensor(m_.data(), DType::F32, {count_}, m_.device()); }

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <csignal>
 #include <map>
-#include <set>
 #include <numeric>
+#include <set>
 
 #include "core/log.h"
 #include "core/timer.h"
@@ -26,7 +26,9 @@ namespace finetune {
 
 namespace {
 
-int32_t argmax(const float* row, int K) { return static_cast<int32_t>(std::max_element(row, row + K) - row); }
+int32_t argmax(const float* row, int K) {
+  return static_cast<int32_t>(std::max_element(row, row + K) - row);
+}
 
 std::string format_metric(const char* name, double value) {
   char text[64];
@@ -41,7 +43,9 @@ std::string stop_reason() {
 }
 
 // GPU batches are padded to a multiple of 8 tokens, so few distinct shapes (graphs) exist.
-int bucket_length(int longest, int max_tokens) { return std::min(max_tokens, (longest + 7) / 8 * 8); }
+int bucket_length(int longest, int max_tokens) {
+  return std::min(max_tokens, (longest + 7) / 8 * 8);
+}
 
 // The epoch's visiting order: file order, or the seeded permutation of data/shuffle.h.
 std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epoch) {
@@ -50,7 +54,8 @@ std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
     std::iota(order.begin(), order.end(), 0);
     return order;
   }
-  std::vector<size_t> permutation = shuffled_order(static_cast<size_t>(n), seed, static_cast<uint64_t>(epoch));
+  std::vector<size_t> permutation =
+      shuffled_order(static_cast<size_t>(n), seed, static_cast<uint64_t>(epoch));
   for (size_t i = 0; i < permutation.size(); ++i) order[i] = static_cast<int32_t>(permutation[i]);
   return order;
 }
@@ -62,6 +67,8 @@ std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
 struct Trainer::StepRecord {
   ops::StagingBuffer losses;  // [A*B]
   ops::StagingBuffer logits;  // [A*B, K]
+  ops::StagingBuffer
+      non_finite;  // [1] u64: the Adam kernel's non-finite counter (GPU, no clipping)
   std::vector<int32_t> labels;
   int64_t examples = 0;
   int64_t global_step = 0;  // 1-based, as logged
@@ -91,7 +98,8 @@ uint64_t Trainer::fingerprint(const LabelledData& data) {
   // changes it.
   uint64_t h = 1469598103934665603ull;
   auto mix = [&](uint32_t value) {
-    for (int byte = 0; byte < 4; ++byte) h = (h ^ ((value >> (8 * byte)) & 0xff)) * 1099511628211ull;
+    for (int byte = 0; byte < 4; ++byte)
+      h = (h ^ ((value >> (8 * byte)) & 0xff)) * 1099511628211ull;
   };
   for (size_t i = 0; i < data.encodings.size(); ++i) {
     for (int32_t id : data.encodings[i].ids) mix(static_cast<uint32_t>(id));
@@ -107,8 +115,9 @@ Trainer::Trainer(const Exec& ex, Model& model, TrainOptions options)
       options_(std::move(options)),
       grads_(model.config, ex),
       optimizer_(ex, options_.optimizer, model.store) {
-  FT_CHECK(options_.epochs > 0 && options_.batch_size > 0 && options_.gradient_accumulation_steps > 0,
-           "training sizes must be positive");
+  FT_CHECK(
+      options_.epochs > 0 && options_.batch_size > 0 && options_.gradient_accumulation_steps > 0,
+      "training sizes must be positive");
   if (ex_.device == Device::CUDA) device_params_.emplace(copy_parameters(ex_, model_));
 }
 
@@ -127,38 +136,44 @@ void Trainer::sync_parameters_to_host() {
 
 void Trainer::save(const TrainerState& state) {
   if (options_.output.empty()) return;
-  if (options_.communicator != nullptr && !options_.communicator->is_root()) return;  // process 0 saves
+  if (options_.communicator != nullptr && !options_.communicator->is_root())
+    return;  // process 0 saves
   sync_parameters_to_host();
   // Never replace a good checkpoint with a broken one: one pass over the weights, small next to
   // writing them.
   if (!gradients_finite(Exec::cpu(), model_.store.flat())) {
     ParameterStore& store = model_.store;
     std::optional<NonFiniteValue> bad = find_non_finite(Exec::cpu(), model_.config, store);
-    throw Error(cat("training diverged before step ", state.global_step + 1, ": the weights are not finite",
-                    bad ? cat(" (first: ", describe(*bad), ")") : std::string(), "; nothing was saved",
-                    is_training_output(options_.output) ? cat(" (", options_.output.string(), " keeps the last good checkpoint)")
-                                                        : std::string(),
-                    "; check --lr and --weight-decay, or try --max-grad-norm 1.0"));
+    throw Error(
+        cat("training diverged before step ", state.global_step + 1, ": the weights are not finite",
+            bad ? cat(" (first: ", describe(*bad), ")") : std::string(), "; nothing was saved",
+            is_training_output(options_.output)
+                ? cat(" (", options_.output.string(), " keeps the last good checkpoint)")
+                : std::string(),
+            "; check --lr and --weight-decay, or try --max-grad-norm 1.0"));
   }
   OptimizerSnapshot snapshot = optimizer_.snapshot(ex_);
-  write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files, &state,
-                        &snapshot);
+  write_training_output(options_.output, model_.config, model_.params(), options_.tokenizer_files,
+                        &state, &snapshot);
 }
 
 ClassificationReport Trainer::validate(const LabelledData& data, int batch_size) {
   Communicator& comm = *options_.communicator;
   const int K = model_.config.K();
-  const size_t n = data.encodings.size(), W = static_cast<size_t>(comm.size()), R = static_cast<size_t>(comm.rank());
+  const size_t n = data.encodings.size(), W = static_cast<size_t>(comm.size()),
+               R = static_cast<size_t>(comm.rank());
   const size_t begin = n * R / W, end = n * (R + 1) / W;
   std::vector<Encoding> encodings(data.encodings.begin() + begin, data.encodings.begin() + end);
   std::vector<int32_t> labels(data.labels.begin() + begin, data.labels.begin() + end);
   // Loss sum and confusion counts, summed over the processes (exact: integers and a double sum).
   std::vector<double> counts(1 + static_cast<size_t>(K) * K, 0.0);
   if (!encodings.empty()) {
-    Evaluation local = evaluate(ex_, model_.config, params().params(), encodings, labels, batch_size);
+    Evaluation local =
+        evaluate(ex_, model_.config, params().params(), encodings, labels, batch_size);
     counts[0] = local.report.loss * static_cast<double>(local.report.examples);
     for (int i = 0; i < K; ++i)
-      for (int j = 0; j < K; ++j) counts[1 + i * K + j] = static_cast<double>(local.report.confusion[i][j]);
+      for (int j = 0; j < K; ++j)
+        counts[1 + i * K + j] = static_cast<double>(local.report.confusion[i][j]);
   }
   comm.allreduce_sum(counts);
   std::vector<std::vector<int64_t>> confusion(K, std::vector<int64_t>(K));
@@ -170,8 +185,8 @@ ClassificationReport Trainer::validate(const LabelledData& data, int batch_size)
 TrainResult Trainer::run(const LabelledData& train, const LabelledData* validation) {
   const ModelConfig& config = model_.config;
   const int64_t n = static_cast<int64_t>(train.encodings.size());
-  FT_CHECK(n > 0 && train.labels.size() == train.encodings.size(), "training data: ", n, " examples, ",
-           train.labels.size(), " labels");
+  FT_CHECK(n > 0 && train.labels.size() == train.encodings.size(), "training data: ", n,
+           " examples, ", train.labels.size(), " labels");
   check_token_ids(config, train.encodings);
   const int B = options_.batch_size, A = options_.gradient_accumulation_steps, K = config.K();
   std::unique_ptr<Communicator> own_communicator;
@@ -191,7 +206,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   for (const Encoding& e : train.encodings) longest = std::max(longest, e.ids.size());
   const bool on_gpu = ex_.device == Device::CUDA;
   const bool use_graphs = on_gpu && options_.cuda_graphs;
-  const int max_tokens = on_gpu ? static_cast<int>((longest + 7) / 8 * 8) : static_cast<int>(longest);
+  const int max_tokens =
+      on_gpu ? static_cast<int>((longest + 7) / 8 * 8) : static_cast<int>(longest);
   if (use_graphs && !graphs_) graphs_ = std::make_unique<GraphCache>();
 
   TrainerState state;
@@ -201,8 +217,9 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   const bool resumed = resume_.has_value();
   if (resumed) {
     if (resume_->examples != n || resume_->data_fingerprint != state.data_fingerprint) {
-      throw Error(cat("--resume: the training data differs from the interrupted run's (", resume_->examples,
-                      " examples then, ", n, " now, or other tokens or labels); pass the same --train, "
+      throw Error(cat("--resume: the training data differs from the interrupted run's (",
+                      resume_->examples, " examples then, ", n,
+                      " now, or other tokens or labels); pass the same --train, "
                       "--limit and --max-length"));
     }
     Json options = state.options;
@@ -212,15 +229,16 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   TrainResult result;
   result.steps = state.global_step;
   if (state.complete) {
-    log_notice(cat("the run in ", options_.output.string(), " already finished all ", options_.epochs,
-                   " epochs; nothing to do"));
+    log_notice(cat("the run in ", options_.output.string(), " already finished all ",
+                   options_.epochs, " epochs; nothing to do"));
     return result;
   }
 
   // Memory is planned for the rows a batch can really have: a --batch-size beyond the data set
   // (even 10^9) costs no more than the data set itself.
   const int B_rows = static_cast<int>(std::min<int64_t>(B, n));
-  const int64_t step_rows = std::min<int64_t>(int64_t{A} * B_rows, n);  // this process's rows per step
+  const int64_t step_rows =
+      std::min<int64_t>(int64_t{A} * B_rows, n);  // this process's rows per step
   Activations acts(ex_, config, B_rows, max_tokens, Mode::Train);
   BatchBuilder builder(B_rows, max_tokens, config.pad_token_id);
   MetricLog log = options_.log.empty() || !root ? MetricLog() : MetricLog(options_.log, resumed);
@@ -229,8 +247,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   InterruptGuard interrupt;
   // Each process draws its own dropout masks: the seed mixed with the rank (process 0 keeps the
   // plain seed, so a single-process run is unchanged).
-  const uint64_t dropout_seed = R == 0 ? options_.seed : options_.seed ^ (0x9E3779B97F4A7C15ull * (R + 1));
-  ForwardOptions forward{Mode::Train, options_.dropout, dropout_seed, 0, /*micro_step_on_device=*/on_gpu};
+  const uint64_t dropout_seed =
+      R == 0 ? options_.seed : options_.seed ^ (0x9E3779B97F4A7C15ull * (R + 1));
+  ForwardOptions forward{Mode::Train, options_.dropout, dropout_seed, 0,
+                         /*micro_step_on_device=*/on_gpu};
   std::vector<const Encoding*> members;
   std::vector<int32_t> member_labels;
   members.reserve(B_rows);
@@ -245,6 +265,16 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     r.logits = ops::StagingBuffer(ex_, static_cast<size_t>(step_rows) * K * sizeof(float));
     r.labels.reserve(static_cast<size_t>(step_rows));
     if (on_gpu) r.event = kernels::cuda::create_event();
+    if (on_gpu) r.non_finite = ops::StagingBuffer(ex_, sizeof(unsigned long long));
+  }
+  // GPU without --max-grad-norm: no gradient pass of its own (it would cost a host wait per
+  // step); the Adam kernel notes the first non-finite gradient in this counter instead, and the
+  // step's report reads it with the loss (health.h).
+  ops::Buffer non_finite_counter;
+  Tensor non_finite_flag;
+  if (on_gpu && options_.max_grad_norm <= 0) {
+    non_finite_counter = ops::Buffer(ex_, sizeof(unsigned long long));
+    non_finite_flag = Tensor(non_finite_counter.data(), DType::I64, {1}, Device::CUDA);
   }
   struct EventCleanup {
     StepRecord* records;
@@ -262,7 +292,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   // What the user still has when a run stops on a numerical fault (nothing non-finite is saved).
   auto kept_checkpoint = [&]() -> std::string {
     if (options_.output.empty()) return "";
-    if (!is_training_output(options_.output)) return cat("; nothing was saved to ", options_.output.string());
+    if (!is_training_output(options_.output))
+      return cat("; nothing was saved to ", options_.output.string());
     return cat("; ", options_.output.string(), " keeps the last good checkpoint");
   };
 
@@ -271,6 +302,16 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     if (!r.pending) return;
     if (r.event != nullptr) kernels::cuda::wait_event(r.event);
     r.pending = false;
+    if (non_finite_flag.data != nullptr) {
+      const int64_t index = decode_non_finite_flag(*r.non_finite.as<unsigned long long>());
+      if (index >= 0) {
+        const NonFiniteValue bad = locate_flat_index(config, grads_, index, 0.0f);
+        throw Error(cat("training diverged at step ", r.global_step, " (epoch ", r.epoch,
+                        "): the first non-finite gradient is of ", bad.parameter, " (element ",
+                        bad.element, " is not finite)", kept_checkpoint(),
+                        "; try a lower --lr or --max-grad-norm 1.0"));
+      }
+    }
     // This process's rows, then the sums over all processes (a no-op for one).
     std::vector<double> sums{0.0, 0.0, static_cast<double>(r.examples)};
     for (int64_t i = 0; i < r.examples; ++i) {
@@ -284,12 +325,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     const double loss = loss_sum / static_cast<double>(examples);
     if (!std::isfinite(loss)) {
       // On the CPU the step's loss and gradient were checked before its update (below); on a GPU
-      // the loss arrives a step late and the gradient is checked only with --max-grad-norm.
-      throw Error(cat("training diverged at step ", r.global_step, " (epoch ", r.epoch, "): the loss is ", loss,
-                      on_gpu && options_.max_grad_norm <= 0
-                          ? " (gradients are checked on the GPU only with --max-grad-norm)"
-                          : "",
-                      kept_checkpoint(), "; try a lower --lr or --max-grad-norm 1.0"));
+      // the report arrives a step late, after the gradient's own check above.
+      throw Error(cat("training diverged at step ", r.global_step, " (epoch ", r.epoch,
+                      "): the loss is ", loss, kept_checkpoint(),
+                      "; try a lower --lr or --max-grad-norm 1.0"));
     }
     state.epoch_loss_sum += loss_sum;
     state.epoch_correct += correct;
@@ -313,7 +352,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     // Where the epoch stands: examples consumed (a resumed run may have had another global batch).
     int64_t offset = state.epoch_examples;
     state.step_in_epoch = (offset + step_span - 1) / step_span;
-    if (!quiet) progress.start_epoch(state.epoch + 1, options_.epochs, steps_per_epoch, state.step_in_epoch);
+    if (!quiet)
+      progress.start_epoch(state.epoch + 1, options_.epochs, steps_per_epoch, state.step_in_epoch);
     Timer epoch_timer;
 
     while (offset < n) {
@@ -340,7 +380,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
           member_labels.push_back(train.labels[index]);
         }
         int length = 0;
-        for (const Encoding* e : members) length = std::max(length, static_cast<int>(e->ids.size()));
+        for (const Encoding* e : members)
+          length = std::max(length, static_cast<int>(e->ids.size()));
         if (on_gpu) length = bucket_length(length, max_tokens);
         BatchView view = builder.build(members, member_labels, length);
         forward.micro_step = micro_step;
@@ -367,7 +408,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
           graphs_->warmed.insert(view.T);
         }
         ops::copy(ex_, Tensor(record.losses.as<float>() + row, DType::F32, {view.B}), acts.losses);
-        ops::copy(ex_, Tensor(record.logits.as<float>() + row * K, DType::F32, {view.B, K}), acts.logits);
+        ops::copy(ex_, Tensor(record.logits.as<float>() + row * K, DType::F32, {view.B, K}),
+                  acts.logits);
         record.labels.insert(record.labels.end(), member_labels.begin(), member_labels.end());
         row += view.B;
       }
@@ -388,11 +430,14 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         if (grads_finite && std::isfinite(loss_sum)) return;
         std::optional<NonFiniteValue> bad;
         if (!grads_finite) bad = find_non_finite(ex_, config, grads_);
-        throw Error(cat("training diverged at step ", state.global_step + 1, " (epoch ", state.epoch + 1, "): ",
-                        on_gpu || W > 1 ? std::string() : cat("the loss is ", loss_sum / static_cast<double>(row), ", "),
-                        bad ? cat("the first non-finite gradient is of ", describe(*bad))
-                            : std::string(grads_finite ? "the gradients are finite" : "the gradient is not finite"),
-                        kept_checkpoint(), "; try a lower --lr or --max-grad-norm 1.0"));
+        throw Error(cat(
+            "training diverged at step ", state.global_step + 1, " (epoch ", state.epoch + 1, "): ",
+            on_gpu || W > 1 ? std::string()
+                            : cat("the loss is ", loss_sum / static_cast<double>(row), ", "),
+            bad ? cat("the first non-finite gradient is of ", describe(*bad))
+                : std::string(grads_finite ? "the gradients are finite"
+                                           : "the gradient is not finite"),
+            kept_checkpoint(), "; try a lower --lr or --max-grad-norm 1.0"));
       };
       double grad_scale = 1.0;
       if (options_.max_grad_norm > 0) {
@@ -405,7 +450,15 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         check_step(gradients_finite(ex_, grads_flat));
       }
       const double lr = schedule.lr_at(state.global_step);
-      optimizer_.step(ex_, params(), grads_, lr, grad_scale);
+      unsigned long long* counter = nullptr;
+      if (non_finite_flag.data != nullptr) {
+        ops::zero(ex_, non_finite_flag);
+        counter = static_cast<unsigned long long*>(non_finite_flag.data);
+      }
+      optimizer_.step(ex_, params(), grads_, lr, grad_scale, counter);
+      if (counter != nullptr) {
+        ops::copy(ex_, Tensor(record.non_finite.as<void>(), DType::I64, {1}), non_finite_flag);
+      }
       ++state.global_step;
       ++state.step_in_epoch;
       offset += step_examples;
@@ -422,14 +475,15 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       }
       current ^= 1;
       if (!quiet && state.epoch_examples > 0) {
-        progress.update(state.step_in_epoch, state.epoch_loss_sum / static_cast<double>(state.epoch_examples),
-                        static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples));
+        progress.update(
+            state.step_in_epoch, state.epoch_loss_sum / static_cast<double>(state.epoch_examples),
+            static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples));
       }
 
       // Every process must stop at the same step: they agree on it.
-      const bool stop_requested = comm.any(
-          InterruptGuard::requested() ||
-          (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps));
+      const bool stop_requested =
+          comm.any(InterruptGuard::requested() || (options_.stop_after_steps > 0 &&
+                                                   state.global_step >= options_.stop_after_steps));
       if (stop_requested && offset < n) {
         flush();
         save(state);
@@ -438,10 +492,12 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         result.seconds = run_timer.seconds();
         if (!quiet) std::fputs("\n", stdout);
         if (root) {
-          log_notice(cat(stop_reason(), " after step ", state.global_step,
-                         " (epoch ", state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
-                         options_.output.empty() ? "" : cat("; saved to ", options_.output.string(),
-                                                            ", continue with --resume ", options_.output.string())));
+          log_notice(cat(stop_reason(), " after step ", state.global_step, " (epoch ",
+                         state.epoch + 1, ", step ", state.step_in_epoch, "/", steps_per_epoch, ")",
+                         options_.output.empty()
+                             ? ""
+                             : cat("; saved to ", options_.output.string(),
+                                   ", continue with --resume ", options_.output.string())));
         }
         return result;
       }
@@ -451,7 +507,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     EpochSummary summary;
     summary.epoch = state.epoch + 1;
     summary.loss = state.epoch_loss_sum / static_cast<double>(state.epoch_examples);
-    summary.accuracy = static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
+    summary.accuracy =
+        static_cast<double>(state.epoch_correct) / static_cast<double>(state.epoch_examples);
     std::string suffix;
     if (validation != nullptr && !validation->encodings.empty()) {
       ClassificationReport report = validate(*validation, std::max(B, 32));
@@ -460,7 +517,8 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
       summary.val_accuracy = report.accuracy;
       summary.val_macro_f1 = report.macro_f1;
       log.validation(summary.epoch, summary.val_loss, summary.val_accuracy, summary.val_macro_f1);
-      suffix = format_metric("val_loss", summary.val_loss) + format_metric("val_accuracy", summary.val_accuracy) +
+      suffix = format_metric("val_loss", summary.val_loss) +
+               format_metric("val_accuracy", summary.val_accuracy) +
                format_metric("val_macro_f1", summary.val_macro_f1);
     }
     summary.seconds = epoch_timer.seconds();
@@ -478,16 +536,18 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     save(next);
     state.step_in_epoch = 0;
     state.epoch_examples = 0;
-    const bool stop_requested = comm.any(
-        InterruptGuard::requested() ||
-        (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps));
+    const bool stop_requested =
+        comm.any(InterruptGuard::requested() ||
+                 (options_.stop_after_steps > 0 && state.global_step >= options_.stop_after_steps));
     if (stop_requested && !next.complete) {
       result.interrupted = true;
       result.steps = state.global_step;
       result.seconds = run_timer.seconds();
       if (root) {
         log_notice(cat(stop_reason(), " after epoch ", next.epoch, ";",
-                       options_.output.empty() ? "" : cat(" continue with --resume ", options_.output.string())));
+                       options_.output.empty()
+                           ? ""
+                           : cat(" continue with --resume ", options_.output.string())));
       }
       return result;
     }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -83,6 +84,37 @@ TEST_F(CudaOptimizer, SumOfSquaresMatchesDoubleSumAndIsDeterministic) {
   double zero = -1.0;
   cuda::sum_of_squares(exec(), &zero, nullptr, 0);
   EXPECT_EQ(zero, 0.0);
+}
+
+// The non-finite counter (AdamParams::non_finite_flag): the lowest index (plus the offset) of a
+// gradient that is nan or +-inf, however many threads find one, and 0 when all are finite; the
+// update itself is the same with or without the counter.
+TEST_F(CudaOptimizer, NonFiniteCounterHoldsTheFirstBadGradientAndChangesNothingElse) {
+  const long N = 100003;
+  const int64_t offset = 1000;
+  auto p = uniform(N, 1, -2.0f, 2.0f);
+  auto g = uniform(N, 2, -1.0f, 1.0f);
+  DeviceBuffer<unsigned long long> counter(std::vector<unsigned long long>{0});
+  AdamParams hp;
+  hp.lr = 1e-3;
+  hp.non_finite_offset = offset;
+  hp.non_finite_flag = counter.get();
+  {  // all finite: the counter stays 0, the update equals cpu::'s
+    std::vector<float> m(N, 0.0f), v(N, 0.0f), cp = p, cm = m, cv = v;
+    DeviceBuffer<float> d_p(p), d_m(m), d_v(v), d_g(g);
+    cuda::adam_step(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), N, hp);
+    cpu::adam_step(Exec::cpu(), cp.data(), cm.data(), cv.data(), g.data(), N, hp);
+    EXPECT_EQ(counter.download()[0], 0u);
+    EXPECT_TRUE(bit_equal(d_p.download(), cp));
+  }
+  // Bad values late, early and in between: the earliest wins.
+  g[N - 1] = std::numeric_limits<float>::infinity();
+  g[70001] = std::nanf("");
+  g[4242] = -std::numeric_limits<float>::infinity();
+  std::vector<float> m(N, 0.0f), v(N, 0.0f);
+  DeviceBuffer<float> d_p(p), d_m(m), d_v(v), d_g(g);
+  cuda::adam_step(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), N, hp);
+  EXPECT_EQ(~0ull - counter.download()[0], static_cast<unsigned long long>(offset + 4242));
 }
 
 }  // namespace

@@ -44,11 +44,17 @@ __global__ void adam_kernel(float* __restrict__ params,       // [N]
                             float* __restrict__ m,            // [N]
                             float* __restrict__ v,            // [N]
                             const float* __restrict__ grads,  // [N]
-                            int64_t N, Scalars s) {
+                            int64_t N, Scalars s,
+                            unsigned long long* __restrict__ non_finite,  // [1] or null
+                            int64_t non_finite_offset) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < N;
        i += int64_t{gridDim.x} * blockDim.x) {
     float p = params[i];
-    float g = __fmul_rn(grads[i], s.gs);
+    const float raw = grads[i];
+    if (non_finite != nullptr && !isfinite(raw)) {
+      atomicMax(non_finite, ~0ull - static_cast<unsigned long long>(non_finite_offset + i));
+    }
+    float g = __fmul_rn(raw, s.gs);
     if constexpr (kDecay == Decay::Decoupled) p = __fmul_rn(p, s.decay);
     if constexpr (kDecay == Decay::Coupled) g = __fmaf_rn(p, s.wd, g);
     const float mi = m[i];
@@ -116,11 +122,14 @@ void adam_step(const Exec& ex,
   constexpr int kThreads = 256;
   const unsigned blocks = blocks_for(N, kThreads, 16384);
   if (s.decoupled) {
-    adam_kernel<Decay::Decoupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+    adam_kernel<Decay::Decoupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s, hp.non_finite_flag,
+                                                                        hp.non_finite_offset);
   } else if (s.coupled) {
-    adam_kernel<Decay::Coupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+    adam_kernel<Decay::Coupled><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s, hp.non_finite_flag,
+                                                                        hp.non_finite_offset);
   } else {
-    adam_kernel<Decay::None><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s);
+    adam_kernel<Decay::None><<<blocks, kThreads, 0, ctx.stream>>>(params, m, v, grads, N, s, hp.non_finite_flag,
+                                                                        hp.non_finite_offset);
   }
   CUDA_CHECK_LAUNCH();
 }
