@@ -8,7 +8,7 @@
 #   4. runs every fuzz target for FUZZ_SECONDS (default 10) from its seeds, and fails if any
 #      target finds a crash, sanitizer report, leak, timeout or out-of-memory.
 #
-# Usage: scripts/sanitize-and-fuzz.sh [--no-tests] [--no-fuzz] [--corpus-only]
+# Usage: scripts/sanitize-and-fuzz.sh [--no-build] [--no-tests] [--no-fuzz] [--corpus-only]
 # Environment: FUZZ_SECONDS (per target), FINETUNE_FUZZ_BUILD_DIR (default build-fuzz),
 #              SANITIZE_TEST_EXCLUDE (a ctest -E pattern, default below).
 set -euo pipefail
@@ -17,15 +17,17 @@ cd "$(dirname "$0")/.."
 build="${FINETUNE_FUZZ_BUILD_DIR:-build-fuzz}"
 fuzz_seconds="${FUZZ_SECONDS:-10}"
 jobs="$(nproc)"
+run_build=1
 run_tests=1
 run_fuzz=1
 corpus_only=0
 for arg in "$@"; do
   case "$arg" in
+    --no-build) run_build=0 ;;
     --no-tests) run_tests=0 ;;
     --no-fuzz) run_fuzz=0 ;;
     --corpus-only) corpus_only=1 ;;
-    *) echo "usage: $0 [--no-tests] [--no-fuzz] [--corpus-only]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--no-build] [--no-tests] [--no-fuzz] [--corpus-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -63,7 +65,7 @@ if ! have_libfuzzer; then
 fi
 
 # --- build -------------------------------------------------------------------------------------
-if [ "$corpus_only" -eq 0 ]; then
+if [ "$corpus_only" -eq 0 ] && [ "$run_build" -eq 1 ]; then
   stage "configure and build $build (clang, ASan+UBSan, libFuzzer targets)"
   # MPI is off: Open MPI's runtime is not built with the sanitizers and reports its own
   # allocations as leaks, and the distributed tests start several ranks each, too slow under ASan
