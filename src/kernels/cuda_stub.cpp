@@ -94,6 +94,10 @@ void synchronize(const Exec&) {
   no_cuda("synchronize");
 }
 
+void set_bf16_weights(const Exec&, const float*, void*, int64_t) {
+  no_cuda("set_bf16_weights");
+}
+
 struct EventHandle {};
 
 EventHandle* create_event() {
@@ -211,6 +215,11 @@ void cross_entropy_forward_backward(const Exec&, float*, float*, const float*, c
 
 void adam_step(const Exec&, float*, float*, float*, const float*, long, AdamParams) {
   no_cuda("adam_step");
+}
+
+void adam_step_rows(const Exec&, float*, float*, float*, const float*, uint8_t*, long, long,
+                    AdamParams) {
+  no_cuda("adam_step_rows");
 }
 
 void sum_of_squares(const Exec&, double*, const float*, long) {

@@ -103,6 +103,7 @@ class ParameterStore {
   ModelParams& params() { return params_; }
   const ModelParams& params() const { return params_; }
   float* data() { return buffer_.as<float>(); }
+  const float* data() const { return buffer_.as<float>(); }
   Device device() const { return buffer_.device(); }
   int64_t count() const { return count_; }  // number of fp32 values
   // Values [0, decayed_count()) take weight decay; [decayed_count(), count()) do not.

@@ -82,6 +82,11 @@ void cross_entropy(const Exec& ex, const Tensor& losses, const Tensor& dlogits, 
 // One Adam/AdamW step over flat 1-d tensors of equal length.
 void adam_step(const Exec& ex, const Tensor& params, const Tensor& m, const Tensor& v,
                const Tensor& grads, const kernels::AdamParams& hp);
+// adam_step over the rows of 2-d tensors [rows, row_length], skipping exactly the rows it cannot
+// change (kernels/optimizer.h): `row_active` is [rows] bytes on ex.device. Needs no weight decay,
+// eps > 0 and a finite grad_scale.
+void adam_step_rows(const Exec& ex, const Tensor& params, const Tensor& m, const Tensor& v,
+                    const Tensor& grads, uint8_t* row_active, const kernels::AdamParams& hp);
 // Sum of squares of a flat tensor, accumulated in double.
 double sum_of_squares(const Exec& ex, const Tensor& x);
 

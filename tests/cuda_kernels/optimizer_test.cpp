@@ -1,13 +1,16 @@
 // Tests of cuda::adam_step (bit-equal to cpu::, hence to ref:: and, as far as cpu:: is, to
 // PyTorch: the same fp32 operation sequence with the same double-derived scalars, every operation
 // a correctly rounded intrinsic) and cuda::sum_of_squares (double accumulation: within
-// N * 2.3e-16 of the sequential double sum, and the same bits on every run).
+// N * 2.3e-16 of the sequential double sum, and the same bits on every run), cuda::adam_step_rows
+// (bit-equal to the dense step) and the bf16 parameter copy both write.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "core/half.h"
 #include "cuda_test_util.h"
 #include "kernels/optimizer.h"
 
@@ -115,6 +118,73 @@ TEST_F(CudaOptimizer, NonFiniteCounterHoldsTheFirstBadGradientAndChangesNothingE
   DeviceBuffer<float> d_p(p), d_m(m), d_v(v), d_g(g);
   cuda::adam_step(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), N, hp);
   EXPECT_EQ(~0ull - counter.download()[0], static_cast<unsigned long long>(offset + 4242));
+}
+
+// adam_step_rows on the GPU: after every step equal to the dense ref::adam_step bit for bit, rows
+// that never had a gradient untouched, exactly the rows that had one marked; the bf16 copy of the
+// parameters (AdamParams::bf16_params) is each updated value rounded to nearest even, and the
+// skipped rows' copy is left as it was.
+TEST_F(CudaOptimizer, AdamStepRowsEqualsTheDenseStepAndWritesTheBf16Copy) {
+  const long rows = 3001, row_length = 768, N = rows * row_length;
+  const int first_step[4] = {1, 3, 1000, 2};  // by r % 4: from which step row r has gradients
+  auto p = uniform(N, 1, -2.0f, 2.0f);
+  std::vector<float> m(N, 0.0f), v(N, 0.0f);
+  DeviceBuffer<float> d_p(p), d_m(m), d_v(v);
+  DeviceBuffer<uint8_t> d_active(std::vector<uint8_t>(rows, 0));
+  const std::vector<uint16_t> sentinel(N, 0x7fc1);  // a NaN pattern no rounding produces here
+  DeviceBuffer<uint16_t> d_bf16(sentinel);
+  for (int step = 1; step <= 4; ++step) {
+    auto g = uniform(N, 20 + step, -1.0f, 1.0f);
+    for (long r = 0; r < rows; ++r) {
+      if (step >= first_step[r % 4] && !(r % 5 == 1 && step > first_step[r % 4])) continue;
+      for (long j = 0; j < row_length; ++j) g[r * row_length + j] = r % 7 == 3 ? -0.0f : 0.0f;
+    }
+    AdamParams hp;
+    hp.lr = 1e-3 * step;
+    hp.bias_correction1 = 1.0 - std::pow(hp.beta1, step);
+    hp.bias_correction2 = 1.0 - std::pow(hp.beta2, step);
+    hp.grad_scale = 0.37f;
+    ref::adam_step(Exec::cpu(), p.data(), m.data(), v.data(), g.data(), N, hp);
+    DeviceBuffer<float> d_g(g);
+    hp.bf16_params = d_bf16.get();
+    cuda::adam_step_rows(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), d_active.get(), rows,
+                         row_length, hp);
+    EXPECT_TRUE(bit_equal(d_p.download(), p)) << "params, step " << step;
+    EXPECT_TRUE(bit_equal(d_m.download(), m)) << "exp_avg, step " << step;
+    EXPECT_TRUE(bit_equal(d_v.download(), v)) << "exp_avg_sq, step " << step;
+    const auto active = d_active.download();
+    const auto bf16 = d_bf16.download();
+    long wrong_flags = 0, wrong_copies = 0;
+    for (long r = 0; r < rows; ++r) {
+      const bool touched = first_step[r % 4] <= step;
+      wrong_flags += active[r] != (touched ? 1 : 0);
+      for (long j = r * row_length; j < (r + 1) * row_length; ++j) {
+        wrong_copies += bf16[j] != (touched ? float_to_bf16(p[j]) : sentinel[j]);
+      }
+    }
+    EXPECT_EQ(wrong_flags, 0) << "step " << step;
+    EXPECT_EQ(wrong_copies, 0) << "step " << step;
+  }
+}
+
+// adam_step's bf16 copy: every parameter it updates, rounded to nearest even.
+TEST_F(CudaOptimizer, AdamWritesTheBf16CopyOfTheUpdatedParameters) {
+  const long N = 100003;
+  auto p = uniform(N, 3, -2.0f, 2.0f), g = uniform(N, 4, -1.0f, 1.0f);
+  std::vector<float> m(N, 0.0f), v(N, 0.0f);
+  DeviceBuffer<float> d_p(p), d_m(m), d_v(v), d_g(g);
+  DeviceBuffer<uint16_t> d_bf16(N);
+  AdamParams hp;
+  hp.lr = 1e-2;
+  hp.weight_decay = 0.01;
+  hp.bf16_params = d_bf16.get();
+  cuda::adam_step(exec(), d_p.get(), d_m.get(), d_v.get(), d_g.get(), N, hp);
+  cpu::adam_step(Exec::cpu(), p.data(), m.data(), v.data(), g.data(), N, hp);
+  EXPECT_TRUE(bit_equal(d_p.download(), p));
+  const auto bf16 = d_bf16.download();
+  long wrong = 0;
+  for (long i = 0; i < N; ++i) wrong += bf16[i] != float_to_bf16(p[i]);
+  EXPECT_EQ(wrong, 0);
 }
 
 }  // namespace

@@ -60,6 +60,8 @@ TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
       {"cross_entropy_forward_backward",
        [&] { cuda::cross_entropy_forward_backward(ex, f, f, f, i, 1, 1, 1.0f); }},
       {"adam_step", [&] { cuda::adam_step(ex, f, f, f, f, 1, AdamParams{}); }},
+      {"adam_step_rows",
+       [&] { cuda::adam_step_rows(ex, f, f, f, f, reinterpret_cast<uint8_t*>(i), 1, 1, AdamParams{}); }},
       {"sum_of_squares", [&] { cuda::sum_of_squares(ex, d, f, 1); }},
   };
   for (const auto& [name, call] : calls) {

@@ -7,6 +7,8 @@
 //   and in the parameters wherever PyTorch's fp32 sqrt is correctly rounded (elsewhere within one
 //   ulp: PyTorch's CPU sqrt is not always correctly rounded, see docs/numerics.md);
 // - cpu:: against ref:: bit for bit (the same fp32 operation sequence), for any thread count;
+// - adam_step_rows (ref:: and cpu::) against the dense ref::adam_step bit for bit, with rows that
+//   never, once, or always have a gradient;
 // - sum_of_squares against exact sums and across thread counts.
 #include "kernels/optimizer.h"
 
@@ -177,6 +179,85 @@ TEST(Optimizer, AdamCpuEqualsRefBitForBit) {
       }
     }
   }
+}
+
+// Gradients for adam_step_rows tests, [rows, row_length] at step s (1-based): row r stays all
+// zero until step first_gradient(r) (never for some rows), then has random values, except that
+// rows r % 5 == 1 get a gradient at their first step only (their moments are non-zero afterwards,
+// so they must keep being updated with zero gradients), and rows r % 7 == 3 hold -0 before their
+// first gradient (which must count as zero).
+int first_gradient(long r) {
+  return r % 4 == 0 ? 1000 : int(1 + r % 6);  // every fourth row: never
+}
+std::vector<float> row_grads_at(long rows, long row_length, int s) {
+  std::vector<float> g = uniform(rows * row_length, 3000 + s, -1.0f, 1.0f);
+  for (long r = 0; r < rows; ++r) {
+    const int first = first_gradient(r);
+    const bool zero = s < first || (r % 5 == 1 && s > first);
+    if (!zero) continue;
+    for (long j = 0; j < row_length; ++j) g[r * row_length + j] = r % 7 == 3 ? -0.0f : 0.0f;
+  }
+  return g;
+}
+
+// adam_step_rows skips only what the dense step would not change: after every step the
+// parameters and both moments equal ref::adam_step over the whole table bit for bit (ref:: and
+// cpu::, any thread count), and exactly the rows that have had a non-zero gradient are marked.
+TEST(Optimizer, AdamStepRowsEqualsTheDenseStepBitForBit) {
+  testing::ThreadCountGuard guard;
+  // no_decay_clipped, and the beta1 = 0.3 lerp branch without decay.
+  const Config configs[] = {{"no_decay_clipped", 1e-3, 0.9, 0.999, 1e-8, 0.0, true, 0.37f},
+                            {"adam_beta1_0.3", 2e-3, 0.3, 0.99, 1e-6, 0.0, false, 1.0f}};
+  for (const auto& [rows, row_length] : {std::pair{37L, 19L}, std::pair{3001L, 64L}}) {
+    for (const Config& c : configs) {
+      for (int threads : {1, 2, 3}) {
+        SCOPED_TRACE(shape("rows", rows, "row_length", row_length, "config", c.name, "threads", threads));
+        cpu::set_num_threads(threads);
+        const long N = rows * row_length;
+        const std::vector<float> p0 = uniform(N, 5);
+        std::vector<float> p = p0, m(N, 0.0f), v(N, 0.0f);  // dense
+        std::vector<float> pr = p0, mr(N, 0.0f), vr(N, 0.0f), pc = p0, mc(N, 0.0f), vc(N, 0.0f);
+        std::vector<uint8_t> active_ref(rows, 0), active_cpu(rows, 0);
+        for (int s = 1; s <= 8; ++s) {
+          const auto g = row_grads_at(rows, row_length, s);
+          const AdamParams hp =
+              params_at(c.lr, c.beta1, c.beta2, c.eps, c.wd, c.decoupled, c.grad_scale, s);
+          ref::adam_step(Exec::cpu(), p.data(), m.data(), v.data(), g.data(), N, hp);
+          ref::adam_step_rows(Exec::cpu(), pr.data(), mr.data(), vr.data(), g.data(), active_ref.data(),
+                              rows, row_length, hp);
+          cpu::adam_step_rows(Exec::cpu(), pc.data(), mc.data(), vc.data(), g.data(), active_cpu.data(),
+                              rows, row_length, hp);
+          ASSERT_EQ(pr, p) << "step " << s;
+          ASSERT_EQ(mr, m) << "step " << s;
+          ASSERT_EQ(vr, v) << "step " << s;
+          ASSERT_EQ(pc, p) << "step " << s;
+          ASSERT_EQ(mc, m) << "step " << s;
+          ASSERT_EQ(vc, v) << "step " << s;
+          for (long r = 0; r < rows; ++r) {
+            const uint8_t want = first_gradient(r) <= s ? 1 : 0;
+            ASSERT_EQ(active_ref[r], want) << "row " << r << ", step " << s;
+            ASSERT_EQ(active_cpu[r], want) << "row " << r << ", step " << s;
+          }
+        }
+        // Rows that never had a gradient kept their exact bits (the dense step agrees).
+        for (long j = 0; j < row_length; ++j) EXPECT_EQ(std::bit_cast<uint32_t>(pc[j]), std::bit_cast<uint32_t>(p0[j]));
+      }
+    }
+  }
+}
+
+// A row marked active is updated even with a zero gradient; an unmarked row whose gradient is
+// zero is not (which is why the flags must come from the moments after a restore).
+TEST(Optimizer, AdamStepRowsTrustsTheRowFlags) {
+  const long rows = 2, row_length = 3, N = rows * row_length;
+  std::vector<float> p(N, 1.0f), m(N, 0.5f), v(N, 0.25f);
+  const std::vector<float> g(N, 0.0f);
+  std::vector<uint8_t> active{1, 0};
+  const AdamParams hp = params_at(1e-3, 0.9, 0.999, 1e-8, 0.0, true, 1.0f, 3);
+  cpu::adam_step_rows(Exec::cpu(), p.data(), m.data(), v.data(), g.data(), active.data(), rows, row_length, hp);
+  EXPECT_LT(p[0], 1.0f);  // moved by its momentum
+  EXPECT_EQ(p[3], 1.0f);  // taken at its word: skipped
+  EXPECT_EQ(m[3], 0.5f);
 }
 
 // Distance in ulps between two floats of the same sign (0 when equal).

@@ -17,6 +17,12 @@
 // GCC does not inline <cmath>'s wrappers (compiled with other optimisation options) into this
 // file's functions, and an out-of-line call per element would never vectorise.
 //
+// adam_step_rows runs the same block update row by row over an embedding table, in parallel over
+// rows, after a vectorised all-zero test of each inactive row's gradient (kernels/optimizer.h says
+// why skipping those rows is exact). On the development machine, DistilBERT's word-embedding
+// table with 42% of its rows active takes 7.3 ms instead of 11.7 ms dense (all rows active: the
+// same 11.7 ms).
+//
 // sum_of_squares accumulates in double (a float's square is exact in double) over fixed chunks
 // whose size depends only on N; chunk sums are added in chunk order, so the result is the same
 // for any thread count. Its error is ~sqrt(N) eps64 relative, far below what the clip coefficient
@@ -24,6 +30,7 @@
 //
 // Dimension legend: N parameters.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -80,16 +87,8 @@ void adam_block(float* params,       // [n]
   }
 }
 
-}  // namespace
-
-void adam_step(const Exec& ex,
-               float* params,       // [N]
-               float* m,            // [N] first moment
-               float* v,            // [N] second moment
-               const float* grads,  // [N]
-               long N, AdamParams hp) {
-  // The per-step scalars, derived in double and rounded to float exactly as ref:: does.
-  const ref::math::AdamScalars<float> r(hp);
+// The per-step scalars, derived in double and rounded to float exactly as ref:: does.
+Scalars scalars(const ref::math::AdamScalars<float>& r) {
   Scalars s{};
   s.gs = r.grad_scale;
   s.decay = r.decay;
@@ -101,6 +100,19 @@ void adam_step(const Exec& ex,
   s.bc2_sqrt = r.bc2_sqrt;
   s.eps = r.eps;
   s.neg_step = r.neg_step;
+  return s;
+}
+
+}  // namespace
+
+void adam_step(const Exec& ex,
+               float* params,       // [N]
+               float* m,            // [N] first moment
+               float* v,            // [N] second moment
+               const float* grads,  // [N]
+               long N, AdamParams hp) {
+  const ref::math::AdamScalars<float> r(hp);
+  const Scalars s = scalars(r);
   const Decay decay = r.decoupled_decay ? Decay::Decoupled
                       : r.coupled_decay ? Decay::Coupled
                                         : Decay::None;
@@ -113,6 +125,40 @@ void adam_step(const Exec& ex,
     const long begin = b * kAdamBlock;
     const long n = std::min(kAdamBlock, N - begin);
     block(params + begin, m + begin, v + begin, grads + begin, n, s);
+  }
+}
+
+namespace {
+
+// Whether all n values are +0 or -0: an OR of their bits without the sign, which vectorises
+// (an early-exit comparison loop would not).
+bool all_zero(const float* x, long n) {
+  uint32_t bits = 0;
+#pragma omp simd reduction(| : bits)
+  for (long i = 0; i < n; ++i) bits |= std::bit_cast<uint32_t>(x[i]) & 0x7fffffffu;
+  return bits == 0;
+}
+
+}  // namespace
+
+void adam_step_rows(const Exec& ex,
+                    float* params,        // [rows, row_length]
+                    float* m,             // [rows, row_length]
+                    float* v,             // [rows, row_length]
+                    const float* grads,   // [rows, row_length]
+                    uint8_t* row_active,  // [rows]
+                    long rows, long row_length, AdamParams hp) {
+  // The same scalars and element update as adam_step; no weight decay here (kernels/optimizer.h).
+  const Scalars s = scalars(ref::math::AdamScalars<float>(hp));
+  // Rows are independent (each touches only its own values and flag), so any split is exact.
+#pragma omp parallel for schedule(static) if (rows * row_length >= kMinParallelWork)
+  for (long row = 0; row < rows; ++row) {
+    const long begin = row * row_length;
+    if (row_active[row] == 0) {
+      if (all_zero(grads + begin, row_length)) continue;
+      row_active[row] = 1;
+    }
+    adam_block<Decay::None>(params + begin, m + begin, v + begin, grads + begin, row_length, s);
   }
 }
 

@@ -18,6 +18,16 @@ void adam_step(const Exec& ex,
   math::adam_step(params, m, v, grads, N, hp);
 }
 
+void adam_step_rows(const Exec& ex,
+                    float* params,        // [rows, row_length]
+                    float* m,             // [rows, row_length]
+                    float* v,             // [rows, row_length]
+                    const float* grads,   // [rows, row_length]
+                    uint8_t* row_active,  // [rows]
+                    long rows, long row_length, AdamParams hp) {
+  math::adam_step_rows(params, m, v, grads, row_active, rows, row_length, hp);
+}
+
 void sum_of_squares(const Exec& ex,
                     double* out,     // [1], host memory
                     const float* x,  // [N]

@@ -104,6 +104,28 @@ void adam_step(Real* params,       // [N]
   for (long i = 0; i < N; ++i) adam_update(params[i], m[i], v[i], grads[i], s);
 }
 
+// adam_step over rows, skipping a row whose row_active is 0 and whose gradient is all zeros
+// (kernels/optimizer.h says why that is exact); every other row is updated and marked active.
+template <typename Real>
+void adam_step_rows(Real* params,         // [rows, row_length]
+                    Real* m,              // [rows, row_length]
+                    Real* v,              // [rows, row_length]
+                    const Real* grads,    // [rows, row_length]
+                    uint8_t* row_active,  // [rows]
+                    long rows, long row_length, const AdamParams& hp) {
+  const AdamScalars<Real> s(hp);
+  for (long r = 0; r < rows; ++r) {
+    const long begin = r * row_length;
+    if (row_active[r] == 0) {
+      bool all_zero = true;
+      for (long j = 0; j < row_length && all_zero; ++j) all_zero = grads[begin + j] == Real(0);
+      if (all_zero) continue;
+      row_active[r] = 1;
+    }
+    for (long j = begin; j < begin + row_length; ++j) adam_update(params[j], m[j], v[j], grads[j], s);
+  }
+}
+
 // sum_i x_i^2 in double, sequentially. (The square of a float is exact in double.)
 template <typename Real>
 double sum_of_squares(const Real* x,  // [N]
