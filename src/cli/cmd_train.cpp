@@ -61,6 +61,10 @@ const std::vector<OptionSpec> kOptions = {
      "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs",
      ""},
+    {"--experimental-gpu-speedups", "",
+     "GPU: Adam skips embedding rows without a gradient and keeps a bf16 copy of the weights "
+     "(identical results by design; not yet run on a GPU, see bench/RESULTS.md)",
+     ""},
     threads_option(),
 };
 
@@ -140,6 +144,11 @@ int run_train(const ParsedOptions& options) {
   if (train_options.max_grad_norm < 0) throw UsageError("--max-grad-norm: must not be negative");
   train_options.shuffle = !options.has("--no-shuffle");
   train_options.cuda_graphs = !options.has("--no-cuda-graphs");
+  // Exact on every device; the CPU path is tested and measured, the GPU kernels only compiled so
+  // far, so there they wait for --experimental-gpu-speedups until a GPU run has checked them.
+  const bool gpu_speedups = options.has("--experimental-gpu-speedups");
+  train_options.optimizer.skip_untouched_rows = ex.device == Device::CPU || gpu_speedups;
+  train_options.bf16_weight_copy = gpu_speedups;
   if (options.has("--stop-after-steps"))
     train_options.stop_after_steps = options.get_int("--stop-after-steps", 1);
   train_options.seed = static_cast<uint64_t>(options.get_int("--seed", 0));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/exec.h"
@@ -38,6 +39,15 @@ void copy_on_device(const Exec& ex, void* device_dst, const void* device_src, si
 void fill_zero(const Exec& ex, void* device_dst, size_t bytes);
 // Waits until everything queued on the stream has finished.
 void synchronize(const Exec& ex);
+
+// A bf16 copy of fp32 weights for bf16 matrix products (kernels/cuda/linear.cu). Registers
+// `copy` (device memory for `count` bf16 values, owned by the caller) as the copy of `master`
+// (`count` floats on the device) and fills it from master now, on the stream. Until the next
+// call, a bf16 product whose weight lies inside master reads its bits from the copy instead of
+// converting the weight again. The caller keeps the copy current whenever master changes (the
+// Adam kernel writes it: AdamParams::bf16_params), and unregisters it with
+// set_bf16_weights(ex, nullptr, nullptr, 0) before master changes any other way.
+void set_bf16_weights(const Exec& ex, const float* master, void* copy, int64_t count);
 
 // A point in the stream the host can wait for later without blocking now (for metrics copied
 // asynchronously): record() queues it, wait() blocks until the stream has passed it.

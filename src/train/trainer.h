@@ -64,6 +64,9 @@ struct TrainOptions {
   std::filesystem::path log;                           // empty: no JSON-lines log
   Json resolved_options = Json::object();              // recorded in trainer_state.json
   bool cuda_graphs = true;  // GPU: replay each sequence-length bucket's step from a CUDA graph
+  // GPU, bf16: keep a bf16 copy of the weights, written by the optimizer, for the matrix products
+  // (kernels::cuda::set_bf16_weights) instead of converting every weight twice per step.
+  bool bf16_weight_copy = false;
   Communicator* communicator = nullptr;  // the processes of a data-parallel run; null: this one only
   bool interactive = false;                            // redraw the progress line in place
   bool quiet = false;                                  // no progress output at all (tests)
@@ -116,6 +119,7 @@ class Trainer {
   Optimizer optimizer_;
   std::optional<TrainerState> resume_;
   std::unique_ptr<GraphCache> graphs_;
+  ops::Buffer bf16_weights_;  // the bf16 copy of the device parameters (bf16_weight_copy)
 };
 
 }  // namespace finetune

@@ -1,8 +1,8 @@
 // The whole model on the GPU against the same PyTorch references as the CPU tests, and against
 // the CPU path itself: the forward pass, step-0 gradients, the 16-step trajectories through
 // `finetune train --device cuda` in fp32 (fp32 tolerances) and bf16 (bf16 tolerances), a resumed
-// GPU run equal to an uninterrupted one, and a checkpoint saved on the GPU predicting the same on
-// the CPU. Every test skips with a message where no CUDA device is usable.
+// GPU run equal to an uninterrupted one, --experimental-gpu-speedups changing no bit, and a
+// checkpoint saved on the GPU predicting the same on the CPU. Every test skips with a message where no CUDA device is usable.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -223,6 +223,56 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
     EXPECT_EQ(x, y) << info.name;
   }
   fs::remove_all(dir);
+}
+
+// --experimental-gpu-speedups (Adam skipping embedding rows without a gradient, the bf16 weight
+// copy written by Adam) must not change a bit: in fp32 and bf16, with CUDA graphs, validation
+// between epochs (it reads the copy too), and an interrupted and resumed run (the row flags are
+// rebuilt from the moments, the copy from the restored weights), against a plain uninterrupted
+// run.
+TEST(GpuTraining, ExperimentalSpeedupsChangeNoBit) {
+  SKIP_WITHOUT_GPU();
+  for (const char* precision : {"bf16", "fp32"}) {
+    SCOPED_TRACE(precision);
+    fs::path dir = testing::make_temp_dir("gpu-speedups");
+    const std::string base =
+        testing::shell_quote(testing::finetune_binary()) + " train --device cuda --precision " +
+        precision + " --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") +
+        " --train " + testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
+        " --validation " + testing::shell_quote(testing::shared_dir() / "data/emotion/validation.txt") +
+        " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3";
+    auto plain = testing::run_command(base + " --output " + testing::shell_quote(dir / "plain") +
+                                      " --log " + testing::shell_quote(dir / "plain.log"));
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    const std::string fast = base + " --experimental-gpu-speedups --output " +
+                             testing::shell_quote(dir / "fast") + " --log " +
+                             testing::shell_quote(dir / "fast.log");
+    auto first = testing::run_command(fast + " --stop-after-steps 7");
+    ASSERT_EQ(first.exit_code, 130) << first.err;
+    auto second = testing::run_command(fast + " --resume " + testing::shell_quote(dir / "fast"));
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    std::vector<Json> a = log_steps(dir / "plain.log"), b = log_steps(dir / "fast.log");
+    ASSERT_EQ(a.size(), 24u);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+    SafetensorsFile pa(dir / "plain/model.safetensors"), fb(dir / "fast/model.safetensors");
+    for (const auto& info : pa.tensors()) {
+      std::vector<float> x(static_cast<size_t>(info.numel())), y(static_cast<size_t>(info.numel()));
+      pa.read_as_f32(info, x.data(), info.numel());
+      fb.read_as_f32(*fb.find(info.name), y.data(), info.numel());
+      EXPECT_EQ(x, y) << info.name;
+    }
+    // The validation lines too (the evaluation reads the bf16 copy).
+    std::ifstream plain_log(dir / "plain.log"), fast_log(dir / "fast.log");
+    std::vector<std::string> va, vb;
+    for (std::string line; std::getline(plain_log, line);)
+      if (line.find("val_accuracy") != std::string::npos) va.push_back(line);
+    for (std::string line; std::getline(fast_log, line);)
+      if (line.find("val_accuracy") != std::string::npos) vb.push_back(line);
+    EXPECT_EQ(va.size(), 2u);
+    EXPECT_EQ(va, vb);
+    fs::remove_all(dir);
+  }
 }
 
 TEST(GpuTraining, ValidationBetweenEpochsKeepsTheCapturedGraphsValid) {

@@ -1,7 +1,7 @@
 // Tests of cuda::linear_forward and cuda::linear_backward against ref:: over odd and tail shapes,
 // with and without bias, din and dbias, accumulation into old parameter gradients, misaligned
-// pointers (which take cuBLASLt's less-aligned algorithms or the bias fallback kernel), and both
-// precisions.
+// pointers (which take cuBLASLt's less-aligned algorithms or the bias fallback kernel), both
+// precisions, and bf16 weights read from a registered copy (set_bf16_weights).
 //
 // Tolerances, per element with S the condition scale (sum of |terms|, plus |bias| or |old|):
 // - Fp32 (exact mode, no TF32): a dot product of K fp32 terms, 2 sqrt(K + 1) eps32 S, the cpu::
@@ -15,10 +15,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "cuda_test_util.h"
+#include "kernels/device.h"
 
 namespace finetune::kernels {
 namespace {
@@ -161,6 +164,50 @@ void check_backward(Exec ex, int N, int IC, int OC, bool with_din, bool with_bia
     for (int n = 0; n < N; ++n) s += std::fabs(dout[n * OC + o]);
     return old_rel * s + 1e-38;
   })) << "dbias";
+}
+
+// A registered bf16 weight copy (cuda::set_bf16_weights) is read instead of converting the
+// weight: the same bits as converting, forward and backward, for a weight at an offset inside the
+// registered master; proof that the copy is what is read: a master changed behind the copy's back
+// does not change the result until it is registered again; unregistered, conversion is back.
+TEST_F(CudaLinear, RegisteredBf16WeightsGiveTheBitsOfConversion) {
+  const Exec ex = exec(Precision::Bf16);
+  const int N = 37, IC = 96, OC = 80, offset = 64;
+  const auto in = uniform(size_t(N) * IC, 71), dout = uniform(size_t(N) * OC, 72);
+  std::vector<float> master(offset + size_t(OC) * IC + 32);
+  const auto w = uniform(size_t(OC) * IC, 73, -0.5f, 0.5f);
+  std::copy(w.begin(), w.end(), master.begin() + offset);
+  DeviceBuffer<float> d_master(master), d_in(in), d_dout(dout), d_out(size_t(N) * OC),
+      d_din(size_t(N) * IC), d_dw(size_t(OC) * IC);
+  DeviceBuffer<uint16_t> d_copy(master.size());
+  const float* weight = d_master.get() + offset;
+  struct Unregister {
+    Exec ex;
+    ~Unregister() { cuda::set_bf16_weights(ex, nullptr, nullptr, 0); }
+  } unregister{ex};
+  auto run = [&]() {
+    d_dw.upload(std::vector<float>(size_t(OC) * IC, 0.0f));
+    cuda::linear_forward(ex, d_out.get(), d_in.get(), weight, nullptr, N, IC, OC);
+    cuda::linear_backward(ex, d_din.get(), d_dw.get(), nullptr, d_dout.get(), d_in.get(), weight, N,
+                          IC, OC);
+    return std::vector<std::vector<float>>{d_out.download(), d_din.download(), d_dw.download()};
+  };
+  const auto converted = run();
+  cuda::set_bf16_weights(ex, d_master.get(), d_copy.get(), int64_t(master.size()));
+  const auto registered = run();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(cudatest::bit_equal(registered[i], converted[i])) << i;
+
+  std::vector<float> doubled = master;
+  for (float& x : doubled) x *= 2.0f;
+  d_master.upload(doubled);
+  const auto stale = run();
+  EXPECT_TRUE(cudatest::bit_equal(stale[0], converted[0])) << "the forward read the copy";
+  cuda::set_bf16_weights(ex, d_master.get(), d_copy.get(), int64_t(master.size()));
+  const auto refreshed = run();
+  cuda::set_bf16_weights(ex, nullptr, nullptr, 0);
+  const auto reconverted = run();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(cudatest::bit_equal(refreshed[i], reconverted[i])) << i;
+  EXPECT_FALSE(cudatest::bit_equal(refreshed[0], converted[0]));
 }
 
 TEST_F(CudaLinear, BackwardMatchesRefOnOddShapes) {

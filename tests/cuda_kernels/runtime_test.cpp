@@ -29,6 +29,7 @@ TEST(CudaRuntimeStub, WithoutCudaSupportDeviceCountIsZeroAndTheRestThrows) {
   EXPECT_THROW(cuda::device_alloc(16), Error);
   EXPECT_THROW(cuda::host_alloc_pinned(16), Error);
   EXPECT_THROW(cuda::create_event(), Error);
+  EXPECT_THROW(cuda::set_bf16_weights(Exec{}, nullptr, nullptr, 0), Error);
   EXPECT_NO_THROW(cuda::destroy_context(nullptr));
   EXPECT_NO_THROW(cuda::device_free(nullptr));
   try {

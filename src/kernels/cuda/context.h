@@ -55,6 +55,11 @@ struct CudaContext {
   kernels::cuda::GemmCache* gemm_cache = nullptr;
   double* sos_partials = nullptr;  // [kSumOfSquaresBlocks + 1] device, sum_of_squares partials
   double* sos_host = nullptr;      // [1] pinned host, sum_of_squares result
+  // A registered bf16 copy of fp32 weights (set_bf16_weights, linear.cu): bf16 products read a
+  // weight inside [bf16_master, bf16_master + bf16_count) from bf16_copy at the same offset.
+  const float* bf16_master = nullptr;
+  const void* bf16_copy = nullptr;  // __nv_bfloat16 [bf16_count], owned by the caller
+  int64_t bf16_count = 0;
 };
 
 namespace kernels::cuda {

@@ -16,14 +16,18 @@
 // - Fp32: A, B, C, D are CUDA_R_32F with CUBLAS_COMPUTE_32F, which is true fp32 arithmetic (no
 //   TF32: that would need CUBLAS_COMPUTE_32F_FAST_TF32). Error as a dot product of K fp32 terms,
 //   the same bound as the cpu sgemm: 2 sqrt(K+1) eps32 sum|a b| (tests/cuda_kernels/).
-// - Bf16: A and B are converted on every call into bf16 copies in the context's scratch (round to
-//   nearest even, __float2bfloat16_rn), multiplied on tensor cores with fp32 accumulation, C and
-//   D stay fp32 (so dweight accumulates in fp32 and the bias is added in fp32). Each input carries
-//   a relative rounding error <= 2^-8, a product <= 2^-7 + 2^-16, so the result is within
-//   (2^-7 + 2^-16 + 2 sqrt(K+1) eps32) sum|a b| of the exact value. Converting per call (rather
-//   than keeping bf16 shadow weights) keeps the kernel API float-only and the weights' single
-//   source of truth the fp32 master copy; its cost is one extra read of the fp32 operands and a
-//   write + read of half their size, which only matters for large batches.
+// - Bf16: A and B are rounded to bf16 (round to nearest even, __float2bfloat16_rn), multiplied on
+//   tensor cores with fp32 accumulation, C and D stay fp32 (so dweight accumulates in fp32 and
+//   the bias is added in fp32). Each input carries a relative rounding error <= 2^-8, a product
+//   <= 2^-7 + 2^-16, so the result is within (2^-7 + 2^-16 + 2 sqrt(K+1) eps32) sum|a b| of the
+//   exact value. The bf16 operands come from one of two places, with identical bits:
+//   - converted on every call into the context's scratch, all operands of the call in one launch
+//     (the default: the kernel API stays float-only, the fp32 master the single source of truth);
+//   - for weights, a bf16 copy of the whole parameter buffer registered with set_bf16_weights
+//     (kernels/device.h), which the trainer keeps current by having the Adam kernel write it
+//     (AdamParams::bf16_params). That saves converting every weight twice per training step
+//     (forward and backward: ~6 bytes moved per weight each time, ~0.5 GB per DistilBERT step)
+//     for 2 bytes written per weight by the optimizer.
 //
 // Scratch: bf16 copies of the operands of one call, 256-byte aligned each: forward
 // 2 (OC IC + N IC) bytes, backward 2 (OC IC + N OC + N IC) bytes (about 4.4 MiB for a 768 x 3072
@@ -67,12 +71,22 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Small kernels.
 
-__global__ void to_bf16_kernel(__nv_bfloat16* __restrict__ out,  // [n]
-                               const float* __restrict__ in,     // [n]
-                               int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+// Up to three fp32 arrays converted to bf16 (round to nearest even) in one launch: the operands
+// of one product, which are small at fine-tuning sizes, so one launch instead of three matters
+// more than the per-element segment test.
+struct Bf16Segments {
+  const float* in[3];
+  __nv_bfloat16* out[3];
+  int64_t n[3];  // 0 for an unused segment
+};
+
+__global__ void to_bf16_kernel(Bf16Segments segments) {
+  const int64_t n0 = segments.n[0], n01 = n0 + segments.n[1], total = n01 + segments.n[2];
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
        i += int64_t{gridDim.x} * blockDim.x) {
-    out[i] = __float2bfloat16_rn(in[i]);
+    const int s = i < n0 ? 0 : i < n01 ? 1 : 2;
+    const int64_t j = i - (s == 0 ? 0 : s == 1 ? n0 : n01);
+    segments.out[s][j] = __float2bfloat16_rn(segments.in[s][j]);
   }
 }
 
@@ -151,9 +165,10 @@ __global__ void fallback_gemm_kernel(float* __restrict__ D,     // [m, n] col-ma
   }
 }
 
-void to_bf16(cudaStream_t stream, __nv_bfloat16* out, const float* in, int64_t n) {
-  if (n <= 0) return;
-  to_bf16_kernel<<<blocks_for(n, 256, 4096), 256, 0, stream>>>(out, in, n);
+void to_bf16(cudaStream_t stream, const Bf16Segments& segments) {
+  const int64_t total = segments.n[0] + segments.n[1] + segments.n[2];
+  if (total <= 0) return;
+  to_bf16_kernel<<<blocks_for(total, 256, 4096), 256, 0, stream>>>(segments);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -354,11 +369,21 @@ void gemm(CudaContext& ctx, GemmKey key, const void* A, const void* B, float* D,
   }
 }
 
-// Operands in the precision of `ex`: the float pointers themselves (Fp32), or bf16 copies in the
-// context's scratch (Bf16). `sizes` are the element counts of up to three operands.
+// Operands in the precision of `ex`: the float pointers themselves (Fp32), or bf16 operands
+// (Bf16): an operand inside the registered bf16 weight copy (set_bf16_weights) is read from
+// there, the others are converted into the context's scratch, all in one launch. `sizes` are the
+// element counts of up to three operands.
 struct Operands {
   const void* p[3] = {nullptr, nullptr, nullptr};
 };
+
+// The registered bf16 copy of `values` [n], or null when they are not all inside the master.
+const void* registered_copy(const CudaContext& ctx, const float* values, int64_t n) {
+  if (ctx.bf16_master == nullptr || values < ctx.bf16_master) return nullptr;
+  const int64_t offset = values - ctx.bf16_master;
+  if (offset + n > ctx.bf16_count) return nullptr;
+  return static_cast<const __nv_bfloat16*>(ctx.bf16_copy) + offset;
+}
 
 Operands prepare(CudaContext& ctx, Precision precision, const float* const (&in)[3],
                  const int64_t (&sizes)[3]) {
@@ -367,23 +392,49 @@ Operands prepare(CudaContext& ctx, Precision precision, const float* const (&in)
     for (int i = 0; i < 3; ++i) ops.p[i] = in[i];
     return ops;
   }
+  bool convert[3] = {false, false, false};
   size_t total = 0;
   for (int i = 0; i < 3; ++i) {
-    if (in[i] != nullptr) total += align256(sizeof(__nv_bfloat16) * static_cast<size_t>(sizes[i]));
+    if (in[i] == nullptr) continue;
+    ops.p[i] = registered_copy(ctx, in[i], sizes[i]);
+    convert[i] = ops.p[i] == nullptr;
+    if (convert[i]) total += align256(sizeof(__nv_bfloat16) * static_cast<size_t>(sizes[i]));
   }
+  if (total == 0) return ops;
   auto* base = static_cast<char*>(scratch(ctx, total));
   size_t offset = 0;
+  Bf16Segments segments{};
+  int used = 0;
   for (int i = 0; i < 3; ++i) {
-    if (in[i] == nullptr) continue;
+    if (!convert[i]) continue;
     auto* copy = reinterpret_cast<__nv_bfloat16*>(base + offset);
-    to_bf16(ctx.stream, copy, in[i], sizes[i]);
+    segments.in[used] = in[i];
+    segments.out[used] = copy;
+    segments.n[used] = sizes[i];
+    ++used;
     ops.p[i] = copy;
     offset += align256(sizeof(__nv_bfloat16) * static_cast<size_t>(sizes[i]));
   }
+  to_bf16(ctx.stream, segments);
   return ops;
 }
 
 }  // namespace
+
+void set_bf16_weights(const Exec& ex, const float* master, void* copy, int64_t count) {
+  CudaContext& ctx = context(ex, "set_bf16_weights");
+  FT_CHECK((master == nullptr) == (copy == nullptr) && (master == nullptr || count > 0),
+           "set_bf16_weights: a master and its copy go together");
+  ctx.bf16_master = master;
+  ctx.bf16_copy = copy;
+  ctx.bf16_count = master == nullptr ? 0 : count;
+  if (master == nullptr) return;
+  Bf16Segments segments{};
+  segments.in[0] = master;
+  segments.out[0] = static_cast<__nv_bfloat16*>(copy);
+  segments.n[0] = count;
+  to_bf16(ctx.stream, segments);
+}
 
 GemmCache* create_gemm_cache() {
   return new GemmCache();
