@@ -117,7 +117,8 @@ void Activations::take_all(Arena& arena, int B, int T) {
   scratch.probs = train_only({b, NH, t, t});
 }
 
-void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step) {
+void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step,
+                  int64_t* step_staging) {
   acts.bind(batch.B, batch.T);
   // The batch lives in host memory; copy it to wherever the activations are.
   auto host_ints = [](const int32_t* data, std::initializer_list<int64_t> dims) {
@@ -131,7 +132,9 @@ void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uin
     FT_CHECK(batch.labels != nullptr, "a training batch needs labels");
     ops::copy(ex, acts.labels, host_ints(batch.labels, {B}));
     int64_t step = static_cast<int64_t>(micro_step);
-    ops::copy(ex, acts.micro_step, Tensor(&step, DType::I64, {1}));
+    int64_t* source = step_staging != nullptr ? step_staging : &step;
+    *source = step;
+    ops::copy(ex, acts.micro_step, Tensor(source, DType::I64, {1}));
   }
 }
 

@@ -112,8 +112,12 @@ struct ForwardOutputs {
 };
 
 // Binds the activations to the batch's shape and copies the batch (and, in train mode, the
-// micro-step counter) to where the activations live. Asynchronous on the GPU.
-void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step = 0);
+// micro-step counter) to where the activations live. Asynchronous on the GPU, truly so when the
+// batch is in pinned memory and `step_staging` (where the counter is written to be copied from)
+// is pinned too; a copy from pageable memory may wait for the stream. Pinned memory must not be
+// rewritten until the copies have run.
+void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step = 0,
+                  int64_t* step_staging = nullptr);
 
 // Forward pass of the batch last uploaded. Queues only kernels (nothing waits, nothing is
 // copied), so it can be captured into a CUDA graph. `options.mode` must match the activations'.

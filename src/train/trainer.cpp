@@ -60,6 +60,31 @@ std::vector<int32_t> epoch_order(int64_t n, bool shuffle, uint64_t seed, int epo
   return order;
 }
 
+// Copies a built batch into slot `slot` of `staging` (pinned memory; slot layout in
+// Trainer::run) and returns the view of the copy; `step_staging` receives the slot's place for
+// the micro-step counter.
+BatchView stage_batch(const BatchView& view, const ops::StagingBuffer& staging, size_t slot_bytes, int slot,
+                      int64_t*& step_staging) {
+  FT_CHECK(static_cast<size_t>(slot + 1) * slot_bytes <= staging.size(), "batch staging slot ", slot,
+           " of ", staging.size() / slot_bytes);
+  char* base = staging.as<char>() + static_cast<size_t>(slot) * slot_bytes;
+  auto* ints = reinterpret_cast<int32_t*>(base);
+  const size_t cells = static_cast<size_t>(view.B) * view.T;
+  BatchView staged = view;
+  auto put = [&ints](const int32_t* from, size_t count) {
+    int32_t* to = ints;
+    if (from != nullptr) std::copy(from, from + count, to);
+    ints += count;
+    return from != nullptr ? to : nullptr;
+  };
+  staged.input_ids = put(view.input_ids, cells);
+  staged.token_type_ids = put(view.token_type_ids, cells);
+  staged.attention_mask = put(view.attention_mask, cells);
+  staged.labels = put(view.labels, static_cast<size_t>(view.B));
+  step_staging = reinterpret_cast<int64_t*>(base + slot_bytes - sizeof(int64_t));
+  return staged;
+}
+
 }  // namespace
 
 // One optimizer step's per-example losses and logits, copied from wherever they were computed
@@ -69,6 +94,10 @@ struct Trainer::StepRecord {
   ops::StagingBuffer logits;  // [A*B, K]
   ops::StagingBuffer
       non_finite;  // [1] u64: the Adam kernel's non-finite counter (GPU, no clipping)
+  // GPU: pinned copies of the step's micro-batches (slot a for the a-th), uploaded from here so
+  // that the upload never waits for the stream. A record's slots are rewritten two steps later,
+  // after its step has been waited for (finish).
+  ops::StagingBuffer batches;
   std::vector<int32_t> labels;
   int64_t examples = 0;
   int64_t global_step = 0;  // 1-based, as logged
@@ -258,6 +287,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
   Tensor grads_flat = grads_.flat();
   Timer run_timer;
 
+  // A micro-batch as staged for upload: ids, token types and mask [B_rows, max_tokens] each, the
+  // labels [B_rows] (int32), then the micro-step counter (int64, 8-byte aligned).
+  const size_t batch_ints = 3 * static_cast<size_t>(B_rows) * max_tokens + B_rows;
+  const size_t batch_slot_bytes = (batch_ints * sizeof(int32_t) + 7) / 8 * 8 + sizeof(int64_t);
   // Two step records: while the device works on step k, the host reports step k - 1.
   StepRecord records[2];
   for (StepRecord& r : records) {
@@ -266,6 +299,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     r.labels.reserve(static_cast<size_t>(step_rows));
     if (on_gpu) r.event = kernels::cuda::create_event();
     if (on_gpu) r.non_finite = ops::StagingBuffer(ex_, sizeof(unsigned long long));
+    if (on_gpu) r.batches = ops::StagingBuffer(ex_, static_cast<size_t>(A) * batch_slot_bytes);
   }
   // GPU without --max-grad-norm: no gradient pass of its own (it would cost a host wait per
   // step); the Adam kernel notes the first non-finite gradient in this counter instead, and the
@@ -276,6 +310,27 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
     non_finite_counter = ops::Buffer(ex_, sizeof(unsigned long long));
     non_finite_flag = Tensor(non_finite_counter.data(), DType::I64, {1}, Device::CUDA);
   }
+  // The bf16 weight copy (TrainOptions::bf16_weight_copy): registered for this run, filled from
+  // the parameters as they are now (after any resume), kept current by the optimizer, and
+  // unregistered when the run ends however it ends, as the parameters may change otherwise then.
+  void* bf16_params = nullptr;
+  if (on_gpu && options_.bf16_weight_copy && ex_.precision == Precision::Bf16) {
+    const int64_t count = params().count();
+    if (bf16_weights_.data() == nullptr) bf16_weights_ = ops::Buffer(ex_, static_cast<size_t>(count) * 2);
+    kernels::cuda::set_bf16_weights(ex_, params().data(), bf16_weights_.data(), count);
+    bf16_params = bf16_weights_.data();
+  }
+  struct Bf16WeightsCleanup {
+    const Exec& ex;
+    bool registered;
+    ~Bf16WeightsCleanup() {
+      if (!registered) return;
+      try {  // never throw from here (see EventCleanup)
+        kernels::cuda::set_bf16_weights(ex, nullptr, nullptr, 0);
+      } catch (const std::exception&) {
+      }
+    }
+  } bf16_cleanup{ex_, bf16_params != nullptr};
   struct EventCleanup {
     StepRecord* records;
     ~EventCleanup() {
@@ -366,6 +421,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
 
       ops::zero(ex_, grads_flat);
       int64_t row = 0;
+      int micro_index = 0;  // this process's micro-batches in the step so far
       for (int64_t micro = offset; micro < offset + step_examples; micro += global_batch) {
         // This process's rows of the global micro-batch.
         const int64_t micro_end = std::min(micro + global_batch, offset + step_examples);
@@ -385,7 +441,10 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         if (on_gpu) length = bucket_length(length, max_tokens);
         BatchView view = builder.build(members, member_labels, length);
         forward.micro_step = micro_step;
-        upload_batch(ex_, acts, view, forward.micro_step);
+        int64_t* step_staging = nullptr;
+        if (on_gpu) view = stage_batch(view, record.batches, batch_slot_bytes, micro_index, step_staging);
+        ++micro_index;
+        upload_batch(ex_, acts, view, forward.micro_step, step_staging);
         // A graph replays a full batch of a full step (its shapes and loss scale are frozen).
         const bool graphable = use_graphs && view.B == B_rows && step_examples == step_span;
         auto forward_loss_backward = [&]() {
@@ -455,7 +514,7 @@ TrainResult Trainer::run(const LabelledData& train, const LabelledData* validati
         ops::zero(ex_, non_finite_flag);
         counter = static_cast<unsigned long long*>(non_finite_flag.data);
       }
-      optimizer_.step(ex_, params(), grads_, lr, grad_scale, counter);
+      optimizer_.step(ex_, params(), grads_, lr, grad_scale, counter, bf16_params);
       if (counter != nullptr) {
         ops::copy(ex_, Tensor(record.non_finite.as<void>(), DType::I64, {1}), non_finite_flag);
       }
