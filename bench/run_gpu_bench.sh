@@ -13,7 +13,7 @@
 #   PyTorch, one process per variant (bench/train_gpu_torch.py --variant V): fp32 (TF32 off),
 #     tf32, bf16 autocast, torch.compile + bf16, the HF Trainer (bf16); $STEPS timed steps after
 #     $WARMUP warm-up steps, timed inside the process with cuda synchronisation.
-#   finetune, per --precision (bf16, fp32): two whole runs of S1 and S2 steps
+#   finetune, per --precision (bf16, fp32; bf16+x adds --experimental-gpu-speedups): two whole runs of S1 and S2 steps
 #     (`--limit 8*S --epochs 1`); ms/step = (wall(S2) - wall(S1)) / (S2 - S1), so process start,
 #     CUDA context, loading and tokenization cancel out, as the PyTorch warm-up does.
 #   Peak GPU memory: nvidia-smi memory.used polled every ~50 ms during each process, minus the
@@ -34,7 +34,8 @@
 #   DRY_RUN=1 bench/run_gpu_bench.sh       here, on the CPU: tiny step counts, --device cpu,
 #                                          build/finetune, no nvidia-smi; checks the plumbing
 # Settings (environment): STEPS, WARMUP (PyTorch timed and warm-up steps: 200, 20), S1, S2
-# (finetune runs: 100, 600), VARIANTS (PyTorch variants, in run order), PRECISIONS (finetune),
+# (finetune runs: 100, 600), VARIANTS (PyTorch variants, in run order), PRECISIONS (finetune;
+# "bf16+x" is bf16 with --experimental-gpu-speedups),
 # BUDGET_S, FINETUNE (the binary), PYTHON (python3), MODELS ("distilbert"; add "minilm" for
 # all-MiniLM-L6-v2 from MINILM_DIR, default models/all-MiniLM-L6-v2-bf16 as gpu_check.sh unpacks
 # it), GPU_INDEX.
@@ -212,11 +213,12 @@ print(json.dumps(row))
 PY
 }
 
-finetune_precision() {  # MODEL PRECISION
-  local key=$1 precision=$2 dir=${model_dir[$1]} s wall_short="" wall_long="" smi_long="" err=""
+finetune_precision() {  # MODEL PRECISION[+x]   (+x: with --experimental-gpu-speedups)
+  local key=$1 variant=$2 precision=${2%+x} dir=${model_dir[$1]} s wall_short="" wall_long="" smi_long="" err=""
   local label=${model_label[$key]}
   local common=(train --device "$device" --precision "$precision" --model "$dir" --train "$train"
                 --batch-size 8 --epochs 1 --lr 5e-5)
+  [ "$variant" != "$precision" ] && common+=(--experimental-gpu-speedups)
   if [ ! -x "$binary" ]; then
     err="no binary $binary (build it first: tools/gpu_check.sh)"
   elif [ ! -f "$dir/model.safetensors" ]; then
@@ -225,16 +227,16 @@ finetune_precision() {  # MODEL PRECISION
     # The long run first: any one-off cost of a first run (file cache, module loading) then
     # makes finetune look slower, never faster.
     for s in "$s2" "$s1"; do
-      run_step "finetune_${key}_${precision}_${s}" 60 "$binary" "${common[@]}" --limit $(( 8 * s ))
+      run_step "finetune_${key}_${variant}_${s}" 60 "$binary" "${common[@]}" --limit $(( 8 * s ))
       if [ "$rc" != 0 ]; then err=$why; break; fi
       if [ "$s" = "$s2" ]; then wall_long=$wall smi_long=$smi_peak; else wall_short=$wall; fi
     done
   fi
-  "$python" - "$rows" "$label" "$precision" "$err" "$wall_short" "$wall_long" "$s1" "$s2" \
-    "$smi_long" "$work/finetune_${key}_${precision}_${s2}.out" <<'PY'
+  "$python" - "$rows" "$label" "$variant" "$err" "$wall_short" "$wall_long" "$s1" "$s2" \
+    "$smi_long" "$work/finetune_${key}_${variant}_${s2}.out" <<'PY'
 import json, re, sys
-rows, label, precision, err, short, long, s1, s2, smi, out = sys.argv[1:11]
-row = {"model": label, "impl": "finetune", "variant": precision}
+rows, label, variant, err, short, long, s1, s2, smi, out = sys.argv[1:11]
+row = {"model": label, "impl": "finetune", "variant": variant}
 if err:
     row["error"] = err
 elif float(long) <= float(short):
@@ -310,6 +312,8 @@ for model in models:
     for r in group:
         if r["impl"] == "pytorch":
             name, prec = names.get(r["variant"], r["variant"]), precision.get(r["variant"], "")
+        elif r["variant"].endswith("+x"):
+            name, prec = "finetune --experimental-gpu-speedups", r["variant"][:-2]
         else:
             name, prec = "finetune", r["variant"]
         if "error" in r:

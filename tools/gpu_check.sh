@@ -10,6 +10,7 @@
 #   tools/gpu_check.sh [--quick]    --quick: 1 epoch per precision instead of 5
 #   TRAIN_PRECISIONS="bf16" tools/gpu_check.sh     fine-tune in these precisions (default fp32 bf16)
 #   TRAIN_PRECISIONS="" tools/gpu_check.sh         build and tests only, no fine-tune
+#   TRAIN_FLAGS="--experimental-gpu-speedups" ...  extra flags for the fine-tunes
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -83,7 +84,65 @@ done
 status=$?
 note "| tests: finetune_train_tests *Gpu* | exit $status: $(grep -c '^\[       OK \]' "$out/train_gpu_tests.log") passed, $(grep -c '^\[  FAILED  \].*(' "$out/train_gpu_tests.log") failed, $(grep -c '^\[  SKIPPED \].*(' "$out/train_gpu_tests.log") skipped |"
 
-# 4. Fine-tune all-MiniLM-L6-v2 on the emotion train split, validating each epoch, per precision.
+# 3b. Where a DistilBERT-base step's time goes on this GPU (bench/bench_train_step.cpp): zero-grad,
+# forward + backward eager and replayed from a CUDA graph (with and without the bf16 weight copy),
+# Adam dense and skipping untouched embedding rows. Random weights (bench/make_random_checkpoint.py,
+# as the speed benchmark uses), 48 tokens per sequence (the emotion batches' typical bucket).
+random_model=.cache/bench/distilbert-base-random
+[ -f "$random_model/model.safetensors" ] || python3 bench/make_random_checkpoint.py --out "$random_model" \
+  >"$out/make_random_checkpoint.log" 2>&1
+if [ -f "$random_model/model.safetensors" ] && [ -x "$build/bench/bench_train_step" ]; then
+  for precision in bf16 fp32; do
+    line=$(timeout 120 "$build/bench/bench_train_step" --device cuda --precision "$precision" \
+      --model "$random_model" --tokens 48 --steps 30 2>"$out/bench_train_step_$precision.err")
+    echo "$line" >"$out/bench_train_step_$precision.json"
+    note "| step breakdown, DistilBERT-base $precision, 8 x 48 tokens (ms) | $(python3 - "$line" <<'PY'
+import json, sys
+try:
+    r = json.loads(sys.argv[1])
+except ValueError:
+    print("failed (see bench_train_step_*.err)")
+    sys.exit()
+print("; ".join(f"{k[:-3]} {v:.3f}" for k, v in r.items() if k.endswith("_ms") and v >= 0))
+PY
+) |"
+  done
+else
+  note "| step breakdown | skipped: no $random_model or bench_train_step |"
+fi
+
+# 3c. Per-kernel GPU time of real training steps, where Nsight Systems is installed: 400 steps of
+# DistilBERT-base bf16 with the experimental speedups; the kernel summary's top lines go to
+# the summary (the whole report is in the logs).
+nsys_bin=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
+if [ -n "$nsys_bin" ] && [ -f "$random_model/model.safetensors" ]; then
+  timeout 150 "$nsys_bin" profile --trace=cuda --sample=none --cpuctxsw=none -o "$out/train_profile" --force-overwrite true \
+    "$build/finetune" train --device cuda --precision bf16 --experimental-gpu-speedups --model "$random_model" \
+    --train ../shared/data/emotion/train.txt --limit 3200 --epochs 1 --batch-size 8 >"$out/nsys_run.log" 2>&1
+  timeout 120 "$nsys_bin" stats --report cuda_gpu_kern_sum --format csv --output "$out/kernels" \
+    "$out/train_profile.nsys-rep" >"$out/nsys_stats.log" 2>&1
+  kernels_csv=$(ls "$out"/kernels*cuda_gpu_kern_sum*.csv 2>/dev/null | head -1)
+  if [ -n "$kernels_csv" ]; then
+    note ""
+    note "Kernel time over 400 training steps (nsys; share of GPU time, total ms, calls, kernel):"
+    note ""
+    python3 - "$kernels_csv" <<'PY' | tee -a "$summary"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows[:25]:
+    print(f"    {float(r['Time (%)']):5.1f}%  {float(r['Total Time (ns)']) / 1e6:9.2f} ms  {int(r['Instances']):7d}  {r['Name'][:110]}")
+PY
+    note ""
+  else
+    note "| nsys profile | failed (see nsys_run.log, nsys_stats.log) |"
+  fi
+  rm -f "$out/train_profile.sqlite" "$out/train_profile.nsys-rep"  # large; the CSV stays
+else
+  note "| nsys profile | skipped: nsys not found |"
+fi
+
+# 4. Fine-tune all-MiniLM-L6-v2 on the emotion train split, validating each epoch, per precision
+# (TRAIN_FLAGS: more `finetune train` flags, e.g. --experimental-gpu-speedups).
 precisions=${TRAIN_PRECISIONS-fp32 bf16}
 if [ -z "$precisions" ]; then
   note "| MiniLM fine-tune | not asked for (TRAIN_PRECISIONS empty) |"
@@ -94,12 +153,12 @@ elif [ -f "$model/model.safetensors" ]; then
     "$build/finetune" train --device cuda --precision "$precision" --model "$model" \
       --train ../shared/data/emotion/train.txt --validation ../shared/data/emotion/validation.txt \
       --epochs "$epochs" --batch-size 8 --lr 1e-4 --output "/tmp/minilm_${precision}" --log "$run.jsonl" \
-      >"$run.out" 2>&1
+      ${TRAIN_FLAGS:-} >"$run.out" 2>&1
     status=$?
     t1=$(date +%s.%N)
     accuracies=$(grep val_accuracy "$run.jsonl" | python3 -c "import sys, json; print(' '.join('%.4f' % json.loads(l)['val_accuracy'] for l in sys.stdin))")
     f1=$(grep val_accuracy "$run.jsonl" | tail -1 | python3 -c "import sys, json; print('%.4f' % json.loads(sys.stdin.read())['val_macro_f1'])" 2>/dev/null)
-    note "| MiniLM $epochs epochs, --precision $precision | exit $status, $(python3 -c "print('%.1f' % ($t1 - $t0))") s, val accuracy per epoch: $accuracies, final macro-F1: $f1 |"
+    note "| MiniLM $epochs epochs, --precision $precision ${TRAIN_FLAGS:-} | exit $status, $(python3 -c "print('%.1f' % ($t1 - $t0))") s, val accuracy per epoch: $accuracies, final macro-F1: $f1 |"
     tail -3 "$run.out"
   done
   # The GPU checkpoint on the CPU: same labels.
