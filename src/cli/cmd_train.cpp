@@ -62,8 +62,9 @@ const std::vector<OptionSpec> kOptions = {
     {"--no-cuda-graphs", "", "launch every GPU kernel separately instead of replaying CUDA graphs",
      ""},
     {"--experimental-gpu-speedups", "",
-     "GPU: Adam skips embedding rows without a gradient and keeps a bf16 copy of the weights "
-     "(identical results by design; not yet run on a GPU, see bench/RESULTS.md)",
+     "GPU: Adam skips embedding rows without a gradient and keeps a bf16 copy of the weights, "
+     "batches are uploaded from pinned memory (identical results by design; not yet run on a "
+     "GPU, see bench/RESULTS.md)",
      ""},
     threads_option(),
 };
@@ -149,6 +150,7 @@ int run_train(const ParsedOptions& options) {
   const bool gpu_speedups = options.has("--experimental-gpu-speedups");
   train_options.optimizer.skip_untouched_rows = ex.device == Device::CPU || gpu_speedups;
   train_options.bf16_weight_copy = gpu_speedups;
+  train_options.pinned_uploads = gpu_speedups;
   if (options.has("--stop-after-steps"))
     train_options.stop_after_steps = options.get_int("--stop-after-steps", 1);
   train_options.seed = static_cast<uint64_t>(options.get_int("--seed", 0));

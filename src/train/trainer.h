@@ -67,6 +67,9 @@ struct TrainOptions {
   // GPU, bf16: keep a bf16 copy of the weights, written by the optimizer, for the matrix products
   // (kernels::cuda::set_bf16_weights) instead of converting every weight twice per step.
   bool bf16_weight_copy = false;
+  // GPU: copy each micro-batch into pinned memory and upload it from there, so that the upload
+  // never waits for the stream (a copy from pageable memory may).
+  bool pinned_uploads = false;
   Communicator* communicator = nullptr;  // the processes of a data-parallel run; null: this one only
   bool interactive = false;                            // redraw the progress line in place
   bool quiet = false;                                  // no progress output at all (tests)

@@ -226,7 +226,8 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
 }
 
 // --experimental-gpu-speedups (Adam skipping embedding rows without a gradient, the bf16 weight
-// copy written by Adam) must not change a bit: in fp32 and bf16, with CUDA graphs, validation
+// copy written by Adam with the fused operand conversion, pinned batch uploads) must not change a
+// bit: in fp32 and bf16, with CUDA graphs, validation
 // between epochs (it reads the copy too), and an interrupted and resumed run (the row flags are
 // rebuilt from the moments, the copy from the restored weights), against a plain uninterrupted
 // run.

@@ -21,8 +21,9 @@
 //   the bias is added in fp32). Each input carries a relative rounding error <= 2^-8, a product
 //   <= 2^-7 + 2^-16, so the result is within (2^-7 + 2^-16 + 2 sqrt(K+1) eps32) sum|a b| of the
 //   exact value. The bf16 operands come from one of two places, with identical bits:
-//   - converted on every call into the context's scratch, all operands of the call in one launch
-//     (the default: the kernel API stays float-only, the fp32 master the single source of truth);
+//   - converted on every call into the context's scratch (the default: the kernel API stays
+//     float-only, the fp32 master the single source of truth); one launch per operand, or one for
+//     all operands of the call while a weight copy is registered;
 //   - for weights, a bf16 copy of the whole parameter buffer registered with set_bf16_weights
 //     (kernels/device.h), which the trainer keeps current by having the Adam kernel write it
 //     (AdamParams::bf16_params). That saves converting every weight twice per training step
@@ -405,6 +406,10 @@ Operands prepare(CudaContext& ctx, Precision precision, const float* const (&in)
   size_t offset = 0;
   Bf16Segments segments{};
   int used = 0;
+  // One launch for all of them where a bf16 weight copy is registered (the experimental GPU
+  // speedups; set_bf16_weights), else one launch per operand, as before those were added, until a
+  // GPU run has checked the fused launch.
+  const bool fuse = ctx.bf16_master != nullptr;
   for (int i = 0; i < 3; ++i) {
     if (!convert[i]) continue;
     auto* copy = reinterpret_cast<__nv_bfloat16*>(base + offset);
@@ -412,10 +417,15 @@ Operands prepare(CudaContext& ctx, Precision precision, const float* const (&in)
     segments.out[used] = copy;
     segments.n[used] = sizes[i];
     ++used;
+    if (!fuse) {
+      to_bf16(ctx.stream, segments);
+      segments = Bf16Segments{};
+      used = 0;
+    }
     ops.p[i] = copy;
     offset += align256(sizeof(__nv_bfloat16) * static_cast<size_t>(sizes[i]));
   }
-  to_bf16(ctx.stream, segments);
+  if (fuse) to_bf16(ctx.stream, segments);
   return ops;
 }
 
