@@ -94,9 +94,9 @@ struct Trainer::StepRecord {
   ops::StagingBuffer logits;  // [A*B, K]
   ops::StagingBuffer
       non_finite;  // [1] u64: the Adam kernel's non-finite counter (GPU, no clipping)
-  // GPU: pinned copies of the step's micro-batches (slot a for the a-th), uploaded from here so
-  // that the upload never waits for the stream. A record's slots are rewritten two steps later,
-  // after its step has been waited for (finish).
+  // Copies of the step's micro-batches (slot a for the a-th; TrainOptions::pinned_uploads),
+  // uploaded from here: pinned on a GPU, so that the upload never waits for the stream. A
+  // record's slots are rewritten two steps later, after its step has been waited for (finish).
   ops::StagingBuffer batches;
   std::vector<int32_t> labels;
   int64_t examples = 0;

@@ -372,16 +372,20 @@ void gemm(CudaContext& ctx, GemmKey key, const void* A, const void* B, float* D,
 
 // Operands in the precision of `ex`: the float pointers themselves (Fp32), or bf16 operands
 // (Bf16): an operand inside the registered bf16 weight copy (set_bf16_weights) is read from
-// there, the others are converted into the context's scratch, all in one launch. `sizes` are the
-// element counts of up to three operands.
+// there, the others are converted into the context's scratch. `sizes` are the element counts of
+// up to three operands.
 struct Operands {
   const void* p[3] = {nullptr, nullptr, nullptr};
 };
 
 // The registered bf16 copy of `values` [n], or null when they are not all inside the master.
 const void* registered_copy(const CudaContext& ctx, const float* values, int64_t n) {
-  if (ctx.bf16_master == nullptr || values < ctx.bf16_master) return nullptr;
-  const int64_t offset = values - ctx.bf16_master;
+  if (ctx.bf16_master == nullptr) return nullptr;
+  // Addresses compared as integers: `values` may lie in another allocation.
+  const auto address = reinterpret_cast<uintptr_t>(values);
+  const auto master = reinterpret_cast<uintptr_t>(ctx.bf16_master);
+  if (address < master || (address - master) % sizeof(float) != 0) return nullptr;
+  const auto offset = static_cast<int64_t>((address - master) / sizeof(float));
   if (offset + n > ctx.bf16_count) return nullptr;
   return static_cast<const __nv_bfloat16*>(ctx.bf16_copy) + offset;
 }
