@@ -133,6 +133,17 @@ std::vector<Json> log_steps(const fs::path& path) {
   return steps;
 }
 
+// Every tensor of two saved models equal bit for bit (as floats).
+void expect_same_weights(const fs::path& a_file, const fs::path& b_file) {
+  SafetensorsFile a(a_file), b(b_file);
+  for (const auto& info : a.tensors()) {
+    std::vector<float> x(static_cast<size_t>(info.numel())), y(static_cast<size_t>(info.numel()));
+    a.read_as_f32(info, x.data(), info.numel());
+    b.read_as_f32(*b.find(info.name), y.data(), info.numel());
+    EXPECT_EQ(x, y) << info.name;
+  }
+}
+
 // Runs a reference trajectory through the CLI on the GPU and compares it with PyTorch's.
 void check_trajectory(const std::string& run, const std::string& precision, double loss_bound,
                       double param_bound_per_lr_sum, double param_bound) {
@@ -215,22 +226,15 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   ASSERT_EQ(a.size(), 24u);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
-  SafetensorsFile ga(dir / "graphs/model.safetensors"), eb(dir / "eager/model.safetensors");
-  for (const auto& info : ga.tensors()) {
-    std::vector<float> x(static_cast<size_t>(info.numel())), y(static_cast<size_t>(info.numel()));
-    ga.read_as_f32(info, x.data(), info.numel());
-    eb.read_as_f32(*eb.find(info.name), y.data(), info.numel());
-    EXPECT_EQ(x, y) << info.name;
-  }
+  expect_same_weights(dir / "graphs/model.safetensors", dir / "eager/model.safetensors");
   fs::remove_all(dir);
 }
 
 // --experimental-gpu-speedups (Adam skipping embedding rows without a gradient, the bf16 weight
 // copy written by Adam with the fused operand conversion, pinned batch uploads) must not change a
-// bit: in fp32 and bf16, with CUDA graphs, validation
-// between epochs (it reads the copy too), and an interrupted and resumed run (the row flags are
-// rebuilt from the moments, the copy from the restored weights), against a plain uninterrupted
-// run.
+// bit: in fp32 and bf16, with CUDA graphs, validation between epochs (it reads the copy too), and
+// an interrupted and resumed run (the row flags are rebuilt from the moments, the copy from the
+// restored weights), against a plain uninterrupted run.
 TEST(GpuTraining, ExperimentalSpeedupsChangeNoBit) {
   SKIP_WITHOUT_GPU();
   for (const char* precision : {"bf16", "fp32"}) {
@@ -256,13 +260,7 @@ TEST(GpuTraining, ExperimentalSpeedupsChangeNoBit) {
     ASSERT_EQ(a.size(), 24u);
     ASSERT_EQ(a.size(), b.size());
     for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
-    SafetensorsFile pa(dir / "plain/model.safetensors"), fb(dir / "fast/model.safetensors");
-    for (const auto& info : pa.tensors()) {
-      std::vector<float> x(static_cast<size_t>(info.numel())), y(static_cast<size_t>(info.numel()));
-      pa.read_as_f32(info, x.data(), info.numel());
-      fb.read_as_f32(*fb.find(info.name), y.data(), info.numel());
-      EXPECT_EQ(x, y) << info.name;
-    }
+    expect_same_weights(dir / "plain/model.safetensors", dir / "fast/model.safetensors");
     // The validation lines too (the evaluation reads the bf16 copy).
     std::ifstream plain_log(dir / "plain.log"), fast_log(dir / "fast.log");
     std::vector<std::string> va, vb;
