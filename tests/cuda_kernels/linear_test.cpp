@@ -169,10 +169,11 @@ void check_backward(Exec ex, int N, int IC, int OC, bool with_din, bool with_bia
 // A registered bf16 weight copy (cuda::set_bf16_weights) is read instead of converting the
 // weight: the same bits as converting, forward and backward, for a weight at an offset inside the
 // registered master; proof that the copy is what is read: a master changed behind the copy's back
-// does not change the result until it is registered again; unregistered, conversion is back.
+// does not change the result until it is registered again; unregistered, conversion is back. A
+// weight whose copy would not be 256-byte aligned (offset 64: 128 bytes) is converted instead.
 TEST_F(CudaLinear, RegisteredBf16WeightsGiveTheBitsOfConversion) {
   const Exec ex = exec(Precision::Bf16);
-  const int N = 37, IC = 96, OC = 80, offset = 64;
+  const int N = 37, IC = 96, OC = 80, offset = 128;
   const auto in = uniform(size_t(N) * IC, 71), dout = uniform(size_t(N) * OC, 72);
   std::vector<float> master(offset + size_t(OC) * IC + 32);
   const auto w = uniform(size_t(OC) * IC, 73, -0.5f, 0.5f);
@@ -208,6 +209,20 @@ TEST_F(CudaLinear, RegisteredBf16WeightsGiveTheBitsOfConversion) {
   const auto reconverted = run();
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(cudatest::bit_equal(refreshed[i], reconverted[i])) << i;
   EXPECT_FALSE(cudatest::bit_equal(refreshed[0], converted[0]));
+
+  // The misaligned weight: registered over the original master, then the master changed: the
+  // product follows the master, so it was converted, not read from the copy.
+  const float* misaligned = d_master.get() + 64;
+  auto forward_at = [&](const float* w_ptr) {
+    cuda::linear_forward(ex, d_out.get(), d_in.get(), w_ptr, nullptr, N, IC, OC);
+    return d_out.download();
+  };
+  d_master.upload(master);
+  cuda::set_bf16_weights(ex, d_master.get(), d_copy.get(), int64_t(master.size()));
+  d_master.upload(doubled);
+  const auto followed = forward_at(misaligned);
+  cuda::set_bf16_weights(ex, nullptr, nullptr, 0);
+  EXPECT_TRUE(cudatest::bit_equal(followed, forward_at(misaligned)));
 }
 
 TEST_F(CudaLinear, BackwardMatchesRefOnOddShapes) {

@@ -387,7 +387,13 @@ const void* registered_copy(const CudaContext& ctx, const float* values, int64_t
   if (address < master || (address - master) % sizeof(float) != 0) return nullptr;
   const auto offset = static_cast<int64_t>((address - master) / sizeof(float));
   if (offset + n > ctx.bf16_count) return nullptr;
-  return static_cast<const __nv_bfloat16*>(ctx.bf16_copy) + offset;
+  const auto* copy = static_cast<const __nv_bfloat16*>(ctx.bf16_copy) + offset;
+  // Only where the copy is 256-byte aligned, as every scratch operand is: cuBLASLt's choice of
+  // algorithm depends on operand alignment (GemmKey), and a different algorithm could sum in
+  // another order; with equal alignment both paths use the same plan and give the same bits.
+  // (In the real models every weight's offset is a multiple of 128 values, so all qualify.)
+  if (alignment_of(copy) < 256) return nullptr;
+  return copy;
 }
 
 Operands prepare(CudaContext& ctx, Precision precision, const float* const (&in)[3],
