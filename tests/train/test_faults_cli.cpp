@@ -60,7 +60,9 @@ int64_t check_complete_checkpoint(const fs::path& dir) {
   SafetensorsFile training(dir / "training_state.safetensors");
   const StTensorInfo* exp_avg = training.find("exp_avg");
   EXPECT_NE(exp_avg, nullptr);
-  if (exp_avg != nullptr) EXPECT_EQ(exp_avg->numel(), parameters);
+  if (exp_avg != nullptr) {
+    EXPECT_EQ(exp_avg->numel(), parameters);
+  }
   Json config = parse_json_file(dir / "config.json");
   EXPECT_TRUE(config.contains("id2label"));
   return state["global_step"].get<int64_t>();
