@@ -116,7 +116,7 @@ fi
 # the summary (the whole report is in the logs).
 nsys_bin=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
 if [ -n "$nsys_bin" ] && [ -f "$random_model/model.safetensors" ]; then
-  timeout 150 "$nsys_bin" profile --trace=cuda --sample=none --cpuctxsw=none -o "$out/train_profile" --force-overwrite true \
+  timeout 150 "$nsys_bin" profile --trace=cuda --cuda-graph-trace=node --sample=none --cpuctxsw=none -o "$out/train_profile" --force-overwrite true \
     "$build/finetune" train --device cuda --precision bf16 --experimental-gpu-speedups --model "$random_model" \
     --train ../shared/data/emotion/train.txt --limit 3200 --epochs 1 --batch-size 8 >"$out/nsys_run.log" 2>&1
   timeout 120 "$nsys_bin" stats --report cuda_gpu_kern_sum --format csv --output "$out/kernels" \

@@ -28,7 +28,9 @@ struct OptimizerConfig {
   double weight_decay = 0.0;
   // Update only the word-embedding rows that have had a gradient (kernels::adam_step_rows): exact,
   // and it spares the ~58% of DistilBERT's vocabulary that the emotion tweets never use. Applies
-  // when weight_decay is 0 and eps > 0 (otherwise every row changes every step).
+  // when weight_decay is 0 and eps > 0 (otherwise every row changes every step). `finetune train`
+  // turns it off on a GPU unless --experimental-gpu-speedups is given, until its CUDA kernel has
+  // run on a GPU.
   bool skip_untouched_rows = true;
 };
 
