@@ -119,9 +119,13 @@ if [ -n "$nsys_bin" ] && [ -f "$random_model/model.safetensors" ]; then
   timeout 150 "$nsys_bin" profile --trace=cuda --cuda-graph-trace=node --sample=none --cpuctxsw=none -o "$out/train_profile" --force-overwrite true \
     "$build/finetune" train --device cuda --precision bf16 --experimental-gpu-speedups --model "$random_model" \
     --train ../shared/data/emotion/train.txt --limit 3200 --epochs 1 --batch-size 8 >"$out/nsys_run.log" 2>&1
-  timeout 120 "$nsys_bin" stats --report cuda_gpu_kern_sum --format csv --output "$out/kernels" \
-    "$out/train_profile.nsys-rep" >"$out/nsys_stats.log" 2>&1
-  kernels_csv=$(ls "$out"/kernels*cuda_gpu_kern_sum*.csv 2>/dev/null | head -1)
+  # (The report is cuda_gpu_kern_sum since 2023; older Nsight Systems call it gpukernsum.)
+  for report in cuda_gpu_kern_sum gpukernsum; do
+    timeout 120 "$nsys_bin" stats --report "$report" --format csv --output "$out/kernels" \
+      "$out/train_profile.nsys-rep" >>"$out/nsys_stats.log" 2>&1
+    kernels_csv=$(ls "$out"/kernels*.csv 2>/dev/null | head -1)
+    [ -n "$kernels_csv" ] && break
+  done
   if [ -n "$kernels_csv" ]; then
     note ""
     note "Kernel time over 400 training steps (nsys; share of GPU time, total ms, calls, kernel):"
@@ -129,8 +133,12 @@ if [ -n "$nsys_bin" ] && [ -f "$random_model/model.safetensors" ]; then
     python3 - "$kernels_csv" <<'PY' | tee -a "$summary"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-for r in rows[:25]:
-    print(f"    {float(r['Time (%)']):5.1f}%  {float(r['Total Time (ns)']) / 1e6:9.2f} ms  {int(r['Instances']):7d}  {r['Name'][:110]}")
+try:
+    for r in rows[:25]:
+        print(f"    {float(r['Time (%)']):5.1f}%  {float(r['Total Time (ns)']) / 1e6:9.2f} ms  {int(r['Instances']):7d}  {r['Name'][:110]}")
+except (KeyError, ValueError):  # another column layout: the first lines as they are
+    for line in open(sys.argv[1]).read().splitlines()[:26]:
+        print("    " + line[:200])
 PY
     note ""
   else
