@@ -10,6 +10,7 @@
 
 #include "core/timer.h"
 #include "io/safetensors.h"
+#include "safetensors_test_util.h"
 #include "test_paths.h"
 
 extern char** environ;
@@ -148,12 +149,8 @@ TEST_F(HostileCliTest, CheckpointTensorNamesThatLookLikePathsAreReportedAsUnused
   fs::copy(model_, model);
   {
     SafetensorsFile st(model / "model.safetensors");
-    std::vector<std::vector<float>> data;
+    std::vector<std::vector<float>> data = testing::read_all_f32(st);
     std::vector<StTensorToWrite> tensors;
-    for (const auto& info : st.tensors()) {
-      data.emplace_back(static_cast<size_t>(info.numel()));
-      st.read_as_f32(info, data.back().data(), info.numel());
-    }
     size_t i = 0;
     for (const auto& info : st.tensors())
       tensors.push_back({info.name, StDType::F32, info.shape, data[i++].data()});

@@ -133,6 +133,14 @@ std::vector<Json> log_steps(const fs::path& path) {
   return steps;
 }
 
+// Two JSON-lines logs with the same step lines, to the last digit (and `count` of them, unless 0).
+void expect_same_steps(const fs::path& a_log, const fs::path& b_log, size_t count = 0) {
+  std::vector<Json> a = log_steps(a_log), b = log_steps(b_log);
+  if (count > 0) ASSERT_EQ(a.size(), count);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+}
+
 // Every tensor of two saved models equal bit for bit (as floats).
 void expect_same_weights(const fs::path& a_file, const fs::path& b_file) {
   SafetensorsFile a(a_file), b(b_file);
@@ -222,10 +230,7 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
                                     testing::shell_quote(dir / "eager.log"));
   ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
   ASSERT_EQ(eager.exit_code, 0) << eager.err;
-  std::vector<Json> a = log_steps(dir / "graphs.log"), b = log_steps(dir / "eager.log");
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+  expect_same_steps(dir / "graphs.log", dir / "eager.log", 24);
   expect_same_weights(dir / "graphs/model.safetensors", dir / "eager/model.safetensors");
   fs::remove_all(dir);
 }
@@ -256,10 +261,7 @@ TEST(GpuTraining, ExperimentalSpeedupsChangeNoBit) {
     ASSERT_EQ(first.exit_code, 130) << first.err;
     auto second = testing::run_command(fast + " --resume " + testing::shell_quote(dir / "fast"));
     ASSERT_EQ(second.exit_code, 0) << second.err;
-    std::vector<Json> a = log_steps(dir / "plain.log"), b = log_steps(dir / "fast.log");
-    ASSERT_EQ(a.size(), 24u);
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+    expect_same_steps(dir / "plain.log", dir / "fast.log", 24);
     expect_same_weights(dir / "plain/model.safetensors", dir / "fast/model.safetensors");
     // The validation lines too (the evaluation reads the bf16 copy).
     std::ifstream plain_log(dir / "plain.log"), fast_log(dir / "fast.log");
@@ -317,9 +319,7 @@ TEST(GpuTraining, ResumedRunEqualsUninterruptedRunAndLoadsOnCpu) {
                                      " --log " + testing::shell_quote(dir / "split.log") +
                                      " --resume " + testing::shell_quote(dir / "split"));
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  std::vector<Json> a = log_steps(dir / "full.log"), b = log_steps(dir / "split.log");
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].dump(), b[i].dump()) << "step " << i + 1;
+  expect_same_steps(dir / "full.log", dir / "split.log");
 
   // The GPU checkpoint on the CPU: the same labels, probabilities within fp32 noise.
   fs::path texts = dir / "texts.txt";

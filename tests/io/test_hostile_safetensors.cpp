@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "io/safetensors.h"
+#include "safetensors_test_util.h"
 #include "test_paths.h"
 
 namespace finetune {
@@ -14,23 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_raw(const fs::path& path, uint64_t declared_length, const std::string& header, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((declared_length >> (8 * i)) & 0xff));
-  out << header << data;
-}
-
-std::string error_of(const fs::path& path) {
-  try {
-    SafetensorsFile file(path);
-  } catch (const Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected finetune::Error, got " << e.what();
-    return e.what();
-  }
-  return "";
-}
 
 class HostileSafetensorsTest : public ::testing::Test {
  protected:
@@ -41,8 +25,8 @@ class HostileSafetensorsTest : public ::testing::Test {
   std::string error_for(const std::string& entry, size_t data_bytes = 16) {
     const std::string header = "{\"t\":" + entry + "}";
     fs::path path = dir_ / "hostile.safetensors";
-    write_raw(path, header.size(), header, std::string(data_bytes, '\0'));
-    return error_of(path);
+    testing::write_raw_safetensors(path, header, std::string(data_bytes, '\0'), header.size());
+    return testing::safetensors_error(path);
   }
 
   fs::path dir_;
@@ -78,12 +62,12 @@ TEST_F(HostileSafetensorsTest, HeaderLengthsAroundTheFileSizeAreRefused) {
   const std::string header = R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
   fs::path path = dir_ / "length.safetensors";
   for (uint64_t declared : {uint64_t{header.size() + 5}, uint64_t{1} << 63, uint64_t{0}, uint64_t{1}}) {
-    write_raw(path, declared, header, "abcd");
-    EXPECT_FALSE(error_of(path).empty()) << "declared header length " << declared;
+    testing::write_raw_safetensors(path, header, "abcd", declared);
+    EXPECT_FALSE(testing::safetensors_error(path).empty()) << "declared header length " << declared;
   }
   // Exactly right still reads.
-  write_raw(path, header.size(), header, "abcd");
-  EXPECT_EQ(error_of(path), "");
+  testing::write_raw_safetensors(path, header, "abcd", header.size());
+  EXPECT_EQ(testing::safetensors_error(path), "");
 }
 
 TEST_F(HostileSafetensorsTest, TensorNamesThatLookLikePathsAreOnlyNames) {
@@ -104,7 +88,7 @@ TEST_F(HostileSafetensorsTest, TensorNamesThatLookLikePathsAreOnlyNames) {
   }
   // An empty name is refused.
   write_safetensors(dir_ / "empty.safetensors", {{"", StDType::F32, {2}, v.data()}}, {});
-  EXPECT_NE(error_of(dir_ / "empty.safetensors").find("a tensor has an empty name"), std::string::npos);
+  EXPECT_NE(testing::safetensors_error(dir_ / "empty.safetensors").find("a tensor has an empty name"), std::string::npos);
   fs::remove(dir_ / "empty.safetensors");
   // Reading created nothing anywhere: the names never became paths.
   std::vector<std::string> entries;

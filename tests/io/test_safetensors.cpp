@@ -8,6 +8,7 @@
 
 #include "core/half.h"
 #include "io/safetensors.h"
+#include "safetensors_test_util.h"
 #include "test_paths.h"
 
 namespace finetune {
@@ -15,22 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Writes a raw safetensors file from a header string and a data buffer.
-void write_raw(const fs::path& path, const std::string& header, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  uint64_t n = header.size();
-  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
-  out << header << data;
-}
-
-std::string error_of(const fs::path& path) {
-  try {
-    SafetensorsFile file(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 class SafetensorsTest : public ::testing::Test {
  protected:
@@ -102,16 +87,16 @@ TEST_F(SafetensorsTest, RefusesIntegerTensorsAsParameters) {
 TEST_F(SafetensorsTest, RejectsFileTooShortForTheLength) {
   fs::path path = dir_ / "short.safetensors";
   std::ofstream(path, std::ios::binary) << "abc";
-  EXPECT_NE(error_of(path).find("too short"), std::string::npos) << error_of(path);
+  EXPECT_NE(testing::safetensors_error(path).find("too short"), std::string::npos) << testing::safetensors_error(path);
 }
 
 TEST_F(SafetensorsTest, RejectsHeaderLongerThanTheFile) {
   fs::path path = dir_ / "truncated.safetensors";
   std::string header = R"({"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
-  write_raw(path, header, "\0\0\0\0");
+  testing::write_raw_safetensors(path, header, "\0\0\0\0");
   // Cut the file in the middle of the header.
   fs::resize_file(path, 20);
-  std::string message = error_of(path);
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("truncated"), std::string::npos) << message;
   EXPECT_NE(message.find(path.string()), std::string::npos) << message;
 }
@@ -122,72 +107,72 @@ TEST_F(SafetensorsTest, RejectsHugeDeclaredHeaderLength) {
   for (int i = 0; i < 8; ++i) out.put(static_cast<char>(0xff));  // 2^64 - 1
   out << "{}";
   out.close();
-  EXPECT_NE(error_of(path).find("corrupt safetensors header"), std::string::npos) << error_of(path);
+  EXPECT_NE(testing::safetensors_error(path).find("corrupt safetensors header"), std::string::npos) << testing::safetensors_error(path);
 }
 
 TEST_F(SafetensorsTest, RejectsInvalidJson) {
   fs::path path = dir_ / "json.safetensors";
-  write_raw(path, R"({"t": {"dtype": "F32", "shape": [1], )", "");
-  std::string message = error_of(path);
+  testing::write_raw_safetensors(path, R"({"t": {"dtype": "F32", "shape": [1], )", "");
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
 }
 
 TEST_F(SafetensorsTest, RejectsUnknownDtype) {
   fs::path path = dir_ / "dtype.safetensors";
-  write_raw(path, R"({"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}})", std::string(16, '\0'));
-  std::string message = error_of(path);
+  testing::write_raw_safetensors(path, R"({"w":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}})", std::string(16, '\0'));
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("'w'"), std::string::npos) << message;
   EXPECT_NE(message.find("F128"), std::string::npos) << message;
 }
 
 TEST_F(SafetensorsTest, RejectsShapeThatDisagreesWithOffsets) {
   fs::path path = dir_ / "shape.safetensors";
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", std::string(12, '\0'));
-  std::string message = error_of(path);
+  testing::write_raw_safetensors(path, R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", std::string(12, '\0'));
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("needs 16 bytes"), std::string::npos) << message;
 }
 
 TEST_F(SafetensorsTest, RejectsOffsetsOutsideTheBuffer) {
   fs::path path = dir_ / "bounds.safetensors";
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(8, '\0'));
-  std::string message = error_of(path);
+  testing::write_raw_safetensors(path, R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", std::string(8, '\0'));
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("outside the data buffer"), std::string::npos) << message;
 }
 
 TEST_F(SafetensorsTest, RejectsOverlappingTensors) {
   fs::path path = dir_ / "overlap.safetensors";
-  write_raw(path,
+  testing::write_raw_safetensors(path,
             R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
             std::string(12, '\0'));
-  std::string message = error_of(path);
+  std::string message = testing::safetensors_error(path);
   EXPECT_NE(message.find("overlap"), std::string::npos) << message;
 }
 
 TEST_F(SafetensorsTest, RejectsNegativeAndNonIntegerShapes) {
   fs::path path = dir_ / "negative.safetensors";
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", std::string(4, '\0'));
-  EXPECT_NE(error_of(path).find("non-negative"), std::string::npos) << error_of(path);
-  write_raw(path, R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", std::string(4, '\0'));
-  EXPECT_NE(error_of(path).find("non-negative"), std::string::npos) << error_of(path);
+  testing::write_raw_safetensors(path, R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", std::string(4, '\0'));
+  EXPECT_NE(testing::safetensors_error(path).find("non-negative"), std::string::npos) << testing::safetensors_error(path);
+  testing::write_raw_safetensors(path, R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", std::string(4, '\0'));
+  EXPECT_NE(testing::safetensors_error(path).find("non-negative"), std::string::npos) << testing::safetensors_error(path);
 }
 
 TEST_F(SafetensorsTest, RejectsOverflowingShape) {
   fs::path path = dir_ / "overflow.safetensors";
-  write_raw(path,
+  testing::write_raw_safetensors(path,
             R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}})",
             std::string(4, '\0'));
-  EXPECT_NE(error_of(path).find("too large"), std::string::npos) << error_of(path);
+  EXPECT_NE(testing::safetensors_error(path).find("too large"), std::string::npos) << testing::safetensors_error(path);
 }
 
 TEST_F(SafetensorsTest, RejectsNonStringMetadata) {
   fs::path path = dir_ / "meta.safetensors";
-  write_raw(path, R"({"__metadata__":{"format":3}})", "");
-  EXPECT_NE(error_of(path).find("__metadata__"), std::string::npos) << error_of(path);
+  testing::write_raw_safetensors(path, R"({"__metadata__":{"format":3}})", "");
+  EXPECT_NE(testing::safetensors_error(path).find("__metadata__"), std::string::npos) << testing::safetensors_error(path);
 }
 
 TEST_F(SafetensorsTest, MissingFileNamesThePath) {
-  std::string message = error_of(dir_ / "absent.safetensors");
+  std::string message = testing::safetensors_error(dir_ / "absent.safetensors");
   EXPECT_NE(message.find("absent.safetensors"), std::string::npos) << message;
 }
 

@@ -16,6 +16,7 @@
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "kernels/device.h"
+#include "safetensors_test_util.h"
 #include "test_paths.h"
 
 namespace finetune {
@@ -100,12 +101,8 @@ class FaultsCliTest : public ::testing::Test {
     const fs::path poisoned = dir_ / "poisoned";
     fs::copy(testing::fixtures_dir() / "tiny-bert", poisoned);
     SafetensorsFile st(poisoned / "model.safetensors");
-    std::vector<std::vector<float>> data;
+    std::vector<std::vector<float>> data = testing::read_all_f32(st);
     std::vector<StTensorToWrite> tensors;
-    for (const auto& info : st.tensors()) {
-      data.emplace_back(static_cast<size_t>(info.numel()));
-      st.read_as_f32(info, data.back().data(), info.numel());
-    }
     size_t i = 0;
     for (const auto& info : st.tensors()) {
       if (info.name == "bert.embeddings.word_embeddings.weight") {
