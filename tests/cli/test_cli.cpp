@@ -11,6 +11,7 @@
 
 #include "io/json.h"
 #include "kernels/device.h"
+#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -98,8 +99,10 @@ TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
           "predict --json --model " + testing::shell_quote(testing::fixtures_dir() / name) +
           " --input " + testing::shell_quote(texts) + " --max-length 32 --batch-size " + batch);
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      testing::Reference ref(name);
-      std::vector<float> logits = ref.floats("logits");
+      // The exact logits and their fp32 rounding bound (error_bounds.h).
+      testing::ErrorBounds bounds(name);
+      std::vector<double> logits = bounds.exact("logits");
+      std::vector<float> sigma = bounds.sigma("logits");
       Json config = parse_json_file(testing::fixtures_dir() / name / "config.json");
       auto lines = lines_of(r.out);
       ASSERT_EQ(lines.size(), 16u);
@@ -108,15 +111,20 @@ TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
         ASSERT_EQ(row.size(), 2u) << lines[b];
         std::vector<double> probs = row["probs"].get<std::vector<double>>();
         ASSERT_EQ(probs.size(), 6u);
-        // softmax of the reference logits, in double
-        const float* z = logits.data() + b * 6;
-        double zmax = *std::max_element(z, z + 6), total = 0;
+        // softmax of the exact logits, in double
+        const double* z = logits.data() + b * 6;
+        const float* s = sigma.data() + b * 6;
+        double zmax = *std::max_element(z, z + 6), total = 0, expected_dz = 0;
         for (int k = 0; k < 6; ++k) total += std::exp(z[k] - zmax);
+        for (int k = 0; k < 6; ++k) expected_dz += std::exp(z[k] - zmax) / total * testing::kLambda * s[k];
         size_t best = 0;
         for (int k = 0; k < 6; ++k) {
           double want = std::exp(z[k] - zmax) / total;
-          // Logits agree to ~1e-5 (docs/numerics.md); probabilities move by at most that much.
-          EXPECT_NEAR(probs[k], want, 2e-5) << name << " text " << b << " label " << k;
+          // Logit errors dz (each within its bound) move p_k by at most p_k (|dz_k| + sum_j p_j
+          // |dz_j|) to first order; then the float softmax's own rounding (docs/numerics.md).
+          double bound = want * (testing::kLambda * s[k] + expected_dz) +
+                         (4 + 6 / 2.0 + (zmax - z[k])) * 0x1p-23 * want;
+          EXPECT_NEAR(probs[k], want, bound) << name << " text " << b << " label " << k;
           if (z[k] > z[best]) best = k;
         }
         EXPECT_EQ(row["label"], config["id2label"][std::to_string(best)]) << name << " text " << b;

@@ -19,6 +19,7 @@
 #include "model/inference.h"
 #include "model/model.h"
 #include "ops/memory.h"
+#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -79,10 +80,10 @@ TEST(GpuModel, ForwardMatchesTransformers) {
     std::vector<float> logits(static_cast<size_t>(out.logits.numel()));
     ops::copy(gpu.ex, Tensor(logits.data(), DType::F32, {out.logits.numel()}), out.logits);
     ops::synchronize(gpu.ex);
-    std::vector<float> want = ref.floats("logits");
-    auto m = testing::compare(logits.data(), want.data(), want.size());
-    // The CPU bound (docs/numerics.md): 64 ulp at the largest logit.
-    EXPECT_LE(m.max_abs, testing::fp32_tolerance(want, 64)) << name << " logits[" << m.index << "]";
+    // The CPU's bound: exact logits and the fp32 rounding bound of any summation order
+    // (error_bounds.h; docs/numerics.md).
+    testing::BoundCheck c = testing::ErrorBounds(name).check("logits", logits.data(), logits.size());
+    EXPECT_TRUE(c.passed()) << name << ": " << c.describe("logits");
   }
 }
 
@@ -111,14 +112,13 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
     ParameterStore host_grads(model.config);
     ops::copy(gpu.ex, host_grads.flat(), grads.flat());
     ops::synchronize(gpu.ex);
+    // Same bounds as the CPU test (tests/train/test_parity.cpp).
+    testing::ErrorBounds bounds("train_step0_" + name);
     for_each_parameter(model.config, model.params(), &host_grads.params(),
                        [&](const std::string& key, Tensor&, Tensor* grad, ParamGroup) {
-                         std::vector<float> want = ref.floats("grad." + key);
-                         auto m = testing::compare(grad->f32(), want.data(), want.size());
-                         // Same bounds as the CPU test (tests/train/test_parity.cpp).
-                         double bound =
-                             is_key_bias(key) ? 1e-6 : testing::fp32_tolerance(want, 256);
-                         EXPECT_LE(m.max_abs, bound) << name << " " << key << "[" << m.index << "]";
+                         testing::BoundCheck c =
+                             bounds.check("grad." + key, grad->f32(), static_cast<size_t>(grad->numel()));
+                         EXPECT_TRUE(c.passed()) << name << ": " << c.describe("grad." + key);
                        });
   }
 }
@@ -195,11 +195,44 @@ void check_trajectory(const std::string& run, const std::string& precision, doub
   fs::remove_all(dir);
 }
 
+// Runs a reference trajectory through the CLI on the GPU in fp32 and holds its losses and final
+// parameters to the CPU test's bounds: the exact (float64) run and the fp32 rounding bound of
+// any summation order (error_bounds.h).
+void check_fp32_trajectory(const std::string& run) {
+  Json ref =
+      parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
+  fs::path dir = testing::make_temp_dir("gpu-trajectory");
+  std::string command = "cd " + testing::shell_quote(testing::repo_root()) + " && " +
+                        testing::shell_quote(testing::finetune_binary()) + " train";
+  for (const auto& arg : ref["finetune_train_args"])
+    command += " " + testing::shell_quote(arg.get<std::string>());
+  command += " --device cuda --precision fp32 --output " + testing::shell_quote(dir / "out") +
+             " --log " + testing::shell_quote(dir / "log");
+  testing::CommandResult r = testing::run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+  testing::ErrorBounds bounds("train_traj_" + run);
+  std::vector<double> losses;
+  for (const Json& step : log_steps(dir / "log")) losses.push_back(step["loss"].get<double>());
+  testing::BoundCheck loss = bounds.check("loss", losses.data(), losses.size());
+  EXPECT_TRUE(loss.passed()) << run << ": " << loss.describe("loss (by step from 0)");
+  SafetensorsFile final_params(dir / "out/model.safetensors");
+  double worst = 0;
+  for (const auto& info : final_params.tensors()) {
+    std::vector<float> values(static_cast<size_t>(info.numel()));
+    final_params.read_as_f32(info, values.data(), info.numel());
+    testing::BoundCheck c = bounds.check("final." + info.name, values.data(), values.size());
+    EXPECT_TRUE(c.passed()) << run << ": " << c.describe("final." + info.name);
+    worst = std::max(worst, c.ratio);
+  }
+  std::printf("[ trajectory ] %s fp32: loss at %.3g of its bound, parameters at %.3g\n", run.c_str(),
+              loss.ratio, worst);
+  fs::remove_all(dir);
+}
+
 TEST(GpuTraining, Fp32TrajectoriesMatchPyTorch) {
   SKIP_WITHOUT_GPU();
-  // The CPU test's fp32 bounds (docs/numerics.md, training).
-  check_trajectory("A", "fp32", 2e-5, 0, 4e-5);
-  check_trajectory("B", "fp32", 2e-5, 0, 4e-5);
+  check_fp32_trajectory("A");
+  check_fp32_trajectory("B");
 }
 
 TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
