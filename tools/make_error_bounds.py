@@ -360,6 +360,68 @@ def trajectory_bounds(out: Path, shared: Path, run_spec, seed: int) -> None:
            "checks": checked(run_spec.name, checks)})
 
 
+# The run of tests/distributed/distributed_test.cpp: `finetune train --model tiny-bert --limit 44
+# --epochs 2 --lr 1e-3 --batch-size 8 --dropout 0 --no-shuffle --max-length 32 --validation
+# validation.txt` with
+# the defaults (AdamW, weight decay 0, linear schedule without warm-up, no clipping). Its one- and
+# two-process runs, with and without accumulation or a resume, must each lie within the bound.
+DISTRIBUTED_RUN = mt.Run(name="D", model="tiny-bert", limit=44, batch_size=8, epochs=2,
+                         optimizer="adamw", lr=1e-3, schedule="linear")
+
+
+def distributed_bounds(out: Path, shared: Path, seed: int) -> None:
+    directory = out / DISTRIBUTED_RUN.model
+    rows = mt.read_examples(shared / "data/emotion/train.txt", DISTRIBUTED_RUN.limit)
+    # --limit applies to the validation file as well.
+    validation = mt.read_examples(shared / "data/emotion/validation.txt", DISTRIBUTED_RUN.limit)
+    label2id = mt.transformers.AutoConfig.from_pretrained(str(directory)).label2id
+    # Validation as finetune evaluates it: truncated to --max-length like the training examples.
+    tokenizer = mt.transformers.AutoTokenizer.from_pretrained(str(directory))
+    ids = tokenizer([t for t, _ in validation], truncation=True,
+                    max_length=mt.MAX_LENGTH)["input_ids"]
+    labels = torch.tensor([label2id[n] for _, n in validation])
+
+    def evaluate(model, epoch):
+        model.eval()
+        losses, correct = [], 0
+        with torch.no_grad():
+            for start in range(0, len(ids), 64):
+                chunk = ids[start:start + 64]
+                width = max(len(r) for r in chunk)
+                x = torch.full((len(chunk), width), tokenizer.pad_token_id, dtype=torch.int64)
+                mask = torch.zeros_like(x)
+                for row, r in enumerate(chunk):
+                    x[row, :len(r)] = torch.tensor(r)
+                    mask[row, :len(r)] = 1
+                logits = model(input_ids=x, attention_mask=mask,
+                               token_type_ids=torch.zeros_like(x)).logits
+                y = labels[start:start + len(chunk)]
+                losses.append(mt.F.cross_entropy(logits, y, reduction="none"))
+                correct += int((logits.argmax(-1) == y).sum())
+        model.train()
+        return {"val_loss": torch.cat(losses).mean(), "val_accuracy": correct / len(ids)}
+
+    def run(dtype=torch.float64):
+        result = mt.train(directory, rows, DISTRIBUTED_RUN, dtype, on_epoch_end=evaluate)
+        r = result["records"]
+        values = {"loss": torch.tensor([x["loss"] for x in r], dtype=torch.float64),
+                  "accuracy": torch.tensor([x["accuracy"] for x in r], dtype=torch.float64),
+                  "val_loss": torch.stack([e["val_loss"].double() for e in result["evaluations"]]),
+                  "val_accuracy": torch.tensor([e["val_accuracy"] for e in result["evaluations"]],
+                                               dtype=torch.float64)}
+        values.update({f"final.{k}": v for k, v in result["final"].items()})
+        return values
+
+    exact, sigma = spread(run, SAMPLES, seed)
+    checks = {"pytorch_fp32_eager": worst_ratio(run(torch.float32), exact, sigma)}
+    write(out, "train_traj_D", exact, sigma,
+          {"inputs": "tests/distributed/distributed_test.cpp's run (DISTRIBUTED_RUN above)",
+           "finetune_train_args": DISTRIBUTED_RUN.flags("../shared/data/emotion/train.txt"),
+           "note": "loss, accuracy: each step's logged values; val_loss, val_accuracy: the "
+                   "evaluation after each epoch; final.<key>: every parameter at the end",
+           "checks": checked("D", checks)})
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -399,6 +461,8 @@ def main() -> int:
     for k, run_spec in enumerate(mt.RUNS):
         if want(f"train_traj_{run_spec.name}"):
             trajectory_bounds(out, args.shared, run_spec, SEED + 300 + k)
+    if want("train_traj_D"):
+        distributed_bounds(out, args.shared, SEED + 400)
     return 0
 
 

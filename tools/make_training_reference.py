@@ -432,8 +432,11 @@ def plan_steps(num_examples: int, run: Run) -> list[tuple[int, list[list[int]]]]
 
 
 def train(directory: Path, rows: list[tuple[str, str]], run: Run,
-          dtype: torch.dtype = torch.float32, attn: str = "eager") -> dict:
+          dtype: torch.dtype = torch.float32, attn: str = "eager", on_epoch_end=None) -> dict:
     """Runs all optimizer steps of `run`; returns the per-step records and final parameters.
+
+    on_epoch_end(model, epoch), when given, runs after each epoch's last step (as `finetune
+    train --validation` evaluates); what it returns is collected in result["evaluations"].
 
     dtype/attn other than float32/eager only serve the sensitivity estimate (see
     `sensitivity`); the reference itself is always float32 + eager.
@@ -446,6 +449,7 @@ def train(directory: Path, rows: list[tuple[str, str]], run: Run,
 
     records = []
     batches = []
+    evaluations = []
     for k, (epoch, micro_batches) in enumerate(plan):
         lr = optimizer.param_groups[0]["lr"]  # what this step's optimizer.step() uses
         n_step = sum(len(mb) for mb in micro_batches)
@@ -476,7 +480,9 @@ def train(directory: Path, rows: list[tuple[str, str]], run: Run,
         batches.append({"step": k + 1,
                         "examples": [[mb[0], mb[-1] + 1] for mb in micro_batches],
                         "padded_widths": widths})
-    return {"records": records, "batches": batches, "groups": groups,
+        if on_epoch_end and (k + 1 == len(plan) or plan[k + 1][0] != epoch):
+            evaluations.append(on_epoch_end(model, epoch))
+    return {"records": records, "batches": batches, "groups": groups, "evaluations": evaluations,
             "optimizer": type(optimizer).__name__,
             "final": {name: p.detach().clone() for name, p in model.named_parameters()}}
 
