@@ -1,6 +1,7 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc, snappy, zstd, zlib, libcurl (headers) and GoogleTest. Nothing is vendored.
+# utf8proc, snappy, zstd, zlib, OpenSSL's libcrypto, libcurl (headers) and GoogleTest. Nothing is
+# vendored.
 #
 # Libraries are found with find_library/find_path (not pkg-config), so a build can also use
 # packages unpacked into a private prefix given as CMAKE_PREFIX_PATH, as tools/gpu_check.sh does
@@ -29,6 +30,8 @@ finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
 finetune_find_library(finetune::zlib zlib.h z)
+# OpenSSL's libcrypto: SHA-256 of hub downloads (src/io/sha256.cpp), through its EVP interface.
+finetune_find_library(finetune::crypto openssl/evp.h crypto)
 # libcurl for the Hugging Face hub client (src/io/http.cpp): only its headers at build time; the
 # library is loaded with dlopen when a command first talks to the hub, so nothing else depends
 # on it being installed.

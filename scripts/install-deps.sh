@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev       # JSON: config.json, tokenizer.json, safetensors headers
   libutf8proc-dev          # Unicode categories, NFD and case mapping for the tokenizer
   libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader)
+  libssl-dev               # OpenSSL's libcrypto: SHA-256 that verifies hub downloads
   libcurl4-openssl-dev     # Hugging Face hub client: headers to build, libcurl4 loaded at run time
   libgtest-dev             # GoogleTest
   libopenmpi-dev openmpi-bin  # multi-process training (mpirun) and its tests

@@ -20,6 +20,7 @@ packages=(
   libsnappy1v5 libsnappy-dev
   libzstd1 libzstd-dev
   zlib1g zlib1g-dev
+  libssl3 libssl-dev    # libcrypto: SHA-256 of hub downloads
   libcurl4-openssl-dev  # only curl's headers: the hub client loads libcurl at run time (dlopen)
 )
 mkdir -p .deps/debs
