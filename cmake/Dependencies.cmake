@@ -1,6 +1,7 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc, snappy, zstd, zlib, libcurl (headers) and GoogleTest. Nothing is vendored.
+# utf8proc, snappy, zstd, zlib, OpenSSL's libcrypto, libzip, libcurl (headers) and GoogleTest.
+# Nothing is vendored.
 #
 # Libraries are found with find_library/find_path (not pkg-config), so a build can also use
 # packages unpacked into a private prefix given as CMAKE_PREFIX_PATH, as tools/gpu_check.sh does
@@ -25,10 +26,14 @@ endfunction()
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
 finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 # Parquet page codecs for the dataset reader (src/data/parquet_codec.cpp): snappy (what Hugging
-# Face writes), zstd and gzip (zlib).
+# Face writes), zstd and gzip (zlib). zlib also gives the zip reader its CRC-32.
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
 finetune_find_library(finetune::zlib zlib.h z)
+# OpenSSL's libcrypto: SHA-256 of hub downloads (src/io/sha256.cpp), through its EVP interface.
+finetune_find_library(finetune::crypto openssl/evp.h crypto)
+# libzip: the zip container of PyTorch checkpoints, pytorch_model.bin (src/io/zip_archive.cpp).
+finetune_find_library(finetune::libzip zip.h zip)
 # libcurl for the Hugging Face hub client (src/io/http.cpp): only its headers at build time; the
 # library is loaded with dlopen when a command first talks to the hub, so nothing else depends
 # on it being installed.

@@ -9,7 +9,9 @@ packages=(
   libomp-dev               # OpenMP runtime headers for clang-based tooling (gcc has libgomp)
   nlohmann-json3-dev       # JSON: config.json, tokenizer.json, safetensors headers
   libutf8proc-dev          # Unicode categories, NFD and case mapping for the tokenizer
-  libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader)
+  libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader); zlib's CRC-32
+  libssl-dev               # OpenSSL's libcrypto: SHA-256 that verifies hub downloads
+  libzip-dev               # libzip: the zip container of PyTorch checkpoints (pytorch_model.bin)
   libcurl4-openssl-dev     # Hugging Face hub client: headers to build, libcurl4 loaded at run time
   libgtest-dev             # GoogleTest
   libopenmpi-dev openmpi-bin  # multi-process training (mpirun) and its tests

@@ -20,6 +20,8 @@ packages=(
   libsnappy1v5 libsnappy-dev
   libzstd1 libzstd-dev
   zlib1g zlib1g-dev
+  libssl3 libssl-dev    # libcrypto: SHA-256 of hub downloads (and libzip4 links it)
+  libzip4 libzip-dev    # the zip container of pytorch_model.bin (its libbz2: the machine's own)
   libcurl4-openssl-dev  # only curl's headers: the hub client loads libcurl at run time (dlopen)
 )
 mkdir -p .deps/debs

@@ -8,24 +8,34 @@
 namespace finetune {
 namespace {
 
-// Matches a character class starting at pattern[p] == '['; sets `next` past the ']'. Returns
-// false with next == npos when the class is not closed (then '[' is a literal).
-bool class_match(std::string_view pattern, size_t p, char c, size_t& next) {
-  size_t i = p + 1;
-  bool negate = false;
-  if (i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^')) {
-    negate = true;
-    ++i;
+// The size in bytes of the UTF-8 character that starts at text[at] (at < text.size()). A byte
+// that does not start a well-formed sequence is a character of its own.
+size_t char_size(std::string_view text, size_t at) {
+  const auto lead = static_cast<unsigned char>(text[at]);
+  const size_t size = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : lead < 0xF8 ? 4 : 1;
+  if (size > text.size() - at) return 1;
+  for (size_t k = 1; k < size; ++k) {
+    if ((static_cast<unsigned char>(text[at + k]) & 0xC0) != 0x80) return 1;
   }
+  return size;
+}
+
+// Matches a character class starting at pattern[p] == '[' against the character `c` (its UTF-8
+// bytes); sets `next` past the ']'. Returns false with next == npos when the class is not closed
+// (then '[' is a literal). Ranges compare code points: string_view compares bytes unsigned, and
+// UTF-8 sequences sort as their code points do.
+bool class_match(std::string_view pattern, size_t p, std::string_view c, size_t& next) {
+  size_t i = p + 1;
+  const bool negate = i < pattern.size() && pattern[i] == '!';
+  if (negate) ++i;
   bool matched = false;
-  bool first = true;
-  for (; i < pattern.size() && (first || pattern[i] != ']'); first = false) {
-    char lo = pattern[i], hi = lo;
-    if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
-      hi = pattern[i + 2];
-      i += 3;
-    } else {
-      i += 1;
+  for (bool first = true; i < pattern.size() && (first || pattern[i] != ']'); first = false) {
+    const std::string_view lo = pattern.substr(i, char_size(pattern, i));
+    i += lo.size();
+    std::string_view hi = lo;
+    if (i + 1 < pattern.size() && pattern[i] == '-' && pattern[i + 1] != ']') {
+      hi = pattern.substr(i + 1, char_size(pattern, i + 1));
+      i += 1 + hi.size();
     }
     if (lo <= c && c <= hi) matched = true;
   }
@@ -57,26 +67,27 @@ bool match(std::string_view pat, size_t p, std::string_view path, size_t s, Glob
       // Collapse runs of '*' ("**" inside a segment acts like '*').
       size_t q = p;
       while (q < pat.size() && pat[q] == '*') ++q;
-      for (size_t t = s;; ++t) {
+      for (size_t t = s;; t += char_size(path, t)) {  // whole characters, as `?` takes them
         if (match(pat, q, path, t, style)) return true;
         if (t >= path.size()) return false;
         if (style == GlobStyle::kPath && path[t] == '/') return false;
       }
     }
     if (s >= path.size()) return false;
+    const size_t width = char_size(path, s);
     if (c == '?') {
       if (style == GlobStyle::kPath && path[s] == '/') return false;
       ++p;
-      ++s;
+      s += width;
       continue;
     }
     if (c == '[') {
       size_t next = 0;
-      const bool ok = class_match(pat, p, path[s], next);
+      const bool ok = class_match(pat, p, path.substr(s, width), next);
       if (next != std::string_view::npos) {
         if (!ok || (style == GlobStyle::kPath && path[s] == '/')) return false;
         p = next;
-        ++s;
+        s += width;
         continue;
       }
       // An unclosed '[' is an ordinary character.

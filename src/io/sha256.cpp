@@ -1,110 +1,52 @@
-// SHA-256 as specified in FIPS 180-4, section 6.2: 64-byte blocks, eight 32-bit working
-// variables, 64 rounds with the round constants K (the first 32 bits of the fractional parts of
-// the cube roots of the first 64 primes), the message padded with 0x80, zeros and its bit length.
+// SHA-256 through OpenSSL's EVP digest interface (EVP_DigestInit_ex / Update / Final_ex with
+// EVP_sha256), which picks the CPU's SHA extensions or vector code where they exist. Every
+// OpenSSL call is checked; a failure throws Error with OpenSSL's own reason from its error queue.
 #include "io/sha256.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <vector>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "core/error.h"
+#include "io/file.h"
 
 namespace finetune {
 namespace {
 
-constexpr uint32_t kRound[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-inline uint32_t rotr(uint32_t x, int n) {
-  return (x >> n) | (x << (32 - n));
+// Throws Error for a failed OpenSSL call `what`, with the reason OpenSSL queued (if any).
+[[noreturn]] void throw_openssl_error(const char* what) {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();  // the queue is per thread: leave nothing behind for the next caller
+  char reason[256] = "no reason given";
+  if (code != 0) ERR_error_string_n(code, reason, sizeof reason);
+  throw Error(cat("SHA-256: OpenSSL ", what, " failed (", reason, ")"));
 }
 
 }  // namespace
 
-Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
+void Sha256::FreeContext::operator()(evp_md_ctx_st* context) const {
+  EVP_MD_CTX_free(context);
+}
 
-void Sha256::compress(const uint8_t* block) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {  // the block is big-endian 32-bit words
-    w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
-           (uint32_t{block[4 * i + 2]} << 8) | uint32_t{block[4 * i + 3]};
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  if (!context_) throw_openssl_error("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
+    throw_openssl_error("EVP_DigestInit_ex");
   }
-  for (int i = 16; i < 64; ++i) {
-    const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-  uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
-  for (int i = 0; i < 64; ++i) {
-    const uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const uint32_t choose = (e & f) ^ (~e & g);
-    const uint32_t t1 = h + s1 + choose + kRound[i] + w[i];
-    const uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const uint32_t majority = (a & b) ^ (a & c) ^ (b & c);
-    const uint32_t t2 = s0 + majority;
-    h = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
 }
 
 void Sha256::update(const void* data, size_t size) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  total_bytes_ += size;
-  if (buffered_ > 0) {
-    const size_t take = std::min(size, sizeof buffer_ - buffered_);
-    std::memcpy(buffer_ + buffered_, p, take);
-    buffered_ += take;
-    p += take;
-    size -= take;
-    if (buffered_ < sizeof buffer_) return;
-    compress(buffer_);
-    buffered_ = 0;
-  }
-  for (; size >= 64; p += 64, size -= 64) compress(p);
-  std::memcpy(buffer_, p, size);
-  buffered_ = size;
+  FT_CHECK(context_, "Sha256 used after it was moved from");
+  if (EVP_DigestUpdate(context_.get(), data, size) != 1) throw_openssl_error("EVP_DigestUpdate");
 }
 
 std::array<uint8_t, 32> Sha256::finish() {
-  const uint64_t bits = total_bytes_ * 8;
-  // Padding: 0x80, then zeros up to 56 bytes mod 64, then the 64-bit big-endian bit length.
-  uint8_t pad[72] = {0x80};
-  const size_t pad_len = buffered_ < 56 ? 56 - buffered_ : 120 - buffered_;
-  for (int i = 0; i < 8; ++i) pad[pad_len + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-  const uint64_t saved_total = total_bytes_;
-  update(pad, pad_len + 8);
-  total_bytes_ = saved_total;
+  FT_CHECK(context_, "Sha256 used after it was moved from");
   std::array<uint8_t, 32> digest{};
-  for (int i = 0; i < 8; ++i) {
-    for (int j = 0; j < 4; ++j) digest[4 * i + j] = static_cast<uint8_t>(state_[i] >> (24 - 8 * j));
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context_.get(), digest.data(), &length) != 1) {
+    throw_openssl_error("EVP_DigestFinal_ex");
   }
+  FT_CHECK(length == digest.size(), "SHA-256 digest of ", length, " bytes");
   return digest;
 }
 
@@ -125,23 +67,8 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string sha256_file_hex(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(cat("cannot read ", path.string(), ": ", std::strerror(errno)));
-  Sha256 hash;
-  std::vector<uint8_t> chunk(1 << 20);
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk.data(), chunk.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      throw Error(cat("cannot read ", path.string(), ": ", std::strerror(saved)));
-    }
-    if (n == 0) break;
-    hash.update(chunk.data(), static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return hash.finish_hex();
+  const MappedFile file(path);  // throws naming the file; unmapped even when hashing throws
+  return sha256_hex(std::string_view(reinterpret_cast<const char*>(file.data()), file.size()));
 }
 
 bool is_sha256_hex(std::string_view text) {

@@ -56,6 +56,92 @@ TEST(Glob, FnmatchStyleLetsStarsCrossSlashes) {
   EXPECT_TRUE(glob_match("split/*", "split/x/y.parquet", GlobStyle::kFnmatch));
 }
 
+TEST(Glob, FnmatchStyleAgreesWithPythonsFnmatch) {
+  // Each expectation is what Python 3.11's fnmatch.fnmatchcase(path, pattern) returns (what
+  // huggingface_hub's allow_patterns call on POSIX): stars that cross '/', classes with '!',
+  // ranges, ']' and '-' as members, unclosed classes, backslashes, and characters outside ASCII.
+  // The `[^x]` rows and the non-ASCII rows are where POSIX fnmatch(3) answers otherwise.
+  struct Case {
+    const char* pattern;
+    const char* path;
+    bool match;
+  };
+  const Case cases[] = {
+      {"*.json", "config.json", true},
+      {"*.json", "sub/dir/config.json", true},
+      {"*", "a/b", true},
+      {"split/*", "split/x/y.parquet", true},
+      {"a?c", "abc", true},
+      {"a?c", "a/c", true},
+      {"a?c", "aéc", true},
+      {"[!x]yz", "ayz", true},
+      {"[!x]yz", "xyz", false},
+      {"[!x]yz", "/yz", true},
+      {"[^x]yz", "xyz", true},
+      {"[^x]yz", "ayz", false},
+      {"[^x]yz", "^yz", true},
+      {"a[b", "a[b", true},
+      {"a[]", "a[]", true},
+      {"[]]", "]", true},
+      {"[!]]", "a", true},
+      {"[!]]", "]", false},
+      {"[]a]", "a", true},
+      {"[a-]", "-", true},
+      {"[a-]", "a", true},
+      {"[z-a]", "m", false},
+      {"[!]", "[!]", true},
+      {"[]", "[]", true},
+      {"a\\b", "a\\b", true},
+      {"a\\*", "a\\x", true},
+      {"a\\*", "a*", false},
+      {"[\\]", "\\", true},
+      {"[a\\]]", "a]", true},
+      {"*.[!p]*", "x.safetensors", true},
+      {"*.[!p]*", "x.pt", false},
+      {".*", ".gitattributes", true},
+      {"*", ".hidden", true},
+      {"*/.git*", "a/.gitignore", true},
+      {"*.bin", "pytorch_model.bin", true},
+      {"*[0-9]", "file9", true},
+      {"[[]", "[", true},
+      {"[a-c-e]", "d", false},
+      {"[a-c-e]", "-", true},
+      {"[a-c-e]", "e", true},
+      {"[--0]", "/", true},
+      {"[!/]", "/", false},
+      {"[/]", "/", true},
+      {"a*/b", "a/x/y/b", true},
+      {"*[!é]", "é", false},
+      {"*[!é]", "aé", false},
+      {"[é]", "é", true},
+      {"[a-z]", "é", false},
+      {"[à-ü]", "é", true},
+      {"[à-ü]", "z", false},
+      {"?", "é", true},
+      {"??", "é", false},
+      {"*?", "é", true},
+      {"data/*/?.json", "data/ü/ñ.json", true},
+      {"*ñ*", "año.txt", true},
+      {"[!a]", "ß", true},
+      {"a*[!x]", "a€", true},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(glob_match(c.pattern, c.path, GlobStyle::kFnmatch), c.match)
+        << "pattern '" << c.pattern << "', path '" << c.path << "'";
+  }
+}
+
+TEST(Glob, PathStyleMatchesCharactersNotBytes) {
+  // fsspec's glob is a Python regular expression too: `?` and classes take one character.
+  EXPECT_TRUE(glob_match("data/?.csv", "data/ü.csv"));
+  EXPECT_FALSE(glob_match("data/??.csv", "data/ü.csv"));
+  EXPECT_TRUE(glob_match("data/[à-ü]*", "data/été.csv"));
+  EXPECT_FALSE(glob_match("*[!é]", "é"));  // a star never stops inside a character
+  EXPECT_TRUE(glob_match("[^x]", "^"));    // '^' is a member, not a negation
+  EXPECT_FALSE(glob_match("[^x]", "a"));
+  EXPECT_FALSE(glob_match("a?c", "a/c"));  // and still nothing crosses a '/'
+}
+
 TEST(DatasetCard, ReadsTheConfigsOfTheEmotionCard) {
   auto configs = parse_dataset_card_configs(testing::emotion_readme(), "README.md");
   ASSERT_EQ(configs.size(), 2u);

@@ -1,6 +1,6 @@
 // SHA-256 against the FIPS 180-2 appendix B / NIST CAVP example vectors, the padding boundaries
 // (message lengths around 55/56/64 bytes, values from Python's hashlib), and streaming in
-// arbitrary chunk sizes. CRC-32 against its standard check value.
+// arbitrary chunk sizes; a digest replaced by a fresh one. CRC-32 against its standard check value.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -58,6 +58,15 @@ TEST(Sha256, StreamingInAnyChunkSizeGivesTheSameDigest) {
   std::ofstream(path, std::ios::binary) << data;
   EXPECT_EQ(sha256_file_hex(path), expected);
   std::filesystem::remove_all(path.parent_path());
+}
+
+TEST(Sha256, AFreshDigestAssignedOverAnOldOneStartsOver) {
+  // What a download does when the server ignores its Range request and sends the whole file.
+  Sha256 hash;
+  hash.update("bytes of a partial download");
+  hash = Sha256();
+  hash.update("abc");
+  EXPECT_EQ(hash.finish_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Sha256, RecognisesLfsObjectIds) {

@@ -324,6 +324,61 @@ TEST_F(TorchCheckpointTest, RefusesArchivesThatAreNotTorchCheckpoints) {
   EXPECT_TRUE(empty.tensors().empty());
 }
 
+TEST_F(TorchCheckpointTest, RefusesDamagedZipStructuresNamingTheFileAndTheDamage) {
+  // Each archive is good but for one thing; the refusal names the file and that thing.
+  auto expect_refused = [&](const std::string& file, const std::string& bytes,
+                            const std::string& needle) {
+    SCOPED_TRACE(file);
+    const fs::path path = write(file, bytes);
+    expect_error([&] { TorchCheckpoint checkpoint(path); }, path.string());
+    expect_error([&] { TorchCheckpoint checkpoint(path); }, needle);
+  };
+  const std::string pickle = "\x80\x02}.";
+  testing::ZipInput bad_crc{"archive/data.pkl", pickle};
+  bad_crc.crc_xor = 1;
+  expect_refused("crc.bin", testing::build_zip({bad_crc}),
+                 "zip entry 'archive/data.pkl' is damaged (libzip: CRC error)");
+  expect_refused("twice.bin",
+                 testing::build_zip({{"archive/data.pkl", pickle}, {"archive/data.pkl", pickle}}),
+                 "two entries have the same name");
+  testing::ZipInput encrypted{"archive/data.pkl", pickle};
+  encrypted.flags = 1;
+  expect_refused("encrypted.bin", testing::build_zip({encrypted}),
+                 "entry 'archive/data.pkl' is encrypted");
+  testing::ZipInput sizes{"archive/data.pkl", pickle};
+  sizes.size = 1 << 30;  // a stored entry that claims to unpack to 1 GiB
+  expect_refused("sizes.bin", testing::build_zip({sizes}), "different stored and original sizes");
+  std::string local_differs = testing::build_zip({{"archive/data.pkl", pickle}});
+  local_differs[8] = 8;  // the local header's method: deflate, the central header's: stored
+  expect_refused("local.bin", local_differs, "Zip archive inconsistent");
+  std::string outside = testing::build_zip({{"archive/data.pkl", pickle}});
+  outside[outside.size() - 3] = 0x7F;  // the central directory's offset, 2 GiB past the end
+  expect_refused("outside.bin", outside, "not a readable zip archive");
+  expect_refused("garbage.bin", "PK\3\4" + std::string(100, 'x'), "Not a zip archive");
+}
+
+TEST_F(TorchCheckpointTest, EntriesThatOverlapCannotHoldMoreThanTheFile) {
+  // Entry b's header and bytes lie inside entry a's bytes, with every CRC right: each entry reads
+  // back, but reading both would keep more bytes than the file has, which no honest archive needs
+  // (many such entries would copy one file's bytes thousands of times over).
+  const testing::ZipInput b{"archive/data/1", std::string(4000, 'b')};
+  const testing::ZipInput a{"archive/data/0", testing::local_header(b) + b.data};
+  const std::string a_local = testing::local_header(a);
+  const std::string central = testing::central_header(a, 0) +
+                              testing::central_header(b, static_cast<uint32_t>(a_local.size()));
+  const std::string bytes = a_local + a.data + central +
+                            testing::end_record(2, central.size(), a_local.size() + a.data.size());
+  const fs::path path = write("overlap.bin", bytes);
+  {
+    ZipArchive archive(path);
+    EXPECT_EQ(archive.read(*archive.find("archive/data/1")), b.data);
+    expect_error([&] { archive.read(*archive.find("archive/data/0")); },
+                 "zip entry 'archive/data/0' is damaged (it overlaps other entries");
+  }
+  ZipArchive archive(path);  // either entry alone is fine
+  EXPECT_EQ(archive.read(*archive.find("archive/data/0")), a.data);
+}
+
 // Reads every tensor of a checkpoint (so every storage CRC is checked).
 void read_all(const TensorSource& source) {
   for (const SourceTensor& t : source.tensors()) {
