@@ -29,7 +29,7 @@ finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
 finetune_find_library(finetune::zlib zlib.h z)
-# libcurl for the Hugging Face hub client (src/io/http.cpp): only its headers at build time; the
+# libcurl for the Hugging Face hub client (src/hub/http.cpp): only its headers at build time; the
 # library is loaded with dlopen when a command first talks to the hub, so nothing else depends
 # on it being installed.
 find_path(CURL_INCLUDE_DIR curl/curl.h)
