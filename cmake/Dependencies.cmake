@@ -24,7 +24,7 @@ endfunction()
 
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
 finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
-# Parquet page codecs for the dataset reader (src/data/parquet_codec.cpp): snappy (what Hugging
+# Parquet page codecs for the dataset reader (src/data/parquet/codec.cpp): snappy (what Hugging
 # Face writes), zstd and gzip (zlib).
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
