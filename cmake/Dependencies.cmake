@@ -25,7 +25,7 @@ endfunction()
 
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
 finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
-# Parquet page codecs for the dataset reader (src/data/parquet_codec.cpp): snappy (what Hugging
+# Parquet page codecs for the dataset reader (src/data/parquet/codec.cpp): snappy (what Hugging
 # Face writes), zstd and gzip (zlib). zlib also gives the zip reader its CRC-32.
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
@@ -34,7 +34,7 @@ finetune_find_library(finetune::zlib zlib.h z)
 finetune_find_library(finetune::crypto openssl/evp.h crypto)
 # libzip: the zip container of PyTorch checkpoints, pytorch_model.bin (src/io/zip_archive.cpp).
 finetune_find_library(finetune::libzip zip.h zip)
-# libcurl for the Hugging Face hub client (src/io/http.cpp): only its headers at build time; the
+# libcurl for the Hugging Face hub client (src/hub/http.cpp): only its headers at build time; the
 # library is loaded with dlopen when a command first talks to the hub, so nothing else depends
 # on it being installed.
 find_path(CURL_INCLUDE_DIR curl/curl.h)

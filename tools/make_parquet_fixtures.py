@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the small Parquet fixtures of the dataset-reader tests (tests/data/parquet/).
 
-Each file exercises one feature of the reader in src/data/parquet_*.cpp: plain vs dictionary
+Each file exercises one feature of the reader in src/data/parquet/*.cpp: plain vs dictionary
 encoding, each codec, data page v1 and v2, several row groups, many small pages, required and
 optional columns, nulls, label columns of each integer-like type, Hugging Face ClassLabel
 metadata, nested columns, non-UTF-8 bytes. pyarrow is the independent writer the C++ reader is

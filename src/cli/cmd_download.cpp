@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/log.h"
+#include "hub/client.h"
 #include "io/glob.h"
-#include "io/hub_client.h"
 
 namespace finetune::cli {
 namespace {

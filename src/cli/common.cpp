@@ -6,8 +6,8 @@
 #include <cstdio>
 
 #include "core/error.h"
-#include "io/hub_client.h"
-#include "io/hub_model.h"
+#include "hub/client.h"
+#include "hub/model.h"
 #include "kernels/cpu/threads.h"
 #include "kernels/device.h"
 

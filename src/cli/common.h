@@ -7,7 +7,7 @@
 
 #include "cli/options.h"
 #include "core/exec.h"
-#include "io/hub_client.h"
+#include "hub/client.h"
 #include "model/config.h"
 #include "tokenizer/tokenizer.h"
 

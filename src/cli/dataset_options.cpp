@@ -7,9 +7,9 @@
 
 #include "core/log.h"
 #include "data/encode.h"
-#include "data/hub_dataset.h"
-#include "io/hub_client.h"
-#include "io/hub_model.h"
+#include "hub/client.h"
+#include "hub/dataset.h"
+#include "hub/model.h"
 
 namespace finetune::cli {
 

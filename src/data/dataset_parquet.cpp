@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/dataset_internal.h"
-#include "data/parquet_file.h"
+#include "data/parquet/file.h"
 
 namespace finetune {
 

@@ -2,7 +2,7 @@
 // hostile or unusual file contains (a lying page size, an unsupported encoding, a dictionary index
 // out of range) instead of hoping a corrupted pyarrow file happens to contain it.
 //
-// ThriftWriter writes the Thrift compact protocol (the mirror of src/data/parquet_thrift.cpp);
+// ThriftWriter writes the Thrift compact protocol (the mirror of src/data/parquet/thrift.cpp);
 // ParquetBuilder lays out "PAR1", column chunks, a FileMetaData footer with the fields of
 // parquet.thrift, its length and "PAR1". Page bodies are given raw, with helpers for the PLAIN and
 // RLE/bit-packed encodings. Only what the tests need is here; pyarrow-written fixtures

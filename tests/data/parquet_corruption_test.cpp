@@ -11,7 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "data/parquet_file.h"
+#include "data/parquet/file.h"
 #include "data_test_util.h"
 
 namespace finetune::testing {

@@ -5,7 +5,7 @@
 
 #include <limits>
 
-#include "data/parquet_file.h"
+#include "data/parquet/file.h"
 #include "data_test_util.h"
 #include "parquet_builder.h"
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "data/parquet_encoding.h"
-#include "data/parquet_thrift.h"
+#include "data/parquet/encoding.h"
+#include "data/parquet/thrift.h"
 #include "data_test_util.h"
 
 namespace finetune::testing {

@@ -7,7 +7,7 @@
 // types INT32, INT64, BOOLEAN (PLAIN and RLE) and strings.
 #include <gtest/gtest.h>
 
-#include "data/parquet_file.h"
+#include "data/parquet/file.h"
 #include "data_test_util.h"
 #include "io/json.h"
 

@@ -6,8 +6,8 @@
 #include <random>
 
 #include "core/error.h"
-#include "data/dataset_card.h"
-#include "data/hub_dataset.h"
+#include "hub/dataset.h"
+#include "hub/dataset_card.h"
 #include "hub_mirror.h"
 #include "io/glob.h"
 

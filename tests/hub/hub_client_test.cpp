@@ -9,9 +9,9 @@
 #include <fstream>
 
 #include "core/log.h"
+#include "hub/client.h"
 #include "hub_mirror.h"
 #include "io/file.h"
-#include "io/hub_client.h"
 #include "io/sha256.h"
 #include "test_paths.h"
 

@@ -7,11 +7,11 @@
 #include <cstring>
 
 #include "core/log.h"
-#include "data/hub_dataset.h"
+#include "hub/client.h"
+#include "hub/dataset.h"
+#include "hub/model.h"
 #include "hub_mirror.h"
 #include "io/file.h"
-#include "io/hub_client.h"
-#include "io/hub_model.h"
 #include "model/model.h"
 #include "test_paths.h"
 

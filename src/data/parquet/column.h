@@ -1,5 +1,5 @@
 // Internal to the Parquet reader: decoding one column chunk (the pages of one column in one row
-// group) into a vector. ParquetFile (parquet_file.h) resolves the column and calls this once per
+// group) into a vector. ParquetFile (file.h) resolves the column and calls this once per
 // row group; this file knows pages, levels, encodings and codecs.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "data/parquet_format.h"
+#include "data/parquet/format.h"
 
 namespace finetune::parquet {
 

@@ -1,6 +1,6 @@
-// The hub cache layout (see hub_cache.h), written the way huggingface_hub writes it: refs and
+// The hub cache layout (see cache.h), written the way huggingface_hub writes it: refs and
 // tree listings atomically (temporary file + rename), snapshot entries as relative symlinks.
-#include "io/hub_cache.h"
+#include "hub/cache.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -3,14 +3,14 @@
 // Layout (parquet-format README, "File format"): "PAR1" <column chunks> <FileMetaData>
 // <4-byte little-endian footer length> "PAR1". Files with an encrypted footer end in "PARE".
 // Everything the footer says about sizes and counts is checked here once, so the column reader
-// (parquet_column.cpp) can rely on the row groups being consistent with the schema.
-#include "data/parquet_file.h"
+// (column.cpp) can rely on the row groups being consistent with the schema.
+#include "data/parquet/file.h"
 
 #include <cstring>
 #include <limits>
 
 #include "core/error.h"
-#include "data/parquet_column.h"
+#include "data/parquet/column.h"
 #include "io/file.h"
 #include "io/json.h"
 

@@ -1,7 +1,7 @@
 // Reading a dataset card's `configs:` block: cut the block out of the front matter, parse it with
 // an indentation-based reader for the YAML subset cards use (YAML 1.2 block collections and
 // scalars), then interpret it the way `datasets`' MetadataConfigs does.
-#include "data/dataset_card.h"
+#include "hub/dataset_card.h"
 
 #include <algorithm>
 #include <memory>

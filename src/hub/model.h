@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "io/hub_cache.h"
+#include "hub/cache.h"
 
 namespace finetune {
 

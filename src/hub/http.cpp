@@ -1,6 +1,6 @@
 // libcurl's easy interface, loaded at run time. curl's ABI for these few functions has been
 // stable since libcurl 7.16 (soname libcurl.so.4), so any distribution's library works.
-#include "io/http.h"
+#include "hub/http.h"
 
 // The *_PROTOCOLS options are deprecated in libcurl 7.85 in favour of *_PROTOCOLS_STR, which
 // older libraries lack; both are used (the old one as the fallback), so silence the warning.

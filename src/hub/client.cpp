@@ -1,8 +1,8 @@
-// The hub protocol (see hub_client.h), after huggingface_hub's file_download.py (hf_hub_download,
+// The hub protocol (see client.h), after huggingface_hub's file_download.py (hf_hub_download,
 // get_hf_file_metadata, http_get) and hf_api.py (repo_info, list_repo_tree), with the behaviour
 // on errors made explicit: which failures are retried, which fall back to the cache, and what the
 // user is told.
-#include "io/hub_client.h"
+#include "hub/client.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,8 +16,8 @@
 
 #include "core/log.h"
 #include "core/timer.h"
+#include "hub/http.h"
 #include "io/file.h"
-#include "io/http.h"
 #include "io/json.h"
 #include "io/sha256.h"
 

@@ -1,5 +1,5 @@
 // The Hugging Face hub client: revisions to commits, file listings, and file downloads into the
-// shared cache (hub_cache.h), speaking the same HTTP protocol as `huggingface_hub`:
+// shared cache (cache.h), speaking the same HTTP protocol as `huggingface_hub`:
 //
 //   GET  {endpoint}/api/{models|datasets}/{repo}/revision/{revision}   -> {"sha": commit, ...}
 //   GET  {endpoint}/api/{models|datasets}/{repo}/tree/{commit}?recursive=true&expand=false
@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "io/hub_cache.h"
+#include "hub/cache.h"
 
 namespace finetune {
 

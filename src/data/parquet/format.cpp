@@ -1,12 +1,12 @@
-// Parsing Parquet's FileMetaData and PageHeader from Thrift compact bytes (see parquet_format.h).
+// Parsing Parquet's FileMetaData and PageHeader from Thrift compact bytes (see format.h).
 //
 // Field ids are those of parquet-format's parquet.thrift. Each struct is read field by field:
 // known ids are checked for their wire type and read, unknown ids are skipped (new writers add
 // fields; old readers must ignore them), and required fields that never appeared are reported.
-#include "data/parquet_format.h"
+#include "data/parquet/format.h"
 
 #include "core/error.h"
-#include "data/parquet_thrift.h"
+#include "data/parquet/thrift.h"
 
 namespace finetune::parquet {
 

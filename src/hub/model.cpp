@@ -1,12 +1,12 @@
-// Choosing and fetching a hub model's files (see hub_model.h).
-#include "io/hub_model.h"
+// Choosing and fetching a hub model's files (see model.h).
+#include "hub/model.h"
 
 #include <algorithm>
 #include <set>
 
 #include "core/error.h"
+#include "hub/client.h"
 #include "io/file.h"
-#include "io/hub_client.h"
 #include "io/json.h"
 
 namespace finetune {

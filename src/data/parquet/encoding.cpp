@@ -1,5 +1,5 @@
-// The RLE / bit-packed hybrid decoder (see parquet_encoding.h for the format and the contract).
-#include "data/parquet_encoding.h"
+// The RLE / bit-packed hybrid decoder (see encoding.h for the format and the contract).
+#include "data/parquet/encoding.h"
 
 #include <algorithm>
 #include <cstring>

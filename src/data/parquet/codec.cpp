@@ -1,10 +1,10 @@
-// Decompression of Parquet pages with libsnappy, zlib and libzstd (see parquet_codec.h).
+// Decompression of Parquet pages with libsnappy, zlib and libzstd (see codec.h).
 //
 // All three libraries validate their input and stop at the output capacity they are given, so
 // corrupt pages come back as error codes, which become finetune::Error here. Parquet's GZIP is
 // the gzip container (RFC 1952); zlib's automatic header detection (windowBits 15 + 32) also
 // accepts the zlib container some old writers used.
-#include "data/parquet_codec.h"
+#include "data/parquet/codec.h"
 
 #include <snappy-c.h>
 #include <zlib.h>
@@ -13,7 +13,7 @@
 #include <climits>
 
 #include "core/error.h"
-#include "data/parquet_format.h"
+#include "data/parquet/format.h"
 
 namespace finetune::parquet {
 namespace {

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "data/dataset_card.h"
-#include "io/hub_cache.h"
+#include "hub/cache.h"
+#include "hub/dataset_card.h"
 
 namespace finetune {
 

@@ -1,4 +1,4 @@
-// Thrift compact protocol reading with every length checked (see parquet_thrift.h).
+// Thrift compact protocol reading with every length checked (see thrift.h).
 //
 // Facts used, from the Thrift compact protocol specification:
 // - varints are ULEB128; i16/i32/i64 are zigzag-encoded varints; doubles are 8 bytes,
@@ -8,7 +8,7 @@
 // - a list/set header byte is (size << 4) | element type; a size nibble of 15 means the size
 //   follows as a varint. Booleans inside lists are one byte each.
 // - a map header is a varint size, then (if non-zero) one byte of key type << 4 | value type.
-#include "data/parquet_thrift.h"
+#include "data/parquet/thrift.h"
 
 #include <cstring>
 

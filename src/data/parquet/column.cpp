@@ -18,7 +18,7 @@
 // Flat columns have no repetition levels; an optional column has definition levels 0 (null) or
 // 1 (present). Nulls are errors here: a training example without a text or a label is bad input.
 // Every count and length is checked against the bytes it claims before anything is allocated.
-#include "data/parquet_column.h"
+#include "data/parquet/column.h"
 
 #include <algorithm>
 #include <cstring>
@@ -26,9 +26,9 @@
 #include <type_traits>
 
 #include "core/error.h"
-#include "data/parquet_codec.h"
-#include "data/parquet_encoding.h"
-#include "data/parquet_thrift.h"
+#include "data/parquet/codec.h"
+#include "data/parquet/encoding.h"
+#include "data/parquet/thrift.h"
 #include "data/text_lines.h"
 
 namespace finetune::parquet {

@@ -1,16 +1,16 @@
-// Hub dataset splits (see hub_dataset.h). The convention patterns are those of `datasets`
+// Hub dataset splits (see dataset.h). The convention patterns are those of `datasets`
 // (src/datasets/data_files.py: SPLIT_PATTERN_SHARDED, SPLIT_KEYWORDS, NON_WORDS_CHARS and the
 // keyword-in-directory / keyword-in-filename base patterns, for fsspec >= 2023.9).
-#include "data/hub_dataset.h"
+#include "hub/dataset.h"
 
 #include <algorithm>
 #include <set>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "hub/client.h"
 #include "io/file.h"
 #include "io/glob.h"
-#include "io/hub_client.h"
 
 namespace finetune {
 namespace {

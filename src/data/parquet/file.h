@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "data/parquet_format.h"
+#include "data/parquet/format.h"
 
 namespace finetune {
 
