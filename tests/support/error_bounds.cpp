@@ -1,6 +1,7 @@
 // Loading <reference>.bounds.safetensors and checking results against it (error_bounds.h).
 #include "error_bounds.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -104,6 +105,20 @@ BoundCheck ErrorBounds::check(const std::string& tensor, const double* got, size
 BoundCheck ErrorBounds::check_range(const std::string& tensor, size_t offset, const float* got,
                                     size_t n) const {
   return check_values(exact(tensor), sigma(tensor), offset, got, n);
+}
+
+FileCheck ErrorBounds::check_file(const std::string& prefix, const std::filesystem::path& safetensors) const {
+  FileCheck result;
+  SafetensorsFile file(safetensors);
+  for (const auto& info : file.tensors()) {
+    std::vector<float> values(static_cast<size_t>(info.numel()));
+    file.read_as_f32(info, values.data(), info.numel());
+    BoundCheck c = check(prefix + info.name, values.data(), values.size());
+    if (!c.passed()) result.failures.push_back(c.describe(prefix + info.name));
+    result.worst_ratio = std::max(result.worst_ratio, c.ratio);
+    ++result.tensors;
+  }
+  return result;
 }
 
 }  // namespace finetune::testing

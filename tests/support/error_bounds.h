@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ struct BoundCheck {
   std::string describe(const std::string& tensor) const;  // for a failure message
 };
 
+// Every tensor of a safetensors file against the bounds of `<prefix><tensor name>`.
+struct FileCheck {
+  int tensors = 0;
+  double worst_ratio = 0;
+  std::vector<std::string> failures;  // BoundCheck::describe of each tensor out of bounds
+};
+
 class ErrorBounds {
  public:
   explicit ErrorBounds(const std::string& reference);  // tests/fixtures/reference/<name>.bounds.*
@@ -43,6 +51,8 @@ class ErrorBounds {
   // Elements [offset, offset + n) of the tensor, e.g. one row of a batch.
   BoundCheck check_range(const std::string& tensor, size_t offset, const float* got,
                          size_t n) const;
+  // E.g. a trained model.safetensors against the "final." tensors of a trajectory's bounds.
+  FileCheck check_file(const std::string& prefix, const std::filesystem::path& safetensors) const;
 
  private:
   SafetensorsFile file_;
