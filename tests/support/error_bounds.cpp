@@ -86,20 +86,24 @@ BoundCheck check_values(const std::vector<double>& exact, const std::vector<floa
 
 }  // namespace
 
-BoundCheck ErrorBounds::check(const std::string& tensor, const float* got, size_t n) const {
-  std::vector<double> e = exact(tensor);
-  if (n != e.size())
+// The whole tensor: `got` must hold exactly as many values.
+template <typename T>
+BoundCheck check_whole(const ErrorBounds& bounds, const std::string& tensor, const T* got,
+                       size_t n) {
+  std::vector<double> e = bounds.exact(tensor);
+  if (n != e.size()) {
     throw Error("bounds: " + tensor + " has " + std::to_string(e.size()) + " values, got " +
                 std::to_string(n));
-  return check_values(e, sigma(tensor), 0, got, n);
+  }
+  return check_values(e, bounds.sigma(tensor), 0, got, n);
+}
+
+BoundCheck ErrorBounds::check(const std::string& tensor, const float* got, size_t n) const {
+  return check_whole(*this, tensor, got, n);
 }
 
 BoundCheck ErrorBounds::check(const std::string& tensor, const double* got, size_t n) const {
-  std::vector<double> e = exact(tensor);
-  if (n != e.size())
-    throw Error("bounds: " + tensor + " has " + std::to_string(e.size()) + " values, got " +
-                std::to_string(n));
-  return check_values(e, sigma(tensor), 0, got, n);
+  return check_whole(*this, tensor, got, n);
 }
 
 BoundCheck ErrorBounds::check_range(const std::string& tensor, size_t offset, const float* got,
@@ -107,7 +111,8 @@ BoundCheck ErrorBounds::check_range(const std::string& tensor, size_t offset, co
   return check_values(exact(tensor), sigma(tensor), offset, got, n);
 }
 
-FileCheck ErrorBounds::check_file(const std::string& prefix, const std::filesystem::path& safetensors) const {
+FileCheck ErrorBounds::check_file(const std::string& prefix,
+                                  const std::filesystem::path& safetensors) const {
   FileCheck result;
   SafetensorsFile file(safetensors);
   for (const auto& info : file.tensors()) {
