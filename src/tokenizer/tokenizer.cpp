@@ -5,6 +5,8 @@
 //   2. each remaining piece is normalized, then cut at added tokens with normalized=true;
 //   3. each remaining piece is pre-tokenized into words, and each word goes through WordPiece;
 //   4. truncation to max_length minus the template's special tokens, then the template.
+// encode_pair() runs 1-3 on each text, then truncates the two together
+// (tokenizers/src/utils/truncation.rs, truncate_encodings) and applies the pair template.
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -63,12 +65,15 @@ struct Tokenizer::Impl {
   AddedTokenMatcher raw_matcher;         // added tokens with normalized = false
   AddedTokenMatcher normalized_matcher;  // added tokens with normalized = true
   std::vector<TemplatePiece> single_template;
+  std::vector<TemplatePiece> pair_template;
   size_t num_special_tokens = 0;
+  size_t num_special_tokens_pair = 0;
   std::vector<std::string> id_to_token;  // index = id; "" where no token has that id
   std::string pad_token;
   std::vector<std::filesystem::path> source_files;
 
   static std::unique_ptr<Impl> assemble(TokenizerParts&& parts);
+  std::vector<int32_t> tokenize(std::string_view text) const;  // steps 1-3, no special tokens
   void encode_words(std::string_view text, std::vector<int32_t>& ids) const;
   void encode_normalized(std::string_view normalized, std::vector<int32_t>& ids) const;
 };
@@ -204,8 +209,12 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
   }
 
   impl->single_template = std::move(parts.single_template);
+  impl->pair_template = std::move(parts.pair_template);
   for (const TemplatePiece& piece : impl->single_template) {
     if (!piece.is_sequence) impl->num_special_tokens += piece.ids.size();
+  }
+  for (const TemplatePiece& piece : impl->pair_template) {
+    if (!piece.is_sequence) impl->num_special_tokens_pair += piece.ids.size();
   }
   impl->pad_token = std::move(parts.pad_token);
   impl->source_files = std::move(parts.source_files);
@@ -213,8 +222,7 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
   return impl;
 }
 
-Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
-  const Impl& impl = *impl_;
+std::vector<int32_t> Tokenizer::Impl::tokenize(std::string_view text) const {
   size_t bad = utf8::find_invalid_byte(text);
   if (bad != std::string_view::npos) {
     throw Error(cat("cannot tokenize text that is not valid UTF-8: invalid byte 0x", std::hex,
@@ -224,21 +232,21 @@ Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
 
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 8);
-  std::string normalized;
+  std::string normalized_text;
   auto encode_plain = [&](std::string_view piece) {
-    if (impl.normalizer) {
-      normalized.clear();
-      impl.normalizer->normalize(piece, normalized);
-      impl.encode_normalized(normalized, ids);
+    if (normalizer) {
+      normalized_text.clear();
+      normalizer->normalize(piece, normalized_text);
+      encode_normalized(normalized_text, ids);
     } else {
-      impl.encode_normalized(piece, ids);
+      encode_normalized(piece, ids);
     }
   };
-  if (impl.raw_matcher.empty()) {
+  if (raw_matcher.empty()) {
     encode_plain(text);
   } else {
     std::vector<TextPiece> pieces;
-    impl.raw_matcher.split(text, pieces);
+    raw_matcher.split(text, pieces);
     for (const TextPiece& piece : pieces) {
       if (piece.id >= 0) {
         ids.push_back(piece.id);
@@ -247,6 +255,70 @@ Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
       }
     }
   }
+  return ids;
+}
+
+namespace {
+
+// The post-processor: the template's pieces with `sequences[0]` ($A) and `sequences[1]` ($B).
+Encoding apply_template(const std::vector<TemplatePiece>& pieces, const std::vector<int32_t>* sequences[2],
+                        size_t special_tokens) {
+  Encoding encoding;
+  const size_t total = sequences[0]->size() + (sequences[1] ? sequences[1]->size() : 0) + special_tokens;
+  encoding.ids.reserve(total);
+  encoding.type_ids.reserve(total);
+  for (const TemplatePiece& piece : pieces) {
+    const std::vector<int32_t>& source = piece.is_sequence ? *sequences[piece.sequence] : piece.ids;
+    encoding.ids.insert(encoding.ids.end(), source.begin(), source.end());
+    encoding.type_ids.insert(encoding.type_ids.end(), source.size(), piece.type_id);
+  }
+  encoding.attention_mask.assign(encoding.ids.size(), 1);
+  return encoding;
+}
+
+// tokenizers' truncate_encodings for a pair, `budget` tokens for both texts together.
+void truncate_pair(std::vector<int32_t>& a, std::vector<int32_t>& b, size_t budget, TruncationStrategy strategy) {
+  const size_t total = a.size() + b.size();
+  if (total <= budget) return;
+  const size_t to_remove = total - budget;
+  if (strategy == TruncationStrategy::LongestFirst) {
+    // With n1 the shorter length: keep it whole if the longer one can give up the rest, else
+    // split the budget in halves (the odd token to the longer one).
+    size_t n1 = a.size(), n2 = b.size();
+    const bool swapped = n1 > n2;
+    if (swapped) std::swap(n1, n2);
+    n2 = n1 > budget ? n1 : std::max(n1, budget - n1);
+    if (n1 + n2 > budget) {
+      n1 = budget / 2;
+      n2 = n1 + budget % 2;
+    }
+    if (swapped) std::swap(n1, n2);
+    a.resize(std::min(a.size(), n1));
+    b.resize(std::min(b.size(), n2));
+    return;
+  }
+  std::vector<int32_t>& target = strategy == TruncationStrategy::OnlyFirst ? a : b;
+  if (target.size() <= to_remove) {
+    throw Error(cat("cannot truncate the pair to ", budget, " text tokens with ",
+                    strategy == TruncationStrategy::OnlyFirst ? "only_first" : "only_second", ": the ",
+                    strategy == TruncationStrategy::OnlyFirst ? "first" : "second", " text has ", target.size(),
+                    " tokens and ", to_remove, " must go (use --truncation longest_first, or a larger --max-length)"));
+  }
+  target.resize(target.size() - to_remove);
+}
+
+}  // namespace
+
+TruncationStrategy parse_truncation_strategy(std::string_view name) {
+  if (name == "longest_first") return TruncationStrategy::LongestFirst;
+  if (name == "only_first") return TruncationStrategy::OnlyFirst;
+  if (name == "only_second") return TruncationStrategy::OnlySecond;
+  throw Error(cat("unknown truncation strategy '", name, "' (expected longest_first, only_first or only_second)"));
+}
+
+Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
+  const Impl& impl = *impl_;
+  std::vector<int32_t> ids = impl.tokenize(text);
 
   // tokenizers post_process: truncate to max_length - (special tokens the template adds). When
   // max_length is smaller than that, HF's unsigned subtraction wraps around and nothing is
@@ -256,21 +328,38 @@ Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
     if (ids.size() > limit) ids.resize(limit);
   }
 
-  Encoding encoding;
   if (impl.single_template.empty()) {
+    Encoding encoding;
     encoding.ids = std::move(ids);
     encoding.type_ids.assign(encoding.ids.size(), 0);
-  } else {
-    encoding.ids.reserve(ids.size() + impl.num_special_tokens);
-    encoding.type_ids.reserve(ids.size() + impl.num_special_tokens);
-    for (const TemplatePiece& piece : impl.single_template) {
-      const std::vector<int32_t>& source = piece.is_sequence ? ids : piece.ids;
-      encoding.ids.insert(encoding.ids.end(), source.begin(), source.end());
-      encoding.type_ids.insert(encoding.type_ids.end(), source.size(), piece.type_id);
-    }
+    encoding.attention_mask.assign(encoding.ids.size(), 1);
+    return encoding;
   }
-  encoding.attention_mask.assign(encoding.ids.size(), 1);
-  return encoding;
+  const std::vector<int32_t>* sequences[2] = {&ids, nullptr};
+  return apply_template(impl.single_template, sequences, impl.num_special_tokens);
+}
+
+Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair, size_t max_length,
+                                TruncationStrategy strategy) const {
+  const Impl& impl = *impl_;
+  std::vector<int32_t> a = impl.tokenize(text);
+  std::vector<int32_t> b = impl.tokenize(text_pair);
+  // As for one text: the budget is max_length less the pair template's special tokens, and a
+  // max_length below those truncates nothing (HF's unsigned subtraction wraps around).
+  if (max_length > 0 && max_length >= impl.num_special_tokens_pair) {
+    truncate_pair(a, b, max_length - impl.num_special_tokens_pair, strategy);
+  }
+  if (impl.pair_template.empty()) {
+    Encoding encoding;
+    encoding.ids = a;
+    encoding.ids.insert(encoding.ids.end(), b.begin(), b.end());
+    encoding.type_ids.assign(a.size(), 0);
+    encoding.type_ids.insert(encoding.type_ids.end(), b.size(), 1);
+    encoding.attention_mask.assign(encoding.ids.size(), 1);
+    return encoding;
+  }
+  const std::vector<int32_t>* sequences[2] = {&a, &b};
+  return apply_template(impl.pair_template, sequences, impl.num_special_tokens_pair);
 }
 
 size_t Tokenizer::vocab_size() const {
@@ -299,6 +388,10 @@ int32_t Tokenizer::pad_id() const {
 
 size_t Tokenizer::num_special_tokens() const {
   return impl_->num_special_tokens;
+}
+
+size_t Tokenizer::num_special_tokens_pair() const {
+  return impl_->num_special_tokens_pair;
 }
 
 const std::vector<std::filesystem::path>& Tokenizer::source_files() const {

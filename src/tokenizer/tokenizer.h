@@ -30,6 +30,13 @@ struct Encoding {
   std::vector<int32_t> attention_mask;
 };
 
+// How a pair that is too long is cut (transformers' `truncation=`): longest_first takes tokens
+// from the longer sequence (truncation=True), only_first / only_second from that one only.
+enum class TruncationStrategy { LongestFirst, OnlyFirst, OnlySecond };
+
+// "longest_first" | "only_first" | "only_second"; throws Error naming the accepted values.
+TruncationStrategy parse_truncation_strategy(std::string_view name);
+
 class Tokenizer {
  public:
   // tokenizer.json if the directory has one, else vocab.txt (+ tokenizer_config.json).
@@ -52,12 +59,24 @@ class Tokenizer {
   // wraps around), and max_length == num_special_tokens() leaves only the special tokens.
   Encoding encode(std::string_view text, size_t max_length = 0) const;
 
+  // Encodes a text pair with the pair template (BERT: [CLS] A [SEP] B [SEP], types 0..0 1..1),
+  // as HF tokenizers' encode((a, b)) + post_process does. With max_length > 0 the pair is cut to
+  // max_length tokens, special tokens included, by `strategy` (tokenizers' truncate_encodings,
+  // direction right). As for one text, a max_length below the pair template's special tokens
+  // truncates nothing. only_first / only_second throw Error when that sequence is too short to
+  // remove enough tokens from (HF: "Sequence to truncate too short"). A tokenizer without a pair
+  // template (no post-processor) concatenates A and B with no special tokens, types 0 and 1.
+  Encoding encode_pair(std::string_view text, std::string_view text_pair, size_t max_length = 0,
+                       TruncationStrategy strategy = TruncationStrategy::LongestFirst) const;
+
   size_t vocab_size() const;  // largest id + 1, added tokens included
   std::optional<int32_t> token_to_id(std::string_view token) const;
   std::string id_to_token(int32_t id) const;  // "" for an unknown id
   int32_t pad_id() const;
   // Number of special tokens the template adds to a single sequence ([CLS] and [SEP]: 2).
   size_t num_special_tokens() const;
+  // The same for a pair ([CLS] A [SEP] B [SEP]: 3).
+  size_t num_special_tokens_pair() const;
 
   // The files it was loaded from, to copy into a saved model directory.
   const std::vector<std::filesystem::path>& source_files() const;

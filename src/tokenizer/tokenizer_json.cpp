@@ -153,15 +153,18 @@ std::vector<int32_t> template_special_ids(const JsonView& processor, const std::
   return ids;
 }
 
-void parse_template(const JsonView& processor, const std::string& origin, TokenizerParts& parts) {
-  const Json& single = processor.at("single").raw();
-  if (!single.is_array()) {
-    throw Error(
-        cat(origin, ": post_processor.single must be an array, got ", json_type_phrase(single)));
+// One template, `single` ($A only) or `pair` ($A and $B).
+std::vector<TemplatePiece> parse_template_pieces(const JsonView& processor, const std::string& origin,
+                                                 const std::string& key) {
+  const bool pair = key == "pair";
+  const Json& pieces = processor.at(key).raw();
+  if (!pieces.is_array()) {
+    throw Error(cat(origin, ": post_processor.", key, " must be an array, got ", json_type_phrase(pieces)));
   }
-  for (size_t i = 0; i < single.size(); ++i) {
-    std::string where = cat(origin, ": post_processor.single[", i, "]");
-    const Json& piece = single[i];
+  std::vector<TemplatePiece> result;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    std::string where = cat(origin, ": post_processor.", key, "[", i, "]");
+    const Json& piece = pieces[i];
     TemplatePiece out;
     if (piece.is_object() && piece.size() == 1 && piece.contains("SpecialToken")) {
       JsonView special(piece.at("SpecialToken"), where + ".SpecialToken");
@@ -172,18 +175,25 @@ void parse_template(const JsonView& processor, const std::string& origin, Tokeni
       JsonView sequence(piece.at("Sequence"), where + ".Sequence");
       sequence.expect_object("a sequence piece");
       std::string id = sequence.get_string("id");
-      if (id != "A") {
-        throw Error(cat(where, ": the single-sequence template refers to sequence '", id,
-                        "' (only 'A' exists for one sequence)"));
+      if (id != "A" && !(pair && id == "B")) {
+        throw Error(cat(where, ": the ", pair ? "pair" : "single-sequence", " template refers to sequence '", id,
+                        pair ? "' (a pair has 'A' and 'B')" : "' (only 'A' exists for one sequence)"));
       }
       out.is_sequence = true;
+      out.sequence = id == "B" ? 1 : 0;
       out.type_id = static_cast<int32_t>(sequence.get_int_or("type_id", 0));
     } else {
-      throw Error(cat(where, ": expected {\"SpecialToken\": ...} or {\"Sequence\": ...}, got ",
-                      piece.dump()));
+      throw Error(cat(where, ": expected {\"SpecialToken\": ...} or {\"Sequence\": ...}, got ", piece.dump()));
     }
-    parts.single_template.push_back(std::move(out));
+    result.push_back(std::move(out));
   }
+  return result;
+}
+
+void parse_template(const JsonView& processor, const std::string& origin, TokenizerParts& parts) {
+  parts.single_template = parse_template_pieces(processor, origin, "single");
+  // tokenizers always serialises `pair`; a hand-written file without it cannot encode pairs.
+  if (processor.has("pair")) parts.pair_template = parse_template_pieces(processor, origin, "pair");
 }
 
 // BertProcessing {"sep": ["[SEP]", 102], "cls": ["[CLS]", 101]}: [CLS] A [SEP], all type 0.
@@ -196,9 +206,10 @@ void parse_bert_processing(const JsonView& processor, const std::string& origin,
     }
     return read_id(pair[1], origin, cat("post_processor.", key, "[1]"));
   };
-  parts.single_template.push_back({false, {id_of("cls")}, 0});
-  parts.single_template.push_back({true, {}, 0});
-  parts.single_template.push_back({false, {id_of("sep")}, 0});
+  const int32_t cls = id_of("cls"), sep = id_of("sep");
+  parts.single_template = {{false, {cls}, 0}, {true, {}, 0}, {false, {sep}, 0}};
+  // BertProcessing's pair: [CLS] A [SEP] B [SEP], types 0 for [CLS] A [SEP], 1 for B [SEP].
+  parts.pair_template = {{false, {cls}, 0}, {true, {}, 0, 0}, {false, {sep}, 0}, {true, {}, 1, 1}, {false, {sep}, 1}};
 }
 
 void parse_post_processor(const JsonView& root, const std::string& origin, TokenizerParts& parts) {

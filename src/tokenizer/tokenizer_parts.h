@@ -20,12 +20,13 @@
 
 namespace finetune {
 
-// One element of TemplateProcessing's `single` template: either the sequence ($A) or special
-// tokens (one template entry may stand for several ids), each with its type id.
+// One element of a TemplateProcessing template: either a sequence ($A, or $B in the pair
+// template) or special tokens (one template entry may stand for several ids), with its type id.
 struct TemplatePiece {
   bool is_sequence = false;
   std::vector<int32_t> ids;
   int32_t type_id = 0;
+  int sequence = 0;  // for a sequence piece: 0 is $A, 1 is $B
 };
 
 struct TokenizerParts {
@@ -38,6 +39,8 @@ struct TokenizerParts {
   std::vector<AddedToken> added_tokens;
   // The single-sequence template; empty: no post-processor (no special tokens added).
   std::vector<TemplatePiece> single_template;
+  // The pair template ($A and $B); empty: no post-processor.
+  std::vector<TemplatePiece> pair_template;
   std::string pad_token = "[PAD]";
   std::vector<std::filesystem::path> source_files;
 };

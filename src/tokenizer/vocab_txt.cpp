@@ -200,6 +200,9 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
   int32_t cls_id = find_token_id(parts, cls.content).value_or(2);
   int32_t sep_id = find_token_id(parts, sep.content).value_or(3);
   parts.single_template = {{false, {cls_id}, 0}, {true, {}, 0}, {false, {sep_id}, 0}};
+  // transformers' BertConverter: pair "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1".
+  parts.pair_template = {{false, {cls_id}, 0}, {true, {}, 0, 0}, {false, {sep_id}, 0},
+                         {true, {}, 1, 1}, {false, {sep_id}, 1}};
   return parts;
 }
 

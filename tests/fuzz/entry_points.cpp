@@ -226,15 +226,27 @@ const std::vector<Tokenizer>& real_tokenizers() {
   return tokenizers;
 }
 
+// Byte 0 picks the tokenizer (and, for pairs, the truncation strategy), byte 1 max_length; the
+// rest is the text, or a pair split at the first 0x1F byte.
 void tokenizer_encode(const uint8_t* data, size_t size) {
   if (size < 2) return;
   const std::vector<Tokenizer>& tokenizers = real_tokenizers();
   const Tokenizer& tokenizer = tokenizers[data[0] % tokenizers.size()];
   const size_t max_length = data[1];
+  const std::string_view input = as_text(data + 2, size - 2);
+  const size_t split = input.find('\x1f');
   refusals_allowed([&] {
-    Encoding e = tokenizer.encode(as_text(data + 2, size - 2), max_length);
+    Encoding e;
+    size_t special = tokenizer.num_special_tokens();
+    if (split == std::string_view::npos) {
+      e = tokenizer.encode(input, max_length);
+    } else {
+      const auto strategy = static_cast<TruncationStrategy>((data[0] / tokenizers.size()) % 3);
+      e = tokenizer.encode_pair(input.substr(0, split), input.substr(split + 1), max_length, strategy);
+      special = tokenizer.num_special_tokens_pair();
+    }
     if (e.ids.size() != e.type_ids.size() || e.ids.size() != e.attention_mask.size()) std::abort();
-    if (max_length >= tokenizer.num_special_tokens() && max_length > 0 && e.ids.size() > max_length) std::abort();
+    if (max_length >= special && max_length > 0 && e.ids.size() > max_length) std::abort();
     for (int32_t id : e.ids) {
       if (id < 0 || static_cast<size_t>(id) >= tokenizer.vocab_size()) std::abort();
     }

@@ -20,27 +20,6 @@
 namespace finetune::testing {
 namespace {
 
-uint64_t fnv1a(uint64_t h, int32_t value) {
-  auto u = static_cast<uint32_t>(value);
-  for (int k = 0; k < 4; ++k) {
-    h ^= (u >> (8 * k)) & 0xFF;
-    h *= 0x100000001B3ULL;
-  }
-  return h;
-}
-
-std::string digest(const Encoding& e) {
-  uint64_t h = 0xCBF29CE484222325ULL;
-  for (int32_t v : e.ids) h = fnv1a(h, v);
-  h = fnv1a(h, -1);
-  for (int32_t v : e.type_ids) h = fnv1a(h, v);
-  h = fnv1a(h, -1);
-  for (int32_t v : e.attention_mask) h = fnv1a(h, v);
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
-
 std::vector<std::string> read_digests(const std::string& name) {
   std::ifstream in(golden_dir() / name);
   EXPECT_TRUE(in) << "missing golden " << (golden_dir() / name)

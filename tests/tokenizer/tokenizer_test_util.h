@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "data/text_lines.h"
+#include "tokenizer/tokenizer.h"
 #include "test_paths.h"
 
 namespace finetune::testing {
@@ -40,6 +42,27 @@ inline std::string escaped(std::string_view text, size_t limit = 120) {
   }
   if (text.size() > limit) out += "...(" + std::to_string(text.size()) + " bytes)";
   return out;
+}
+
+// tools/make_tokenizer_goldens.py's digest: FNV-1a 64 over ids, -1, type_ids, -1,
+// attention_mask, each value as 4 little-endian bytes; 16 lowercase hex digits.
+inline std::string digest(const Encoding& e) {
+  uint64_t h = 0xCBF29CE484222325ULL;
+  auto add = [&h](int32_t value) {
+    auto u = static_cast<uint32_t>(value);
+    for (int k = 0; k < 4; ++k) {
+      h ^= (u >> (8 * k)) & 0xFF;
+      h *= 0x100000001B3ULL;
+    }
+  };
+  for (int32_t v : e.ids) add(v);
+  add(-1);
+  for (int32_t v : e.type_ids) add(v);
+  add(-1);
+  for (int32_t v : e.attention_mask) add(v);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
 }
 
 inline std::string join(const std::vector<int32_t>& values) {
