@@ -67,8 +67,8 @@ uses: a fixture that tokenizes exactly like another one shares its files):
       a batch does not) and "pair boundaries" ([first, second, truncation, max_length], chosen
       per fixture so that the sequence to cut is exactly as long as, one token shorter or one
       token longer than what has to go, plus longest_first at max_length equal to and one
-      below the pair's special tokens). When max_length is below the number of special tokens, HF does not
-      truncate at all (the "max_length=1" cases show it).
+      below the pair's special tokens). When max_length is below the number of special
+      tokens, HF does not truncate at all (the "max_length=1" cases show it).
 
 The digest is make_tokenizer_goldens.digest(): FNV-1a 64 over the little-endian int32 values
 ids..., -1, type_ids..., -1, attention_mask..., as 16 lowercase hex digits (what
@@ -113,7 +113,8 @@ from tokenizers import (AddedToken, Regex, Tokenizer, decoders, models, normaliz
                         pre_tokenizers, processors, trainers)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_tokenizer_goldens import HARD_STRINGS, digest, emotion_texts, random_strings, read_lines  # noqa: E402,E501
+from make_tokenizer_goldens import (HARD_STRINGS, digest, emotion_texts,  # noqa: E402
+                                    random_strings, read_lines)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -588,10 +589,10 @@ NOTES = {
         "alone. Converting the spm model on load (xlmr-unigram-spm) gives identical encodings.",
     ],
     "deberta-v3-spm": [
-        "transformers 5's DebertaV2Tokenizer builds its own normalizer (Replace \\s{2,}|[\\n\\r\\t] "
-        "-> ' ', NFC, Strip right) and ignores the spm model's precompiled charsmap (nmt_nfkc); "
-        "no WhitespaceSplit; [MASK] is appended after the spm pieces; token_type_ids are "
-        "returned by default.",
+        "transformers 5's DebertaV2Tokenizer builds its own normalizer (Replace "
+        "\\s{2,}|[\\n\\r\\t] -> ' ', NFC, Strip right) and ignores the spm model's "
+        "precompiled charsmap (nmt_nfkc); no WhitespaceSplit; [MASK] is appended after the spm "
+        "pieces; token_type_ids are returned by default.",
     ],
     "camembert-spm": [
         "CamembertTokenizer puts <s>NOTUSED <pad> </s>NOTUSED <unk> <unk>NOTUSED first, so "
