@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "tokenizer/model_input_names.h"
 #include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer_parts.h"
 #include "tokenizer/utf8.h"
@@ -71,6 +72,7 @@ struct Tokenizer::Impl {
   std::vector<std::string> id_to_token;  // index = id; "" where no token has that id
   std::string pad_token;
   std::vector<std::filesystem::path> source_files;
+  std::vector<std::string> model_input_names = default_model_input_names();
 
   static std::unique_ptr<Impl> assemble(TokenizerParts&& parts);
   std::vector<int32_t> tokenize(std::string_view text) const;  // steps 1-3, no special tokens
@@ -125,6 +127,12 @@ Tokenizer Tokenizer::from_vocab_txt(const std::filesystem::path& vocab,
 }
 
 Tokenizer Tokenizer::from_directory(const std::filesystem::path& directory) {
+  Tokenizer tokenizer = load_directory(directory);
+  tokenizer.impl_->model_input_names = resolve_model_input_names(directory);
+  return tokenizer;
+}
+
+Tokenizer Tokenizer::load_directory(const std::filesystem::path& directory) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(directory)) {
     throw Error(
@@ -392,6 +400,15 @@ size_t Tokenizer::num_special_tokens() const {
 
 size_t Tokenizer::num_special_tokens_pair() const {
   return impl_->num_special_tokens_pair;
+}
+
+const std::vector<std::string>& Tokenizer::model_input_names() const {
+  return impl_->model_input_names;
+}
+
+bool Tokenizer::returns_token_type_ids() const {
+  const auto& names = impl_->model_input_names;
+  return std::find(names.begin(), names.end(), "token_type_ids") != names.end();
 }
 
 const std::vector<std::filesystem::path>& Tokenizer::source_files() const {

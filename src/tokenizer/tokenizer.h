@@ -78,11 +78,19 @@ class Tokenizer {
   // The same for a pair ([CLS] A [SEP] B [SEP]: 3).
   size_t num_special_tokens_pair() const;
 
+  // transformers' model_input_names for this tokenizer (see model_input_names.h): what
+  // `transformers.AutoTokenizer` returns. Loaded from a directory, it follows the directory's
+  // tokenizer_config.json / config.json; otherwise {"input_ids", "attention_mask"}.
+  const std::vector<std::string>& model_input_names() const;
+  // Whether model_input_names() contains "token_type_ids".
+  bool returns_token_type_ids() const;
+
   // The files it was loaded from, to copy into a saved model directory.
   const std::vector<std::filesystem::path>& source_files() const;
 
  private:
   struct Impl;
+  static Tokenizer load_directory(const std::filesystem::path& directory);
   explicit Tokenizer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
