@@ -1,6 +1,6 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc, snappy, zstd, zlib, OpenSSL's libcrypto, libzip, libcurl (headers) and GoogleTest.
+# utf8proc, Oniguruma, snappy, zstd, zlib, OpenSSL's libcrypto, libzip, libcurl (headers) and GoogleTest.
 # Nothing is vendored.
 #
 # Libraries are found with find_library/find_path (not pkg-config), so a build can also use
@@ -25,6 +25,8 @@ endfunction()
 
 # utf8proc: Unicode categories, NFD decomposition and case mapping for the tokenizer.
 finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
+# Oniguruma: the regex engine HF tokenizers uses, for Split, Replace and ByteLevel's GPT-2 split.
+finetune_find_library(finetune::onig oniguruma.h onig)
 # Parquet page codecs for the dataset reader (src/data/parquet/codec.cpp): snappy (what Hugging
 # Face writes), zstd and gzip (zlib). zlib also gives the zip reader its CRC-32.
 finetune_find_library(finetune::snappy snappy-c.h snappy)

@@ -8,7 +8,8 @@ packages=(
   libopenblas-openmp-dev   # BLAS sgemm (OpenMP flavour: one thread pool with our loops)
   libomp-dev               # OpenMP runtime headers for clang-based tooling (gcc has libgomp)
   nlohmann-json3-dev       # JSON: config.json, tokenizer.json, safetensors headers
-  libutf8proc-dev          # Unicode categories, NFD and case mapping for the tokenizer
+  libutf8proc-dev          # Unicode categories, normalization forms, graphemes, case mapping
+  libonig-dev              # Oniguruma: the regex engine of HF tokenizers (Split, Replace, ByteLevel)
   libsnappy-dev libzstd-dev zlib1g-dev  # Parquet page codecs (dataset reader); zlib's CRC-32
   libssl-dev               # OpenSSL's libcrypto: SHA-256 that verifies hub downloads
   libzip-dev               # libzip: the zip container of PyTorch checkpoints (pytorch_model.bin)

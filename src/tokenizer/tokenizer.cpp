@@ -3,7 +3,7 @@
 // encode() follows tokenizers/src/tokenizer/mod.rs (encode_single_sequence + post_process):
 //   1. added tokens with normalized=false are cut out of the raw text;
 //   2. each remaining piece is normalized, then cut at added tokens with normalized=true;
-//   3. each remaining piece is pre-tokenized into words, and each word goes through WordPiece;
+//   3. each remaining piece is pre-tokenized into words, and each word goes through the model;
 //   4. truncation to max_length minus the template's special tokens, then the template.
 // encode_pair() runs 1-3 on each text, then truncates the two together
 // (tokenizers/src/utils/truncation.rs, truncate_encodings) and applies the pair template.
@@ -13,7 +13,6 @@
 
 #include "core/error.h"
 #include "tokenizer/model_input_names.h"
-#include "tokenizer/pre_tokenizer.h"
 #include "tokenizer/tokenizer_parts.h"
 #include "tokenizer/utf8.h"
 
@@ -26,8 +25,8 @@ std::optional<int32_t> find_token_id(const TokenizerParts& parts, std::string_vi
   for (const AddedToken& added : parts.added_tokens) {
     if (added.id >= 0 && added.content == token) return added.id;
   }
-  int32_t id = parts.vocab.find(token);
-  if (id != TokenTable::kMissing) return id;
+  int32_t id = parts.model->token_to_id(token);
+  if (id != Model::kMissing) return id;
   return std::nullopt;
 }
 
@@ -35,7 +34,7 @@ void assign_added_token_ids(TokenizerParts& parts) {
   std::vector<AddedToken> tokens = std::move(parts.added_tokens);
   parts.added_tokens.clear();
   // model.get_vocab_size() is the number of distinct tokens, not the largest id + 1.
-  const auto model_size = static_cast<int64_t>(parts.vocab.size());
+  const auto model_size = static_cast<int64_t>(parts.model->vocab_size());
   for (AddedToken& token : tokens) {
     if (token.content.empty()) continue;
     if (std::any_of(parts.added_tokens.begin(), parts.added_tokens.end(),
@@ -59,16 +58,13 @@ void assign_added_token_ids(TokenizerParts& parts) {
 // ---------------------------------------------------------------------------------------------
 
 struct Tokenizer::Impl {
-  WordPiece model;
-  std::optional<BertNormalizer> normalizer;
-  bool bert_pre_tokenizer = true;
+  std::unique_ptr<Normalizer> normalizer;
+  std::unique_ptr<PreTokenizer> pre_tokenizer;
+  std::unique_ptr<Model> model;
   std::vector<AddedToken> added_tokens;
   AddedTokenMatcher raw_matcher;         // added tokens with normalized = false
   AddedTokenMatcher normalized_matcher;  // added tokens with normalized = true
-  std::vector<TemplatePiece> single_template;
-  std::vector<TemplatePiece> pair_template;
-  size_t num_special_tokens = 0;
-  size_t num_special_tokens_pair = 0;
+  TemplateProcessing post_processor;
   std::vector<std::string> id_to_token;  // index = id; "" where no token has that id
   std::string pad_token;
   std::vector<std::filesystem::path> source_files;
@@ -76,22 +72,31 @@ struct Tokenizer::Impl {
 
   static std::unique_ptr<Impl> assemble(TokenizerParts&& parts);
   std::vector<int32_t> tokenize(std::string_view text) const;  // steps 1-3, no special tokens
-  void encode_words(std::string_view text, std::vector<int32_t>& ids) const;
-  void encode_normalized(std::string_view normalized, std::vector<int32_t>& ids) const;
+  // Pre-tokenizes one piece of normalized text and runs the model on each word.
+  void encode_words(std::string_view text, bool at_start, std::vector<int32_t>& ids) const;
+  void encode_normalized(std::string_view normalized, bool at_start, std::vector<int32_t>& ids) const;
 };
 
-void Tokenizer::Impl::encode_words(std::string_view text, std::vector<int32_t>& ids) const {
-  if (bert_pre_tokenizer) {
-    bert_pre_tokenize(text, [&](std::string_view word) { model.tokenize(word, ids); });
-  } else if (!text.empty()) {
-    model.tokenize(text, ids);
+void Tokenizer::Impl::encode_words(std::string_view text, bool at_start, std::vector<int32_t>& ids) const {
+  if (text.empty()) return;
+  if (!pre_tokenizer) {
+    model->tokenize(text, ids);
+    return;
   }
+  // Scratch buffers per thread: texts are encoded in parallel, and reusing them keeps the
+  // per-text cost free of allocations.
+  thread_local Words input, words;
+  input.clear();
+  words.clear();
+  input.add(text, at_start);
+  pre_tokenizer->pre_tokenize(input, words);
+  for (size_t i = 0; i < words.size(); ++i) model->tokenize(words[i], ids);
 }
 
-void Tokenizer::Impl::encode_normalized(std::string_view normalized,
+void Tokenizer::Impl::encode_normalized(std::string_view normalized, bool at_start,
                                         std::vector<int32_t>& ids) const {
   if (normalized_matcher.empty()) {
-    encode_words(normalized, ids);
+    encode_words(normalized, at_start, ids);
     return;
   }
   std::vector<TextPiece> pieces;
@@ -100,7 +105,7 @@ void Tokenizer::Impl::encode_normalized(std::string_view normalized,
     if (piece.id >= 0) {
       ids.push_back(piece.id);
     } else {
-      encode_words(normalized.substr(piece.begin, piece.end - piece.begin), ids);
+      encode_words(normalized.substr(piece.begin, piece.end - piece.begin), at_start && piece.begin == 0, ids);
     }
   }
 }
@@ -171,9 +176,10 @@ Tokenizer Tokenizer::load_directory(const std::filesystem::path& directory) {
 }
 
 std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& parts) {
+  FT_CHECK(parts.model != nullptr, "tokenizer assembled without a model");
   auto impl = std::make_unique<Impl>();
-  if (parts.normalizer) impl->normalizer.emplace(*parts.normalizer);
-  impl->bert_pre_tokenizer = parts.bert_pre_tokenizer;
+  impl->normalizer = std::move(parts.normalizer);
+  impl->pre_tokenizer = std::move(parts.pre_tokenizer);
   impl->added_tokens = parts.added_tokens;
 
   // Patterns: special tokens first, then the others (added_vocabulary.rs refresh_added_tokens
@@ -194,7 +200,7 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
   }
 
   int64_t largest = -1, entries = 0;
-  parts.vocab.for_each([&](std::string_view, int32_t id) {
+  parts.model->for_each_token([&](std::string_view, int32_t id) {
     largest = std::max<int64_t>(largest, id);
     ++entries;
   });
@@ -204,29 +210,24 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
   // whose ids are far sparser (one token with id 2^31-1) would make that table tens of gigabytes,
   // so it is refused with the numbers instead of failing to allocate.
   if (largest >= 2 * entries + 1024) {
-    throw Error(cat(!parts.origin.empty() ? parts.origin : parts.source_files.empty() ? std::string("tokenizer") : parts.source_files.front().string(),
-                    ": token ids are too sparse: the largest is ", largest, " but there are only ", entries,
+    const std::string origin = !parts.origin.empty()         ? parts.origin
+                               : parts.source_files.empty() ? std::string("tokenizer")
+                                                            : parts.source_files.front().string();
+    throw Error(cat(origin, ": token ids are too sparse: the largest is ", largest, " but there are only ", entries,
                     " tokens (ids should number the vocabulary from 0)"));
   }
   impl->id_to_token.assign(static_cast<size_t>(largest + 1), std::string());
-  parts.vocab.for_each([&](std::string_view token, int32_t id) {
+  parts.model->for_each_token([&](std::string_view token, int32_t id) {
     impl->id_to_token[static_cast<size_t>(id)] = std::string(token);
   });
   for (const AddedToken& token : impl->added_tokens) {
     impl->id_to_token[static_cast<size_t>(token.id)] = token.content;  // added tokens win
   }
 
-  impl->single_template = std::move(parts.single_template);
-  impl->pair_template = std::move(parts.pair_template);
-  for (const TemplatePiece& piece : impl->single_template) {
-    if (!piece.is_sequence) impl->num_special_tokens += piece.ids.size();
-  }
-  for (const TemplatePiece& piece : impl->pair_template) {
-    if (!piece.is_sequence) impl->num_special_tokens_pair += piece.ids.size();
-  }
+  impl->post_processor = std::move(parts.post_processor);
   impl->pad_token = std::move(parts.pad_token);
   impl->source_files = std::move(parts.source_files);
-  impl->model = WordPiece(std::move(parts.vocab), std::move(parts.wordpiece));
+  impl->model = std::move(parts.model);
   return impl;
 }
 
@@ -241,17 +242,17 @@ std::vector<int32_t> Tokenizer::Impl::tokenize(std::string_view text) const {
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 3 + 8);
   std::string normalized_text;
-  auto encode_plain = [&](std::string_view piece) {
+  auto encode_plain = [&](std::string_view piece, bool at_start) {
     if (normalizer) {
       normalized_text.clear();
       normalizer->normalize(piece, normalized_text);
-      encode_normalized(normalized_text, ids);
+      encode_normalized(normalized_text, at_start, ids);
     } else {
-      encode_normalized(piece, ids);
+      encode_normalized(piece, at_start, ids);
     }
   };
   if (raw_matcher.empty()) {
-    encode_plain(text);
+    encode_plain(text, true);
   } else {
     std::vector<TextPiece> pieces;
     raw_matcher.split(text, pieces);
@@ -259,7 +260,7 @@ std::vector<int32_t> Tokenizer::Impl::tokenize(std::string_view text) const {
       if (piece.id >= 0) {
         ids.push_back(piece.id);
       } else {
-        encode_plain(text.substr(piece.begin, piece.end - piece.begin));
+        encode_plain(text.substr(piece.begin, piece.end - piece.begin), piece.begin == 0);
       }
     }
   }
@@ -267,22 +268,6 @@ std::vector<int32_t> Tokenizer::Impl::tokenize(std::string_view text) const {
 }
 
 namespace {
-
-// The post-processor: the template's pieces with `sequences[0]` ($A) and `sequences[1]` ($B).
-Encoding apply_template(const std::vector<TemplatePiece>& pieces, const std::vector<int32_t>* sequences[2],
-                        size_t special_tokens) {
-  Encoding encoding;
-  const size_t total = sequences[0]->size() + (sequences[1] ? sequences[1]->size() : 0) + special_tokens;
-  encoding.ids.reserve(total);
-  encoding.type_ids.reserve(total);
-  for (const TemplatePiece& piece : pieces) {
-    const std::vector<int32_t>& source = piece.is_sequence ? *sequences[piece.sequence] : piece.ids;
-    encoding.ids.insert(encoding.ids.end(), source.begin(), source.end());
-    encoding.type_ids.insert(encoding.type_ids.end(), source.size(), piece.type_id);
-  }
-  encoding.attention_mask.assign(encoding.ids.size(), 1);
-  return encoding;
-}
 
 // tokenizers' truncate_encodings for a pair, `budget` tokens for both texts together.
 void truncate_pair(std::vector<int32_t>& a, std::vector<int32_t>& b, size_t budget, TruncationStrategy strategy) {
@@ -331,20 +316,12 @@ Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
   // tokenizers post_process: truncate to max_length - (special tokens the template adds). When
   // max_length is smaller than that, HF's unsigned subtraction wraps around and nothing is
   // truncated; we do the same (checked by the hard-string goldens with max_length 1).
-  if (max_length > 0 && max_length >= impl.num_special_tokens) {
-    size_t limit = max_length - impl.num_special_tokens;
+  const size_t special = impl.post_processor.added_tokens(false);
+  if (max_length > 0 && max_length >= special) {
+    size_t limit = max_length - special;
     if (ids.size() > limit) ids.resize(limit);
   }
-
-  if (impl.single_template.empty()) {
-    Encoding encoding;
-    encoding.ids = std::move(ids);
-    encoding.type_ids.assign(encoding.ids.size(), 0);
-    encoding.attention_mask.assign(encoding.ids.size(), 1);
-    return encoding;
-  }
-  const std::vector<int32_t>* sequences[2] = {&ids, nullptr};
-  return apply_template(impl.single_template, sequences, impl.num_special_tokens);
+  return impl.post_processor.apply(ids, nullptr);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pair, size_t max_length,
@@ -354,20 +331,9 @@ Encoding Tokenizer::encode_pair(std::string_view text, std::string_view text_pai
   std::vector<int32_t> b = impl.tokenize(text_pair);
   // As for one text: the budget is max_length less the pair template's special tokens, and a
   // max_length below those truncates nothing (HF's unsigned subtraction wraps around).
-  if (max_length > 0 && max_length >= impl.num_special_tokens_pair) {
-    truncate_pair(a, b, max_length - impl.num_special_tokens_pair, strategy);
-  }
-  if (impl.pair_template.empty()) {
-    Encoding encoding;
-    encoding.ids = a;
-    encoding.ids.insert(encoding.ids.end(), b.begin(), b.end());
-    encoding.type_ids.assign(a.size(), 0);
-    encoding.type_ids.insert(encoding.type_ids.end(), b.size(), 1);
-    encoding.attention_mask.assign(encoding.ids.size(), 1);
-    return encoding;
-  }
-  const std::vector<int32_t>* sequences[2] = {&a, &b};
-  return apply_template(impl.pair_template, sequences, impl.num_special_tokens_pair);
+  const size_t special = impl.post_processor.added_tokens(true);
+  if (max_length > 0 && max_length >= special) truncate_pair(a, b, max_length - special, strategy);
+  return impl.post_processor.apply(a, &b);
 }
 
 size_t Tokenizer::vocab_size() const {
@@ -378,8 +344,8 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
   for (const AddedToken& added : impl_->added_tokens) {
     if (added.content == token) return added.id;
   }
-  int32_t id = impl_->model.vocab().find(token);
-  if (id == TokenTable::kMissing) return std::nullopt;
+  int32_t id = impl_->model->token_to_id(token);
+  if (id == Model::kMissing) return std::nullopt;
   return id;
 }
 
@@ -395,11 +361,11 @@ int32_t Tokenizer::pad_id() const {
 }
 
 size_t Tokenizer::num_special_tokens() const {
-  return impl_->num_special_tokens;
+  return impl_->post_processor.added_tokens(false);
 }
 
 size_t Tokenizer::num_special_tokens_pair() const {
-  return impl_->num_special_tokens_pair;
+  return impl_->post_processor.added_tokens(true);
 }
 
 const std::vector<std::string>& Tokenizer::model_input_names() const {

@@ -1,46 +1,33 @@
 // TokenizerParts: what a loader read from disk, before the Tokenizer is assembled.
 //
-// Two loaders fill it: tokenizer_json.cpp (a `tokenizer.json`) and vocab_txt.cpp (`vocab.txt` +
-// `tokenizer_config.json`, converted as transformers' BertTokenizer does). tokenizer.cpp turns
-// it into the runtime pipeline. Keeping the loaders apart from the pipeline keeps every error
-// message about a file in the file's loader.
+// The loaders (loaders/): tokenizer_json.cpp (a `tokenizer.json`, through factory.h),
+// vocab_txt.cpp (`vocab.txt`, as transformers' BertTokenizer builds it), and the other legacy
+// formats. tokenizer.cpp turns the parts into the runtime pipeline. Keeping the loaders apart
+// from the pipeline keeps every error message about a file in the file's loader.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "io/json.h"
 #include "tokenizer/added_tokens.h"
-#include "tokenizer/normalizer.h"
-#include "tokenizer/token_table.h"
-#include "tokenizer/wordpiece.h"
+#include "tokenizer/pipeline.h"
+#include "tokenizer/post_processors/template_processing.h"
 
 namespace finetune {
 
-// One element of a TemplateProcessing template: either a sequence ($A, or $B in the pair
-// template) or special tokens (one template entry may stand for several ids), with its type id.
-struct TemplatePiece {
-  bool is_sequence = false;
-  std::vector<int32_t> ids;
-  int32_t type_id = 0;
-  int sequence = 0;  // for a sequence piece: 0 is $A, 1 is $B
-};
-
 struct TokenizerParts {
-  std::string origin;  // names the source in error messages
-  TokenTable vocab;
-  WordPieceConfig wordpiece;
-  std::optional<BertNormalizerOptions> normalizer;  // nullopt: no normalizer
-  bool bert_pre_tokenizer = true;                   // false: no pre-tokenizer (one word)
+  std::string origin;                          // names the source in error messages
+  std::unique_ptr<Normalizer> normalizer;      // null: none
+  std::unique_ptr<PreTokenizer> pre_tokenizer;  // null: none (the whole text is one piece)
+  std::unique_ptr<Model> model;                // required
   // Added tokens in file order; ids are assigned by assign_added_token_ids.
   std::vector<AddedToken> added_tokens;
-  // The single-sequence template; empty: no post-processor (no special tokens added).
-  std::vector<TemplatePiece> single_template;
-  // The pair template ($A and $B); empty: no post-processor.
-  std::vector<TemplatePiece> pair_template;
+  TemplateProcessing post_processor;  // default: none (no special tokens added)
   std::string pad_token = "[PAD]";
   std::vector<std::filesystem::path> source_files;
 };
@@ -53,13 +40,16 @@ void assign_added_token_ids(TokenizerParts& parts);
 // The id of `token` in the added tokens (first) or the vocabulary, like HF's token_to_id.
 std::optional<int32_t> find_token_id(const TokenizerParts& parts, std::string_view token);
 
-// The two loaders (tokenizer_json.cpp and vocab_txt.cpp).
+// The loaders.
 TokenizerParts parse_tokenizer_json(const Json& document, const std::string& origin);
-TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
-                               const std::filesystem::path& config);
+TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab, const std::filesystem::path& config);
 
 // Reads a special-token entry of tokenizer_config.json: a string, or an AddedToken object
 // {"content": ..., "lstrip": ..., ...}. Returns nullopt when absent or null.
 std::optional<AddedToken> read_config_token(const JsonView& config, const std::string& key);
+
+// Tokens that transformers 5 adds after a tokenizer class's own specials, in the order it adds
+// them: added_tokens_decoder (by id), extra_special_tokens, additional_special_tokens.
+void add_configured_tokens(const JsonView& settings, std::vector<AddedToken>& tokens);
 
 }  // namespace finetune

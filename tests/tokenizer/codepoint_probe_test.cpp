@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "tokenizer/normalizer.h"
-#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/normalizers/bert_normalizer.h"
+#include "tokenizer/pre_tokenizers/bert_pre_tokenizer.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer_test_util.h"
 

@@ -1,5 +1,5 @@
 // WordPiece greedy longest-match-first (see wordpiece.h for the rules and their source).
-#include "tokenizer/wordpiece.h"
+#include "tokenizer/models/wordpiece.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 // BertNormalizer, one pass over the text (see normalizer.h for the rules and their source).
-#include "tokenizer/normalizer.h"
+#include "tokenizer/normalizers/bert_normalizer.h"
 
 #include <algorithm>
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/pipeline.h"
 #include "tokenizer/token_table.h"
 
 namespace finetune {
@@ -26,14 +27,17 @@ struct WordPieceConfig {
   size_t max_input_chars_per_word = 100;
 };
 
-class WordPiece {
+class WordPiece final : public Model {
  public:
   WordPiece() = default;
   // The unknown token must be in the vocabulary (checked by the loaders, which name the file).
   WordPiece(TokenTable vocab, WordPieceConfig config);
 
   // Appends the ids of `word` (non-empty, valid UTF-8) to `ids`.
-  void tokenize(std::string_view word, std::vector<int32_t>& ids) const;
+  void tokenize(std::string_view word, std::vector<int32_t>& ids) const override;
+  int32_t token_to_id(std::string_view token) const override { return vocab_.find(token); }
+  void for_each_token(const std::function<void(std::string_view, int32_t)>& f) const override { vocab_.for_each(f); }
+  size_t vocab_size() const override { return vocab_.size(); }
 
   const TokenTable& vocab() const { return vocab_; }
   const WordPieceConfig& config() const { return config_; }

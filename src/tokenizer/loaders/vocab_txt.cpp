@@ -15,6 +15,9 @@
 #include "core/error.h"
 #include "io/file.h"
 #include "tokenizer/hf_unicode.h"
+#include "tokenizer/models/wordpiece.h"
+#include "tokenizer/normalizers/bert_normalizer.h"
+#include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
 #include "tokenizer/tokenizer_parts.h"
 #include "tokenizer/utf8.h"
 
@@ -78,8 +81,8 @@ AddedToken read_special(const Json& value, const std::string& where) {
   return read_token_object(JsonView(value, where), true);
 }
 
-// Tokens that transformers 5 adds after the five BERT specials, in the order it adds them:
-// added_tokens_decoder (by id), extra_special_tokens, additional_special_tokens.
+}  // namespace
+
 void add_configured_tokens(const JsonView& settings, std::vector<AddedToken>& tokens) {
   if (settings.has("added_tokens_decoder")) {
     JsonView decoder = settings.at("added_tokens_decoder");
@@ -121,8 +124,6 @@ void add_configured_tokens(const JsonView& settings, std::vector<AddedToken>& to
   }
 }
 
-}  // namespace
-
 std::optional<AddedToken> read_config_token(const JsonView& config, const std::string& key) {
   if (!config.has(key)) return std::nullopt;
   const Json& value = config.raw().at(key);
@@ -151,7 +152,8 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
   TokenizerParts parts;
   parts.origin = vocab.string();
   parts.source_files.push_back(vocab);
-  read_vocab_lines(vocab, parts.vocab);
+  TokenTable table;
+  read_vocab_lines(vocab, table);
 
   Json config_document = Json::object();
   if (!config.empty()) {
@@ -168,8 +170,8 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
   options.handle_chinese_chars = settings.get_bool_or("tokenize_chinese_chars", true);
   options.lowercase = lowercase;
   options.strip_accents = settings.get_optional_bool("strip_accents").value_or(lowercase);
-  parts.normalizer = options;
-  parts.bert_pre_tokenizer = true;
+  parts.normalizer = std::make_unique<BertNormalizer>(options);
+  parts.pre_tokenizer = std::make_unique<BertPreTokenizer>();
 
   auto special = [&](const std::string& key, const std::string& fallback) {
     AddedToken token;
@@ -184,12 +186,14 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
   AddedToken cls = special("cls_token", "[CLS]");
   AddedToken mask = special("mask_token", "[MASK]");
 
-  parts.wordpiece.unk_token = unk.content;
-  if (!parts.vocab.contains(unk.content)) {
+  if (!table.contains(unk.content)) {
     throw Error(cat(vocab.string(), ": the unknown token '", unk.content,
                     "' is not in the vocabulary (WordPiece needs it for unknown words; set "
                     "unk_token in tokenizer_config.json if the file names it differently)"));
   }
+  WordPieceConfig wordpiece;
+  wordpiece.unk_token = unk.content;
+  parts.model = std::make_unique<WordPiece>(std::move(table), wordpiece);
   parts.added_tokens = {unk, sep, pad, cls, mask};
   add_configured_tokens(settings, parts.added_tokens);
   assign_added_token_ids(parts);
@@ -199,10 +203,8 @@ TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab,
   // always known here: they were just added).
   int32_t cls_id = find_token_id(parts, cls.content).value_or(2);
   int32_t sep_id = find_token_id(parts, sep.content).value_or(3);
-  parts.single_template = {{false, {cls_id}, 0}, {true, {}, 0}, {false, {sep_id}, 0}};
-  // transformers' BertConverter: pair "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1".
-  parts.pair_template = {{false, {cls_id}, 0}, {true, {}, 0, 0}, {false, {sep_id}, 0},
-                         {true, {}, 1, 1}, {false, {sep_id}, 1}};
+  // transformers' BertConverter: "[CLS]:0 $A:0 [SEP]:0" and "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1".
+  parts.post_processor = TemplateProcessing::bert(cls_id, sep_id);
   return parts;
 }
 

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "tokenizer/pipeline.h"
+
 namespace finetune {
 
 struct BertNormalizerOptions {
@@ -22,14 +24,14 @@ struct BertNormalizerOptions {
   bool lowercase = true;
 };
 
-class BertNormalizer {
+class BertNormalizer final : public Normalizer {
  public:
   explicit BertNormalizer(const BertNormalizerOptions& options = {});
 
   const BertNormalizerOptions& options() const { return options_; }
 
   // Appends the normalized form of `text` (valid UTF-8) to `out`.
-  void normalize(std::string_view text, std::string& out) const;
+  void normalize(std::string_view text, std::string& out) const override;
 
  private:
   BertNormalizerOptions options_;
