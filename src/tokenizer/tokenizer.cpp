@@ -158,21 +158,35 @@ Tokenizer Tokenizer::load_directory(const std::filesystem::path& directory) {
       if (auto pad = read_config_token(view, "pad_token")) parts.pad_token = pad->content;
       parts.source_files.push_back(config);
     }
-    for (const char* extra : {"special_tokens_map.json", "vocab.txt"}) {
+    // The legacy files beside tokenizer.json travel with it into saved model directories.
+    for (const char* extra : {"special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", "spm.model",
+                              "sentencepiece.bpe.model", "spiece.model"}) {
       if (fs::is_regular_file(directory / extra)) parts.source_files.push_back(directory / extra);
     }
     return Tokenizer(Impl::assemble(std::move(parts)));
   }
-  if (fs::is_regular_file(vocab)) {
-    TokenizerParts parts = parse_vocab_txt(vocab, has_config ? config : fs::path());
-    if (fs::is_regular_file(directory / "special_tokens_map.json")) {
-      parts.source_files.push_back(directory / "special_tokens_map.json");
+  // Without tokenizer.json: the legacy files, as transformers converts them.
+  const fs::path config_or_none = has_config ? config : fs::path();
+  std::optional<TokenizerParts> parts;
+  for (const char* name : {"spm.model", "sentencepiece.bpe.model", "spiece.model"}) {
+    if (!parts && fs::is_regular_file(directory / name)) {
+      parts = parse_sentencepiece_model(directory / name, config_or_none);
     }
-    return Tokenizer(Impl::assemble(std::move(parts)));
   }
-  throw Error(cat("no tokenizer in ", directory.string(),
-                  ": looked for tokenizer.json, and for vocab.txt (with an optional "
-                  "tokenizer_config.json)"));
+  if (!parts && fs::is_regular_file(directory / "vocab.json") && fs::is_regular_file(directory / "merges.txt")) {
+    parts = parse_vocab_json_merges(directory / "vocab.json", directory / "merges.txt", config_or_none);
+  }
+  if (!parts && fs::is_regular_file(vocab)) parts = parse_vocab_txt(vocab, config_or_none);
+  if (!parts) {
+    throw Error(cat("no tokenizer in ", directory.string(),
+                    ": looked for tokenizer.json, a SentencePiece model (spm.model, sentencepiece.bpe.model, "
+                    "spiece.model), vocab.json + merges.txt, and vocab.txt (each with an optional "
+                    "tokenizer_config.json)"));
+  }
+  if (fs::is_regular_file(directory / "special_tokens_map.json")) {
+    parts->source_files.push_back(directory / "special_tokens_map.json");
+  }
+  return Tokenizer(Impl::assemble(std::move(*parts)));
 }
 
 std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& parts) {

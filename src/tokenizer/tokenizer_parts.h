@@ -43,6 +43,13 @@ std::optional<int32_t> find_token_id(const TokenizerParts& parts, std::string_vi
 // The loaders.
 TokenizerParts parse_tokenizer_json(const Json& document, const std::string& origin);
 TokenizerParts parse_vocab_txt(const std::filesystem::path& vocab, const std::filesystem::path& config);
+// vocab.json + merges.txt (+ tokenizer_config.json, may be empty), as transformers' class named
+// in the config (RobertaTokenizer, GPT2Tokenizer, ...) builds them (loaders/vocab_json_merges.cpp).
+TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json, const std::filesystem::path& merges,
+                                       const std::filesystem::path& config);
+// A SentencePiece model (spm.model, sentencepiece.bpe.model, spiece.model) + tokenizer_config.json
+// (may be empty), as transformers' class named in the config builds it (loaders/sentencepiece.cpp).
+TokenizerParts parse_sentencepiece_model(const std::filesystem::path& model, const std::filesystem::path& config);
 
 // Reads a special-token entry of tokenizer_config.json: a string, or an AddedToken object
 // {"content": ..., "lstrip": ..., ...}. Returns nullopt when absent or null.
