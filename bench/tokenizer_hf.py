@@ -2,7 +2,10 @@
 """Peer of bench/bench_tokenizer.cpp: Hugging Face `tokenizers` throughput, single thread.
 
 Encodes every line of the input (the text before the last ';' of `text;label` lines, like the
-C++ bench) with the model's tokenizer.json, best of N passes, and prints one JSON line per mode:
+C++ bench) with the model's tokenizer, best of N passes, and prints one JSON line per mode. The
+tokenizer is the directory's tokenizer.json, or, for a directory without one (a SentencePiece
+model or vocab.json + merges.txt), the Rust tokenizer that transformers.AutoTokenizer builds from
+those files (`backend_tokenizer`): the same object finetune's goldens are made with.
   encode        Tokenizer.encode(text) in a Python loop (what a per-example pipeline does);
   encode_batch  Tokenizer.encode_batch(texts) with RAYON_NUM_THREADS=1, so the Rust side runs on
                 one thread too (its per-call Python overhead is amortised over the batch).
@@ -35,7 +38,11 @@ def main():
     args = parser.parse_args()
 
     start = time.perf_counter()
-    tok = Tokenizer.from_file(str(Path(args.model) / "tokenizer.json"))
+    if (Path(args.model) / "tokenizer.json").is_file():
+        tok = Tokenizer.from_file(str(Path(args.model) / "tokenizer.json"))
+    else:
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(args.model).backend_tokenizer
     load_s = time.perf_counter() - start
     tok.no_padding()
     tok.no_truncation()

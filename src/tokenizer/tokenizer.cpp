@@ -13,6 +13,9 @@
 
 #include "core/error.h"
 #include "tokenizer/model_input_names.h"
+#include "tokenizer/models/wordpiece.h"
+#include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
+#include "tokenizer/pre_tokenizers/bert_pre_tokenizer.h"
 #include "tokenizer/tokenizer_parts.h"
 #include "tokenizer/utf8.h"
 
@@ -69,6 +72,10 @@ struct Tokenizer::Impl {
   std::string pad_token;
   std::vector<std::filesystem::path> source_files;
   std::vector<std::string> model_input_names = default_model_input_names();
+  // The BERT pipeline's fast path: BertPreTokenizer feeding WordPiece directly, word by word,
+  // with no Words buffer and no virtual call per word (both classes are final, so the calls
+  // inline). Null unless the pipeline is exactly that pair.
+  const WordPiece* bert_wordpiece = nullptr;
 
   static std::unique_ptr<Impl> assemble(TokenizerParts&& parts);
   std::vector<int32_t> tokenize(std::string_view text) const;  // steps 1-3, no special tokens
@@ -79,6 +86,10 @@ struct Tokenizer::Impl {
 
 void Tokenizer::Impl::encode_words(std::string_view text, bool at_start, std::vector<int32_t>& ids) const {
   if (text.empty()) return;
+  if (bert_wordpiece) {
+    bert_pre_tokenize(text, [&](std::string_view word) { bert_wordpiece->tokenize(word, ids); });
+    return;
+  }
   if (!pre_tokenizer) {
     model->tokenize(text, ids);
     return;
@@ -242,6 +253,9 @@ std::unique_ptr<Tokenizer::Impl> Tokenizer::Impl::assemble(TokenizerParts&& part
   impl->pad_token = std::move(parts.pad_token);
   impl->source_files = std::move(parts.source_files);
   impl->model = std::move(parts.model);
+  if (dynamic_cast<const BertPreTokenizer*>(impl->pre_tokenizer.get())) {
+    impl->bert_wordpiece = dynamic_cast<const WordPiece*>(impl->model.get());
+  }
   return impl;
 }
 
