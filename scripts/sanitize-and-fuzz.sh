@@ -156,7 +156,35 @@ for variant, dtype, fmt, width in (("f32", "F32", "<f", 4), ("f16", "F16", "<e",
 EOF
 seed checkpoint $fx/tiny-bert/model.safetensors
 seed config $fx/*/config.json models/all-MiniLM-L6-v2/config.json
-seed tokenizer_json $fx/tiny-bert/tokenizer.json $fx/tiny-distilbert/tokenizer.json
+seed tokenizer_json $fx/tiny-bert/tokenizer.json $fx/tiny-distilbert/tokenizer.json $fx/tokenizers/*/tokenizer.json
+# The other tokenizer formats (tests/fixtures/tokenizers): the model objects of the BPE and
+# Unigram tokenizer.json files, merges.txt, SentencePiece models (a byte picking the transformers
+# class, then the file) and the decoded precompiled charsmap.
+python3 - "$corpus" $fx/tokenizers <<'EOF'
+import base64, json, os, sys
+corpus, fixtures = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(fixtures)):
+    path = os.path.join(fixtures, name, "tokenizer.json")
+    if not os.path.isfile(path):
+        continue
+    document = json.load(open(path, encoding="utf-8"))
+    target = {"BPE": "bpe_model", "Unigram": "unigram_model"}.get(document["model"].get("type"))
+    if target:
+        os.makedirs(os.path.join(corpus, target), exist_ok=True)
+        json.dump(document["model"], open(os.path.join(corpus, target, name + ".json"), "w"), ensure_ascii=False)
+    normalizers = [document.get("normalizer") or {}]
+    normalizers += normalizers[0].get("normalizers", [])
+    for normalizer in normalizers:
+        if normalizer.get("type") == "Precompiled":
+            os.makedirs(os.path.join(corpus, "precompiled_charsmap"), exist_ok=True)
+            open(os.path.join(corpus, "precompiled_charsmap", name + ".bin"), "wb").write(
+                base64.b64decode(normalizer["precompiled_charsmap"]))
+EOF
+seed merges_txt $fx/tokenizers/roberta-bpe/merges.txt
+prefixed sentencepiece_model deberta.model '\000' $fx/tokenizers/deberta-v3-spm/spm.model
+prefixed sentencepiece_model xlmr.model '\001' $fx/tokenizers/xlmr-unigram-spm/sentencepiece.bpe.model
+prefixed sentencepiece_model camembert.model '\002' $fx/tokenizers/camembert-spm/sentencepiece.bpe.model
+prefixed sentencepiece_model albert.model '\003' $fx/tokenizers/albert-unigram/spiece.model
 seed torch_checkpoint $fx/torch-bin/*.bin $fx/tiny-bert-bin/pytorch_model.bin
 # The pickles inside the .bin archives (zip files: <name>/data.pkl).
 mkdir -p "$corpus/torch_pickle"

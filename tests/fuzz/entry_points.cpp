@@ -26,6 +26,10 @@
 #include "model/params.h"
 #include "tokenizer/tokenizer.h"
 
+#include <openssl/evp.h>
+
+#include "io/file.h"
+
 namespace finetune::fuzz {
 namespace {
 
@@ -67,6 +71,12 @@ class Scratch {
   }
   fs::path write(const std::string& name, std::string_view text) const {
     return write(name, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  }
+  // A subdirectory of the scratch directory (created when missing), for readers that take a
+  // directory of files with fixed names.
+  fs::path subdirectory(const std::string& name) const {
+    fs::create_directories(dir_ / name);
+    return dir_ / name;
   }
   void remove(const std::string& name) const {
     std::error_code ec;
@@ -221,6 +231,12 @@ const std::vector<Tokenizer>& real_tokenizers() {
                                              root / "tests/fixtures/tiny-bert/tokenizer_config.json"));
     const fs::path shared = root / "../shared/models/bert-base-uncased/tokenizer.json";
     if (fs::exists(shared)) list.push_back(Tokenizer::from_tokenizer_json(shared));
+    // One directory per other pipeline kind: byte-level BPE (tokenizer.json, legacy files,
+    // ModernBERT's Split), Unigram with Precompiled (tokenizer.json), and SentencePiece models.
+    for (const char* name : {"roberta-bpe", "roberta-bpe-legacy", "modernbert-bpe", "xlmr-unigram", "albert-unigram",
+                             "deberta-v3-spm", "camembert-spm"}) {
+      list.push_back(Tokenizer::from_directory(root / "tests/fixtures/tokenizers" / name));
+    }
     return list;
   }();
   return tokenizers;
@@ -251,6 +267,75 @@ void tokenizer_encode(const uint8_t* data, size_t size) {
       if (id < 0 || static_cast<size_t>(id) >= tokenizer.vocab_size()) std::abort();
     }
   });
+}
+
+// Model objects of tokenizer.json: the input is the JSON of `model` (its type forced to BPE /
+// Unigram), placed in a fixed document with the pre-tokenizer that model usually comes with.
+void tokenizer_model(const uint8_t* data, size_t size, const char* type, Json pre_tokenizer) {
+  refusals_allowed([&] {
+    Json model = parse_json_text(std::string(as_text(data, size)), "model");
+    if (model.is_object()) model["type"] = type;
+    Json document = {{"model", std::move(model)}, {"pre_tokenizer", std::move(pre_tokenizer)}};
+    exercise(Tokenizer::from_json(document, "tokenizer.json"));
+  });
+}
+
+void bpe_model(const uint8_t* data, size_t size) {
+  tokenizer_model(data, size, "BPE", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}});
+}
+
+void unigram_model(const uint8_t* data, size_t size) {
+  tokenizer_model(data, size, "Unigram",
+                  {{"type", "Metaspace"}, {"replacement", "\xe2\x96\x81"}, {"prepend_scheme", "always"}, {"split", true}});
+}
+
+// merges.txt beside the roberta-bpe fixture's vocab.json and tokenizer_config.json.
+void merges_txt(const uint8_t* data, size_t size) {
+  static const fs::path dir = [] {
+    const fs::path source = fs::path(FINETUNE_SOURCE_DIR) / "tests/fixtures/tokenizers/roberta-bpe-legacy";
+    const fs::path target = scratch().subdirectory("merges_txt");
+    for (const char* name : {"vocab.json", "tokenizer_config.json"}) {
+      fs::copy_file(source / name, target / name, fs::copy_options::overwrite_existing);
+    }
+    return target;
+  }();
+  scratch().write("merges_txt/merges.txt", data, size);
+  refusals_allowed([&] { exercise(Tokenizer::from_directory(dir)); });
+}
+
+// A SentencePiece model: byte 0 picks the transformers class (its tokenizer_config.json and
+// file name), the rest is the .model file.
+void sentencepiece_model(const uint8_t* data, size_t size) {
+  if (size < 1) return;
+  struct Kind {
+    const char* file;
+    const char* config;
+  };
+  static const Kind kinds[] = {
+      {"spm.model", R"({"tokenizer_class": "DebertaV2Tokenizer", "do_lower_case": false})"},
+      {"sentencepiece.bpe.model", R"({"tokenizer_class": "XLMRobertaTokenizer"})"},
+      {"sentencepiece.bpe.model", R"({"tokenizer_class": "CamembertTokenizer"})"},
+      {"spiece.model", R"({"tokenizer_class": "AlbertTokenizer", "do_lower_case": true})"},
+  };
+  const Kind& kind = kinds[data[0] % 4];
+  const std::string dir_name = "spm_" + std::to_string(data[0] % 4);
+  const fs::path dir = scratch().subdirectory(dir_name);
+  scratch().write(dir_name + "/tokenizer_config.json", kind.config);
+  scratch().write(dir_name + "/" + kind.file, data + 1, size - 1);
+  refusals_allowed([&] { exercise(Tokenizer::from_directory(dir)); });
+}
+
+// A Precompiled charsmap blob (raw bytes; base64-encoded into the normalizer object here), used
+// to normalize the sample texts in front of a WordLevel model that maps everything to <unk>.
+void precompiled_charsmap(const uint8_t* data, size_t size) {
+  std::string base64(4 * ((size + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(base64.data()), data, static_cast<int>(size));
+  base64.resize(static_cast<size_t>(n));
+  Json document = {
+      {"normalizer", {{"type", "Precompiled"}, {"precompiled_charsmap", base64}}},
+      {"pre_tokenizer", {{"type", "WhitespaceSplit"}}},
+      {"model", {{"type", "WordLevel"}, {"vocab", {{"<unk>", 0}, {"a", 1}}}, {"unk_token", "<unk>"}}}};
+  refusals_allowed([&] { exercise(Tokenizer::from_json(document, "tokenizer.json")); });
 }
 
 // --- datasets and text inputs -------------------------------------------------------------------
@@ -349,6 +434,11 @@ const std::vector<Target>& all_targets() {
       {"tokenizer_json", tokenizer_json},
       {"vocab_txt", vocab_txt},
       {"tokenizer_encode", tokenizer_encode},
+      {"bpe_model", bpe_model},
+      {"unigram_model", unigram_model},
+      {"merges_txt", merges_txt},
+      {"sentencepiece_model", sentencepiece_model},
+      {"precompiled_charsmap", precompiled_charsmap},
       {"dataset_text", dataset_text},
       {"dataset_delimited", dataset_delimited},
       {"dataset_jsonl", dataset_jsonl},

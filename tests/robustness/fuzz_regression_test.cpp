@@ -70,6 +70,8 @@ std::vector<fs::path> fixture_inputs(const std::string& target) {
   if (target == "config") add_matching(fixtures, "config.json");
   if (target == "tokenizer_json") add_matching(fixtures, "tokenizer.json");
   if (target == "torch_checkpoint") add_matching(fixtures, ".bin");
+  if (target == "merges_txt") add_matching(fixtures, "merges.txt");
+  if (target == "sentencepiece_model") add_matching(fixtures, ".model");
   if (target == "dataset_parquet") add_matching(test_data_dir() / "parquet", ".parquet");
   std::sort(files.begin(), files.end());
   return files;

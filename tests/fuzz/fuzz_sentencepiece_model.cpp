@@ -1,0 +1,9 @@
+// libFuzzer target: SentencePiece .model files for DebertaV2/XLMRoberta/Camembert/Albert tokenizer classes, loaded and used to encode sample texts.
+// The entry point is in entry_points.cpp; how to build and run: docs/robustness.md.
+#include "entry_points.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const finetune::fuzz::EntryPoint run = finetune::fuzz::find_target("sentencepiece_model");
+  run(data, size);
+  return 0;
+}
