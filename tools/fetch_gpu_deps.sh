@@ -16,6 +16,7 @@ packages=(
   libopenblas0-openmp libopenblas-openmp-dev libopenblas-dev libgfortran5 libquadmath0
   nlohmann-json3-dev
   libutf8proc2 libutf8proc-dev
+  libonig5 libonig-dev  # Oniguruma: the tokenizer's regexes (Split, Replace, ByteLevel)
   libgtest-dev
   libsnappy1v5 libsnappy-dev
   libzstd1 libzstd-dev
