@@ -14,8 +14,10 @@ OptionSpec input_option() {
 }
 
 OptionSpec truncation_option() {
-  return {"--truncation", "longest_first|only_first|only_second",
-          "how a text pair longer than --max-length is cut", "longest_first"};
+  // The values are in the help, not the value name, which would widen every line of --help.
+  return {"--truncation", "STRATEGY",
+          "how a text pair over --max-length is cut: longest_first, only_first or only_second",
+          "longest_first"};
 }
 
 TruncationStrategy truncation_strategy(const ParsedOptions& options) {

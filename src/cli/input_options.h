@@ -18,7 +18,7 @@
 namespace finetune::cli {
 
 OptionSpec input_option();       // --input FILE (.txt lines or .jsonl texts and pairs)
-OptionSpec truncation_option();  // --truncation longest_first|only_first|only_second
+OptionSpec truncation_option();  // --truncation STRATEGY (longest_first|only_first|only_second)
 
 // The --truncation strategy; a bad name is a UsageError naming the flag.
 TruncationStrategy truncation_strategy(const ParsedOptions& options);

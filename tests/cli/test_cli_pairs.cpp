@@ -357,5 +357,17 @@ TEST_F(CliPairsTest, OnlySecondOnATooShortSecondTextNamesTheLine) {
   }
 }
 
+TEST_F(CliPairsTest, HelpDescribesJsonlPairsAndTruncation) {
+  for (const std::string command : {"tokenize", "predict"}) {
+    CommandResult r = testing::run_finetune(command + " --help");
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find("{\"text\": A, \"text_pair\": B}"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--truncation STRATEGY"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("longest_first, only_first or only_second"), std::string::npos) << r.out;
+  }
+  CommandResult r = testing::run_finetune("tokenize --help");
+  EXPECT_NE(r.out.find("\"token_type_ids\": [...]"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace finetune
