@@ -48,8 +48,9 @@ TextInput parse_text_input_line(std::string_view line, const std::string& where)
     // A syntax error (parse_error), or a number too large for a double (out_of_range).
     fail(cat("invalid JSON", describe_json_error(e)));
   }
-  if (!object.is_object())
+  if (!object.is_object()) {
     fail(cat("expected a JSON object ", kShape, ", got ", json_type_phrase(object)));
+  }
   // Unknown keys first: for {"txt": ...} the typo is the useful thing to name.
   for (const auto& [key, value] : object.items()) {
     if (key != "text" && key != "text_pair") {
