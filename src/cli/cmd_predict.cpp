@@ -1,15 +1,17 @@
 // `finetune predict`: classify each input line with a model directory. Prints, per line, the
 // label, its probability and the text; with --json one object per line:
 // {"label": NAME, "probs": [p_0, ..., p_{K-1}]} in label-id order (DESIGN.md contract).
+// Input lines are single texts, or, in a .jsonl file, texts and text pairs (data/text_inputs.h).
 #include <algorithm>
 #include <cstdio>
 #include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/input_options.h"
 #include "core/log.h"
 #include "data/encode.h"
-#include "data/text_lines.h"
+#include "data/text_inputs.h"
 #include "model/inference.h"
 #include "model/model.h"
 
@@ -24,14 +26,22 @@ constexpr size_t kChunkBytes = size_t{32} << 20;
 const std::vector<OptionSpec> kOptions = {
     {"--model", "DIR|HUB_ID", "model directory (config.json, weights, tokenizer files) or hub model", "", true},
     revision_option(),
-    {"--input", "FILE", "UTF-8 text, one example per line", "", true},
+    input_option(),
     {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    truncation_option(),
     {"--batch-size", "N", "texts per forward pass", "32"},
     {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
     device_option(),
     {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     threads_option(),
 };
+
+// A text as the human output shows it: on one line, so that output line k is input line k. Only
+// a .jsonl text can hold a newline (as "\n"); it is shown as a space.
+std::string one_line(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
 
 int run_predict(const ParsedOptions& options) {
   // Check every flag's value before touching any file, so usage mistakes are reported first.
@@ -40,6 +50,7 @@ int run_predict(const ParsedOptions& options) {
   const Exec& ex = device.exec();
   const int batch_size = static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
   const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
+  const TruncationStrategy strategy = truncation_strategy(options);
   const std::filesystem::path input = options.get_string("--input");
   require_file(input, "--input");
   const std::filesystem::path model_dir = model_directory(options);
@@ -52,10 +63,7 @@ int run_predict(const ParsedOptions& options) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
                          " positions (max_position_embeddings in config.json)"));
   }
-  if (max_length < tokenizer.num_special_tokens() + 1) {
-    throw UsageError(cat("--max-length ", max_length, " leaves no room for text after the ",
-                         tokenizer.num_special_tokens(), " special tokens"));
-  }
+  check_room_for_text(max_length, tokenizer);
 
   std::optional<ParameterStore> on_gpu;
   if (device.on_gpu()) on_gpu.emplace(copy_parameters(ex, model));
@@ -68,22 +76,22 @@ int run_predict(const ParsedOptions& options) {
 
   // The input is streamed in chunks, so memory stays bounded however large the file is; each
   // text's result does not depend on which chunk or batch it is in (inference.h).
-  TextLineReader reader(input);
-  std::vector<std::string> lines;
+  TextInputReader reader(input);
+  std::vector<TextInput> inputs;
   size_t texts = 0, truncated = 0;
   StdoutBuffer output;
   std::string& out = output.text;
-  while (reader.next_chunk(lines, kChunkLines, kChunkBytes)) {
-    const size_t first_line = reader.line_number() - lines.size() + 1;
+  while (reader.next_chunk(inputs, kChunkLines, kChunkBytes)) {
+    check_room_for_pairs(max_length, tokenizer, reader, inputs);
     EncodeStats stats;
-    std::vector<Encoding> encodings = encode_texts(tokenizer, lines, max_length, &stats, [&](size_t i) {
-      return cat(input.string(), ":", first_line + i);
-    });
-    texts += lines.size();
+    std::vector<Encoding> encodings =
+        encode_inputs(tokenizer, inputs, max_length, strategy, &stats,
+                      [&](size_t i) { return cat(input.string(), ":", reader.first_line() + i); });
+    texts += inputs.size();
     truncated += stats.truncated;
     std::vector<float> probs =
         predict_probabilities(ex, model.config, params, encodings, InferenceOptions{batch_size});
-    for (size_t i = 0; i < lines.size(); ++i) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
       const float* p = probs.data() + i * K;
       int best = static_cast<int>(std::max_element(p, p + K) - p);
       if (json) {
@@ -99,7 +107,13 @@ int run_predict(const ParsedOptions& options) {
         char confidence[16];
         std::snprintf(confidence, sizeof confidence, "%.3f", p[best]);
         out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
-               lines[i] + "\n";
+               one_line(inputs[i].text);
+        // A pair shows both texts, separated by a tab (easy to split with cut or awk).
+        if (inputs[i].text_pair) {
+          out += '\t';
+          out += one_line(*inputs[i].text_pair);
+        }
+        out += '\n';
       }
       output.maybe_flush();
     }
@@ -116,7 +130,8 @@ const Command& predict_command() {
       "predict", "classify each input line with a model",
       "Runs the classifier of --model on each line of --input (eval mode, batched with dynamic\n"
       "padding) and prints the predicted label, its probability and the text; --json prints the\n"
-      "probabilities of every label instead.",
+      "probabilities of every label instead. A .jsonl input holds {\"text\": A} or\n"
+      "{\"text\": A, \"text_pair\": B} per line; pairs get the model's pair template.",
       &kOptions, run_predict};
   return command;
 }

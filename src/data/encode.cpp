@@ -6,22 +6,27 @@
 #include "core/error.h"
 
 namespace finetune {
+namespace {
 
-std::vector<Encoding> encode_texts(const Tokenizer& tokenizer, const std::vector<std::string>& texts,
-                                   size_t max_length, EncodeStats* stats,
-                                   const std::function<std::string(size_t)>& describe) {
-  std::vector<Encoding> encodings(texts.size());
+// Runs `encode(i, max_length)` (input i, cut to max_length tokens; 0: not cut) for i in
+// [0, count) across threads and returns the results in order. An input counts as truncated when
+// it came out at exactly max_length tokens and is longer uncut; only then is it encoded twice.
+template <typename Encode>
+std::vector<Encoding> encode_all(size_t count, size_t max_length, EncodeStats* stats,
+                                 const std::function<std::string(size_t)>& describe,
+                                 const Encode& encode) {
+  std::vector<Encoding> encodings(count);
   // Exceptions must not escape an OpenMP region: remember the first failing index instead.
   size_t first_failure = std::numeric_limits<size_t>::max();
   std::string failure_message;
   size_t truncated = 0;
-  const long n = static_cast<long>(texts.size());
+  const long n = static_cast<long>(count);
 #pragma omp parallel for schedule(dynamic, 256) reduction(+ : truncated)
   for (long i = 0; i < n; ++i) {
     try {
-      encodings[i] = tokenizer.encode(texts[i], max_length);
+      encodings[i] = encode(static_cast<size_t>(i), max_length);
       if (max_length > 0 && encodings[i].ids.size() == max_length &&
-          tokenizer.encode(texts[i], 0).ids.size() > max_length) {
+          encode(static_cast<size_t>(i), 0).ids.size() > max_length) {
         ++truncated;
       }
     } catch (const std::exception& e) {
@@ -40,6 +45,27 @@ std::vector<Encoding> encode_texts(const Tokenizer& tokenizer, const std::vector
   }
   if (stats) stats->truncated = truncated;
   return encodings;
+}
+
+}  // namespace
+
+std::vector<Encoding> encode_texts(const Tokenizer& tokenizer,
+                                   const std::vector<std::string>& texts, size_t max_length,
+                                   EncodeStats* stats,
+                                   const std::function<std::string(size_t)>& describe) {
+  return encode_all(texts.size(), max_length, stats, describe,
+                    [&](size_t i, size_t length) { return tokenizer.encode(texts[i], length); });
+}
+
+std::vector<Encoding> encode_inputs(const Tokenizer& tokenizer,
+                                    const std::vector<TextInput>& inputs, size_t max_length,
+                                    TruncationStrategy strategy, EncodeStats* stats,
+                                    const std::function<std::string(size_t)>& describe) {
+  return encode_all(inputs.size(), max_length, stats, describe, [&](size_t i, size_t length) {
+    const TextInput& input = inputs[i];
+    if (!input.text_pair) return tokenizer.encode(input.text, length);
+    return tokenizer.encode_pair(input.text, *input.text_pair, length, strategy);
+  });
 }
 
 }  // namespace finetune

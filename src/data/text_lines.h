@@ -1,7 +1,7 @@
 // Reading texts, one per line, with UTF-8 validated and errors that name the line.
 //
 // The contract (DESIGN.md): input for `tokenize`/`predict` is UTF-8 text, one example per line,
-// split on '\n' only. A '\r' before the '\n' stays part of the text (the tokenizer treats it as
+// split on '\n' only (a .jsonl input is split the same way, then parsed: data/text_inputs.h). A '\r' before the '\n' stays part of the text (the tokenizer treats it as
 // whitespace, as HF does). A final line without '\n' counts; the empty string after a final '\n'
 // does not.
 //

@@ -18,9 +18,11 @@ void check_token_ids(const ModelConfig& config, const std::vector<Encoding>& enc
         throw Error(cat("token id ", e.ids[i], " is outside the model's vocabulary of ", config.V,
                         " (vocab_size): the tokenizer does not belong to this model"));
       }
-      const int types = std::max(config.TV, 1);
-      if (e.type_ids[i] < 0 || e.type_ids[i] >= types) {
-        throw Error(cat("token type id ", e.type_ids[i], " is outside the model's ", types, " token types"));
+      // A family without token types (DistilBERT, TV == 0) never reads type ids, as
+      // transformers' DistilBERT forward takes none: a text pair's segment-1 ids are fine there.
+      if (config.TV == 0) continue;
+      if (e.type_ids[i] < 0 || e.type_ids[i] >= config.TV) {
+        throw Error(cat("token type id ", e.type_ids[i], " is outside the model's ", config.TV, " token types"));
       }
     }
   }
