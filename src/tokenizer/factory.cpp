@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tokenizer/models/bpe.h"
 #include "tokenizer/models/word_level.h"
 #include "tokenizer/models/wordpiece.h"
 #include "tokenizer/normalizers/bert_normalizer.h"
@@ -150,8 +151,6 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
 // ---------------------------------------------------------------------------------------------
 // Models
 
-namespace {
-
 // A {"token": id} vocabulary.
 TokenTable read_vocab_map(const JsonView& node) {
   const Json& vocab = node.at("vocab").raw();
@@ -170,6 +169,8 @@ TokenTable read_vocab_map(const JsonView& node) {
   }
   return table;
 }
+
+namespace {
 
 std::unique_ptr<Model> build_wordpiece(const JsonView& node) {
   TokenTable vocab = read_vocab_map(node);
@@ -204,6 +205,7 @@ std::unique_ptr<Model> build_model(const JsonView& node) {
   }
   if (type == "WordPiece") return build_wordpiece(node);
   if (type == "WordLevel") return std::make_unique<WordLevel>(read_vocab_map(node), node.get_string_or("unk_token", "<unk>"));
+  if (type == "BPE") return build_bpe(node);
   unsupported_type(node, type, "WordPiece, WordLevel, BPE, Unigram");
 }
 
