@@ -12,6 +12,7 @@
 #include "tokenizer/normalizers/text_normalizers.h"
 #include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
+#include "tokenizer/pre_tokenizers/byte_level.h"
 #include "tokenizer/token_table.h"
 
 namespace finetune {
@@ -106,6 +107,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   }
   if (type == "Replace") return build_replace(node);
   if (type == "Prepend") return std::make_unique<Prepend>(node.get_string("prepend"));
+  if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (const JsonView& step : child_array(node, "normalizers")) steps.push_back(build_normalizer(step));
@@ -113,7 +115,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   }
   unsupported_type(node, type,
                    "BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, StripAccents, Strip, Replace, Prepend, "
-                   "Precompiled, Sequence");
+                   "ByteLevel, Precompiled, Sequence");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +139,13 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
       return std::make_unique<Split>(Regex(pattern.text, node.where() + ".pattern.Regex"), behavior, invert);
     }
     return std::make_unique<Split>(pattern.text, behavior, invert);
+  }
+  if (type == "ByteLevel") {
+    // tokenizers requires add_prefix_space (it changes ids, so we take no default either);
+    // trim_offsets only moves offsets and is ignored; use_regex defaults to true.
+    const bool add_prefix_space = node.get_bool("add_prefix_space");
+    node.get_bool_or("trim_offsets", true);  // type-checked only
+    return std::make_unique<ByteLevel>(add_prefix_space, node.get_bool_or("use_regex", true));
   }
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
