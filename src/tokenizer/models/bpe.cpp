@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "tokenizer/factory.h"
@@ -38,22 +38,28 @@ struct LaterMerge {
   }
 };
 
-// The per-thread word cache: direct-mapped, so a lookup is one hash and one compare, and an
-// insert replaces whatever the slot held. Words longer than kMaxCachedBytes are not cached (HF
-// likewise caches only short words); they are rare and their merge cost dwarfs a lookup anyway.
-constexpr size_t kCacheSlots = 8192;
-constexpr size_t kMaxCachedBytes = 48;
+// The per-thread word cache: 2-way set associative, entries inline (no allocation per word), the
+// newest of a set in way 0. A word longer than kMaxCachedBytes or with more than kMaxCachedIds
+// ids is not cached (HF likewise caches only short words): such words are rare, and their merge
+// work dwarfs a lookup anyway. 16384 entries of 64 bytes: 1 MiB per thread, enough for the
+// distinct words of a typical dataset's frequent vocabulary.
+constexpr size_t kCacheSets = 8192;
+constexpr size_t kMaxCachedBytes = 34;
+constexpr size_t kMaxCachedIds = 4;
 
 struct CachedWord {
   uint64_t serial = 0;  // the BPE it belongs to; 0: empty
-  uint64_t hash = 0;
-  std::string word;
-  std::vector<int32_t> ids;
+  uint32_t hash = 0;
+  uint8_t size = 0;
+  uint8_t count = 0;
+  char word[kMaxCachedBytes];
+  int32_t ids[kMaxCachedIds];
 };
+static_assert(sizeof(CachedWord) == 64);
 
-std::vector<CachedWord>& word_cache() {
-  thread_local std::vector<CachedWord> cache(kCacheSlots);
-  return cache;
+CachedWord* word_cache() {
+  thread_local std::vector<CachedWord> cache(2 * kCacheSets);
+  return cache.data();
 }
 
 std::atomic<uint64_t> next_serial{1};
@@ -148,17 +154,28 @@ void BPE::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
     return;
   }
   const uint64_t hash = TokenTable::hash(word);
-  CachedWord& slot = word_cache()[(hash >> 17) & (kCacheSlots - 1)];
-  if (slot.serial == serial_ && slot.hash == hash && slot.word == word) {
-    ids.insert(ids.end(), slot.ids.begin(), slot.ids.end());
-    return;
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  CachedWord* set = word_cache() + 2 * (hash & (kCacheSets - 1));
+  for (int way = 0; way < 2; ++way) {
+    const CachedWord& entry = set[way];
+    if (entry.serial == serial_ && entry.hash == tag && entry.size == word.size() &&
+        std::memcmp(entry.word, word.data(), word.size()) == 0) {
+      ids.insert(ids.end(), entry.ids, entry.ids + entry.count);
+      return;
+    }
   }
   const size_t mark = ids.size();
   encode_word(word, ids);
-  slot.serial = serial_;
-  slot.hash = hash;
-  slot.word.assign(word);
-  slot.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(mark), ids.end());
+  const size_t count = ids.size() - mark;
+  if (count > kMaxCachedIds) return;
+  set[1] = set[0];  // the older entry moves to way 1, evicting what was there
+  CachedWord& entry = set[0];
+  entry.serial = serial_;
+  entry.hash = tag;
+  entry.size = static_cast<uint8_t>(word.size());
+  entry.count = static_cast<uint8_t>(count);
+  std::memcpy(entry.word, word.data(), word.size());
+  std::copy(ids.begin() + static_cast<std::ptrdiff_t>(mark), ids.end(), entry.ids);
 }
 
 void BPE::encode_word(std::string_view word, std::vector<int32_t>& ids) const {
