@@ -136,8 +136,8 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
     SplitBehavior behavior = parse_split_behavior(node.get_string("behavior"), node.where() + ".behavior");
     bool invert = node.get_bool_or("invert", false);
     if (pattern.is_regex) {
-      return std::make_unique<Split>(Regex(pattern.text, node.where() + ".pattern.Regex"), pattern.text, behavior,
-                                     invert);
+      Regex regex(pattern.text, node.where() + ".pattern.Regex");
+      return std::make_unique<Split>(std::move(regex), pattern.text, behavior, invert);
     }
     return std::make_unique<Split>(pattern.text, behavior, invert);
   }

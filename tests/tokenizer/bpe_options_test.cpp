@@ -45,7 +45,8 @@ TEST_P(BpeJsonCase, MatchesTokenizers) {
   if (c.contains("load_error")) {
     try {
       Tokenizer::from_json(c["tokenizer"], origin);
-      ADD_FAILURE() << "tokenizers refuses this file (" << c["load_error"].get<std::string>() << "), we loaded it";
+      ADD_FAILURE() << "tokenizers refuses this file (" << c["load_error"].get<std::string>()
+                    << "), we loaded it";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(origin), std::string::npos) << e.what();
     }
@@ -56,20 +57,22 @@ TEST_P(BpeJsonCase, MatchesTokenizers) {
   for (const Json& e : c["encodings"]) {
     const std::string input = e["input"].get<std::string>();
     if (e.contains("error")) {
-      EXPECT_THROW(tokenizer.encode(input), Error) << escaped(input) << ": tokenizers fails with "
-                                                   << e["error"].get<std::string>();
+      EXPECT_THROW(tokenizer.encode(input), Error)
+          << escaped(input) << ": tokenizers fails with " << e["error"].get<std::string>();
       continue;
     }
     const auto expected = e["ids"].get<std::vector<int32_t>>();
     const auto got = tokenizer.encode(input).ids;
     if (got != expected && ++failures <= 10) {
-      ADD_FAILURE() << escaped(input) << "\n  got      " << join(got) << "\n  expected " << join(expected);
+      ADD_FAILURE() << escaped(input) << "\n  got      " << join(got) << "\n  expected "
+                    << join(expected);
     }
   }
   EXPECT_EQ(failures, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Goldens, BpeJsonCase, ::testing::ValuesIn(case_names("json_cases")), test_name);
+INSTANTIATE_TEST_SUITE_P(Goldens, BpeJsonCase, ::testing::ValuesIn(case_names("json_cases")),
+                         test_name);
 
 class BpeLegacyCase : public ::testing::TestWithParam<std::string> {};
 
@@ -114,7 +117,8 @@ TEST_P(BpeLegacyCase, MatchesTransformers) {
   std::filesystem::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Goldens, BpeLegacyCase, ::testing::ValuesIn(case_names("legacy_cases")), test_name);
+INSTANTIATE_TEST_SUITE_P(Goldens, BpeLegacyCase, ::testing::ValuesIn(case_names("legacy_cases")),
+                         test_name);
 
 }  // namespace
 }  // namespace finetune::testing

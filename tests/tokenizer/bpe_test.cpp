@@ -69,18 +69,24 @@ TEST(Bpe, VersionStringsKeepTheJsonIndexInMessages) {
 }
 
 TEST(Bpe, MalformedMergesAreNamed) {
-  EXPECT_HAS(load_error({{"merges", {"a b c"}}}), "my/tokenizer.json: model.merges[0]: expected \"left right\"");
+  EXPECT_HAS(load_error({{"merges", {"a b c"}}}),
+             "my/tokenizer.json: model.merges[0]: expected \"left right\"");
   EXPECT_HAS(load_error({{"merges", {"ab"}}}), "model.merges[0]: expected \"left right\"");
   EXPECT_HAS(load_error({{"merges", {"a  b"}}}), "model.merges[0]");
-  EXPECT_HAS(load_error({{"merges", Json::array({Json::array({"a", "b", "c"})})}}), "model.merges[0]: expected a [left, right]");
-  EXPECT_HAS(load_error({{"merges", Json::array({"a b", Json::array({"ab", "c"})})}}), "model.merges[1]");
-  EXPECT_HAS(load_error({{"merges", Json::array({Json::array({"a", "b"}), "ab c"})}}), "model.merges[1]");
+  EXPECT_HAS(load_error({{"merges", Json::array({Json::array({"a", "b", "c"})})}}),
+             "model.merges[0]: expected a [left, right]");
+  EXPECT_HAS(load_error({{"merges", Json::array({"a b", Json::array({"ab", "c"})})}}),
+             "model.merges[1]");
+  EXPECT_HAS(load_error({{"merges", Json::array({Json::array({"a", "b"}), "ab c"})}}),
+             "model.merges[1]");
   EXPECT_HAS(load_error({{"merges", 7}}), "my/tokenizer.json: model.merges: expected an array");
-  EXPECT_HAS(load_error({{"merges", nullptr}}), "my/tokenizer.json: model: a BPE model needs 'merges'");
+  EXPECT_HAS(load_error({{"merges", nullptr}}),
+             "my/tokenizer.json: model: a BPE model needs 'merges'");
 }
 
 TEST(Bpe, MalformedVocabularyIsNamed) {
-  EXPECT_HAS(load_error({{"vocab", Json::array({"a"})}}), "my/tokenizer.json: model.vocab: expected an object");
+  EXPECT_HAS(load_error({{"vocab", Json::array({"a"})}}),
+             "my/tokenizer.json: model.vocab: expected an object");
   EXPECT_HAS(load_error({{"vocab", {{"a", -1}}}, {"merges", Json::array()}}), "model.vocab['a']");
   EXPECT_HAS(load_error({{"vocab", nullptr}}), "a BPE model needs 'vocab'");
 }
@@ -107,11 +113,13 @@ TEST(Bpe, OptionsOfTheWrongTypeAreNamed) {
 TEST(Bpe, PrefixThatCannotBeCutOffTheRightTokenIsNamed) {
   // tokenizers panics on this file (it slices "b"[2..]).
   std::string message = load_error({{"continuing_subword_prefix", "##"}});
-  EXPECT_HAS(message, "my/tokenizer.json: model.merges[0]: cannot cut continuing_subword_prefix '##'");
+  EXPECT_HAS(message,
+             "my/tokenizer.json: model.merges[0]: cannot cut continuing_subword_prefix '##'");
 }
 
 TEST(Bpe, MissingUnknownTokenFailsOnlyTheWordThatNeedsIt) {
-  Tokenizer tokenizer = Tokenizer::from_json(bpe_doc({{"unk_token", "<unk>"}}), "my/tokenizer.json");
+  Tokenizer tokenizer =
+      Tokenizer::from_json(bpe_doc({{"unk_token", "<unk>"}}), "my/tokenizer.json");
   EXPECT_EQ(tokenizer.encode("abc").ids, (std::vector<int32_t>{4}));
   std::string message = error_of([&] { tokenizer.encode("axb"); });
   EXPECT_HAS(message, "my/tokenizer.json: model.unk_token: '<unk>' is not in the vocabulary");
@@ -144,7 +152,8 @@ class LegacyFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = make_temp_dir("bpe-hostile");
-    vocab_ = R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4, "a": 5, "b": 6, "ab": 7, "\u0120": 8})";
+    vocab_ =
+        R"({"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "<mask>": 4, "a": 5, "b": 6, "ab": 7, "\u0120": 8})";
     merges_ = "#version: 0.2\na b\n";
     config_ = R"({"tokenizer_class": "RobertaTokenizer"})";
   }
@@ -173,13 +182,16 @@ TEST_F(LegacyFiles, LoadsAsRoberta) {
 
 TEST_F(LegacyFiles, BadMergeLinesNameTheLine) {
   merges_ = "#version: 0.2\na b\nab a b\n";
-  EXPECT_HAS(load_error(), path("merges.txt") + ":3: expected a merge, two tokens separated by one space, got 'ab a b'");
+  EXPECT_HAS(
+      load_error(),
+      path("merges.txt") + ":3: expected a merge, two tokens separated by one space, got 'ab a b'");
   merges_ = "#version: 0.2\na b\n\nab a\n";
   EXPECT_HAS(load_error(), path("merges.txt") + ":3:");
   merges_ = "a b\nq a\n";
   EXPECT_HAS(load_error(), path("merges.txt") + ":2: 'q' is not in " + path("vocab.json"));
   merges_ = "a b\nb a\n";
-  EXPECT_HAS(load_error(), path("merges.txt") + ":2: 'b' + 'a' = 'ba' is not in " + path("vocab.json"));
+  EXPECT_HAS(load_error(),
+             path("merges.txt") + ":2: 'b' + 'a' = 'ba' is not in " + path("vocab.json"));
   merges_ = "a b\n\xff\xfe b\n";
   EXPECT_HAS(load_error(), path("merges.txt") + ":2: invalid UTF-8");
 }
@@ -192,7 +204,8 @@ TEST_F(LegacyFiles, CrlfAndVersionLinesAnywhereAreAccepted) {
 
 TEST_F(LegacyFiles, BadVocabularyIsNamed) {
   vocab_ = "[1, 2]";
-  EXPECT_HAS(load_error(), path("vocab.json") + ": expected a JSON object (token -> id), got an array");
+  EXPECT_HAS(load_error(),
+             path("vocab.json") + ": expected a JSON object (token -> id), got an array");
   vocab_ = R"({"a": 0, "b": -1})";
   EXPECT_HAS(load_error(), path("vocab.json") + ": 'b': expected a token id");
   vocab_ = R"({"a": 0, "b": 1.5})";
@@ -206,7 +219,8 @@ TEST_F(LegacyFiles, BadVocabularyIsNamed) {
 TEST_F(LegacyFiles, UnsupportedClassIsNamed) {
   config_ = R"({"tokenizer_class": "FooTokenizer"})";
   std::string message = load_error();
-  EXPECT_HAS(message, path("tokenizer_config.json") + ": tokenizer_class 'FooTokenizer' is not supported");
+  EXPECT_HAS(message,
+             path("tokenizer_config.json") + ": tokenizer_class 'FooTokenizer' is not supported");
   EXPECT_HAS(message, "RobertaTokenizer");
 }
 
@@ -224,7 +238,8 @@ TEST_F(LegacyFiles, WithoutAClassTheModelTypeDecides) {
 
 TEST_F(LegacyFiles, RobertaWithoutSepOrClsIsNamed) {
   config_ = R"({"tokenizer_class": "RobertaTokenizer", "sep_token": null})";
-  EXPECT_HAS(load_error(), path("tokenizer_config.json") + ": RobertaTokenizer needs a cls_token and a sep_token");
+  EXPECT_HAS(load_error(), path("tokenizer_config.json") +
+                               ": RobertaTokenizer needs a cls_token and a sep_token");
 }
 
 }  // namespace

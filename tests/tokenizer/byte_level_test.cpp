@@ -65,8 +65,9 @@ TEST(ByteLevel, AsciiMatcherSplitsLikeOnigurumaOnEveryShortMixOfSteeringCharacte
 TEST(ByteLevel, AsciiMatcherSplitsLikeOnigurumaOnRandomText) {
   const Gpt2Splitter splitter;
   std::mt19937 rng(20240611);
-  const std::vector<std::string> pieces = {"'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'", "word", "A", " ", "  ",
-                                           "\t", "\n", "\r\n", "123", "4", "!", "?!", ".", "\x01", "\x7f", "_", "-"};
+  const std::vector<std::string> pieces = {
+      "'s", "'t", "'re",  "'ve", "'m", "'ll", "'d", "'", "word", "A",    " ", "  ",
+      "\t", "\n", "\r\n", "123", "4",  "!",   "?!", ".", "\x01", "\x7f", "_", "-"};
   size_t failures = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string text;
@@ -91,14 +92,14 @@ TEST(ByteLevel, BytesToUnicodeSeams) {
     append_byte_level(bytes, out);
     return out;
   };
-  EXPECT_EQ(mapped(" "), "\xc4\xa0");                  // U+0120 'Ġ'
-  EXPECT_EQ(mapped("\n"), "\xc4\x8a");                 // U+010A 'Ċ'
+  EXPECT_EQ(mapped(" "), "\xc4\xa0");                   // U+0120 'Ġ'
+  EXPECT_EQ(mapped("\n"), "\xc4\x8a");                  // U+010A 'Ċ'
   EXPECT_EQ(mapped(std::string(1, '\0')), "\xc4\x80");  // U+0100
-  EXPECT_EQ(mapped("!~A"), "!~A");                     // 0x21..0x7E stand for themselves
-  EXPECT_EQ(mapped("\x7f"), "\xc4\xa1");               // U+0121, after the 33 bytes 0x00..0x20
-  EXPECT_EQ(mapped("\xa0"), "\xc5\x82");               // U+0142, the last of 0x80..0xA0
+  EXPECT_EQ(mapped("!~A"), "!~A");                      // 0x21..0x7E stand for themselves
+  EXPECT_EQ(mapped("\x7f"), "\xc4\xa1");                // U+0121, after the 33 bytes 0x00..0x20
+  EXPECT_EQ(mapped("\xa0"), "\xc5\x82");                // U+0142, the last of 0x80..0xA0
   EXPECT_EQ(mapped("\xa1\xac\xae\xff"), "\xc2\xa1\xc2\xac\xc2\xae\xc3\xbf");  // themselves
-  EXPECT_EQ(mapped("\xad"), "\xc5\x83");               // U+0143, the last one
+  EXPECT_EQ(mapped("\xad"), "\xc5\x83");  // U+0143, the last one
 }
 
 TEST(ByteLevel, AddPrefixSpaceAppliesToEveryPiece) {
@@ -109,9 +110,16 @@ TEST(ByteLevel, AddPrefixSpaceAppliesToEveryPiece) {
   in.add("c d", false);
   pre_tokenizer.pre_tokenize(in, out);
   ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(out[0], "\xc4\xa0" "a");
-  EXPECT_EQ(out[1], "\xc4\xa0" "b");
-  EXPECT_EQ(out[2], "\xc4\xa0" "c\xc4\xa0" "d");
+  EXPECT_EQ(out[0],
+            "\xc4\xa0"
+            "a");
+  EXPECT_EQ(out[1],
+            "\xc4\xa0"
+            "b");
+  EXPECT_EQ(out[2],
+            "\xc4\xa0"
+            "c\xc4\xa0"
+            "d");
 }
 
 }  // namespace

@@ -42,14 +42,16 @@ enum class BpeFamily { Roberta, Gpt2 };
 
 // transformers 5.24: the class names that resolve to RobertaTokenizer / GPT2Tokenizer, and the
 // model types whose AutoTokenizer class is one of them (models/auto/tokenization_auto.py).
-constexpr std::array<std::string_view, 5> kRobertaClasses = {"RobertaTokenizer", "BartTokenizer", "LEDTokenizer",
-                                                             "LongformerTokenizer", "MvpTokenizer"};
+constexpr std::array<std::string_view, 5> kRobertaClasses = {
+    "RobertaTokenizer", "BartTokenizer", "LEDTokenizer", "LongformerTokenizer", "MvpTokenizer"};
 constexpr std::array<std::string_view, 14> kRobertaModelTypes = {
-    "bart", "bridgetower", "clap", "data2vec-text", "florence2", "ibert", "led",
-    "lilt", "longformer", "mega", "mra", "mvp", "roberta", "roberta-prelayernorm"};
+    "bart", "bridgetower", "clap", "data2vec-text", "florence2", "ibert",   "led",
+    "lilt", "longformer",  "mega", "mra",           "mvp",       "roberta", "roberta-prelayernorm"};
 constexpr std::array<std::string_view, 14> kGpt2ModelTypes = {
-    "blip-2", "codegen", "dbrx", "emu3", "gpt2", "gpt_neo", "gptj", "hyperclovax_vision_v2",
-    "instructblip", "instructblipvideo", "jais2", "opt", "phi", "starcoder2"};
+    "blip-2",       "codegen",           "dbrx",  "emu3",
+    "gpt2",         "gpt_neo",           "gptj",  "hyperclovax_vision_v2",
+    "instructblip", "instructblipvideo", "jais2", "opt",
+    "phi",          "starcoder2"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& table, std::string_view name) {
@@ -60,13 +62,16 @@ BpeFamily resolve_family(const JsonView& settings, const std::filesystem::path& 
   if (settings.has("tokenizer_class")) {
     const std::string name = settings.get_string("tokenizer_class");
     std::string base = name;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, "Fast") == 0) base.resize(base.size() - 4);
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, "Fast") == 0)
+      base.resize(base.size() - 4);
     if (contains(kRobertaClasses, base)) return BpeFamily::Roberta;
     if (base == "GPT2Tokenizer") return BpeFamily::Gpt2;
-    throw Error(cat(settings.where(), ": tokenizer_class '", name,
-                    "' is not supported with vocab.json + merges.txt (supported: RobertaTokenizer, and "
-                    "BartTokenizer, LEDTokenizer, LongformerTokenizer, MvpTokenizer which transformers maps to it; "
-                    "GPT2Tokenizer)"));
+    throw Error(
+        cat(settings.where(), ": tokenizer_class '", name,
+            "' is not supported with vocab.json + merges.txt (supported: RobertaTokenizer, and "
+            "BartTokenizer, LEDTokenizer, LongformerTokenizer, MvpTokenizer which transformers "
+            "maps to it; "
+            "GPT2Tokenizer)"));
   }
   if (std::filesystem::is_regular_file(model_config)) {
     Json document = parse_json_file(model_config);
@@ -76,29 +81,34 @@ BpeFamily resolve_family(const JsonView& settings, const std::filesystem::path& 
       const std::string type = config.get_string("model_type");
       if (contains(kRobertaModelTypes, type)) return BpeFamily::Roberta;
       if (contains(kGpt2ModelTypes, type)) return BpeFamily::Gpt2;
-      throw Error(cat(model_config.string(), ": model_type '", type, "' (and ", settings.where(),
-                      " names no tokenizer_class): its tokenizer is not supported with vocab.json + merges.txt "
-                      "(supported: the RobertaTokenizer and GPT2Tokenizer model types)"));
+      throw Error(cat(
+          model_config.string(), ": model_type '", type, "' (and ", settings.where(),
+          " names no tokenizer_class): its tokenizer is not supported with vocab.json + merges.txt "
+          "(supported: the RobertaTokenizer and GPT2Tokenizer model types)"));
     }
   }
-  throw Error(cat(settings.where(), ": names no tokenizer_class, and there is no config.json with a model_type, "
-                  "so nothing says how to build a tokenizer from vocab.json + merges.txt (transformers refuses "
-                  "this directory too); set tokenizer_class, e.g. \"RobertaTokenizer\""));
+  throw Error(cat(
+      settings.where(),
+      ": names no tokenizer_class, and there is no config.json with a model_type, "
+      "so nothing says how to build a tokenizer from vocab.json + merges.txt (transformers refuses "
+      "this directory too); set tokenizer_class, e.g. \"RobertaTokenizer\""));
 }
 
 TokenTable read_vocab_json(const std::filesystem::path& file) {
   const Json document = parse_json_file(file);
   if (!document.is_object()) {
-    throw Error(cat(file.string(), ": expected a JSON object (token -> id), got ", json_type_phrase(document)));
+    throw Error(cat(file.string(), ": expected a JSON object (token -> id), got ",
+                    json_type_phrase(document)));
   }
   TokenTable table;
   table.reserve(document.size());
   for (auto it = document.begin(); it != document.end(); ++it) {
     const Json& id = it.value();
     if (!id.is_number()) continue;  // tokenizers' read_file skips entries that are not numbers
-    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
-      throw Error(cat(file.string(), ": '", it.key(), "': expected a token id (an integer from 0 to 2^31-1), got ",
-                      id.dump()));
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
+        id.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+      throw Error(cat(file.string(), ": '", it.key(),
+                      "': expected a token id (an integer from 0 to 2^31-1), got ", id.dump()));
     }
     table.set(it.key(), static_cast<int32_t>(id.get<int64_t>()));
   }
@@ -106,7 +116,8 @@ TokenTable read_vocab_json(const std::filesystem::path& file) {
 }
 
 // The merges in rank order, and the 1-based line of each.
-void read_merges_txt(const std::filesystem::path& file, std::vector<std::pair<std::string, std::string>>& merges,
+void read_merges_txt(const std::filesystem::path& file,
+                     std::vector<std::pair<std::string, std::string>>& merges,
                      std::vector<size_t>& lines) {
   const std::string text = read_file(file);
   size_t start = 0, number = 0;
@@ -124,8 +135,8 @@ void read_merges_txt(const std::filesystem::path& file, std::vector<std::pair<st
     if (line.substr(0, 8) == "#version") continue;
     const size_t space = line.find(' ');
     if (space == std::string_view::npos || line.find(' ', space + 1) != std::string_view::npos) {
-      throw Error(cat(file.string(), ":", number, ": expected a merge, two tokens separated by one space, got '",
-                      line, "'"));
+      throw Error(cat(file.string(), ":", number,
+                      ": expected a merge, two tokens separated by one space, got '", line, "'"));
     }
     merges.emplace_back(std::string(line.substr(0, space)), std::string(line.substr(space + 1)));
     lines.push_back(number);
@@ -144,7 +155,8 @@ Json only_keys(const JsonView& settings, std::initializer_list<const char*> keys
 
 }  // namespace
 
-TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json, const std::filesystem::path& merges,
+TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json,
+                                       const std::filesystem::path& merges,
                                        const std::filesystem::path& config) {
   TokenizerParts parts;
   parts.origin = vocab_json.string();
@@ -168,14 +180,18 @@ TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json, 
   BpeSources sources{vocab_json.string(), vocab_json.string(),
                      [&](size_t i) { return cat(merges_name, ":", lines[i]); }};
   parts.model = std::make_unique<BPE>(std::move(vocab), merge_list, BpeOptions{}, sources);
-  parts.pre_tokenizer = std::make_unique<ByteLevel>(settings.get_bool_or("add_prefix_space", false), true);
+  parts.pre_tokenizer =
+      std::make_unique<ByteLevel>(settings.get_bool_or("add_prefix_space", false), true);
 
   // The named special tokens with the class's defaults; a key set to null means none.
   const bool roberta = family == BpeFamily::Roberta;
   const std::pair<const char*, const char*> named[] = {
-      {"bos_token", roberta ? "<s>" : "<|endoftext|>"}, {"eos_token", roberta ? "</s>" : "<|endoftext|>"},
-      {"unk_token", roberta ? "<unk>" : "<|endoftext|>"}, {"sep_token", roberta ? "</s>" : nullptr},
-      {"pad_token", roberta ? "<pad>" : nullptr},         {"cls_token", roberta ? "<s>" : nullptr},
+      {"bos_token", roberta ? "<s>" : "<|endoftext|>"},
+      {"eos_token", roberta ? "</s>" : "<|endoftext|>"},
+      {"unk_token", roberta ? "<unk>" : "<|endoftext|>"},
+      {"sep_token", roberta ? "</s>" : nullptr},
+      {"pad_token", roberta ? "<pad>" : nullptr},
+      {"cls_token", roberta ? "<s>" : nullptr},
       {"mask_token", roberta ? "<mask>" : nullptr}};
   auto named_token = [&](const char* key, const char* fallback) -> std::optional<AddedToken> {
     if (settings.raw().contains(key)) return read_config_token(settings, key);  // nullopt when null
@@ -197,14 +213,17 @@ TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json, 
   // Other "*_token" strings become model-specific named special tokens (tokenization_utils_base).
   for (auto it = settings.raw().begin(); it != settings.raw().end(); ++it) {
     const std::string& key = it.key();
-    const bool is_named = std::any_of(std::begin(named), std::end(named), [&](const auto& n) { return key == n.first; });
-    if (!is_named && key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0 && it.value().is_string()) {
+    const bool is_named = std::any_of(std::begin(named), std::end(named),
+                                      [&](const auto& n) { return key == n.first; });
+    if (!is_named && key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0 &&
+        it.value().is_string()) {
       if (auto token = read_config_token(settings, key)) parts.added_tokens.push_back(*token);
     }
   }
   // extra_special_tokens; additional_special_tokens is its older name, used only without it.
-  Json extra = settings.has("extra_special_tokens") ? only_keys(settings, {"extra_special_tokens"})
-                                                    : only_keys(settings, {"additional_special_tokens"});
+  Json extra = settings.has("extra_special_tokens")
+                   ? only_keys(settings, {"extra_special_tokens"})
+                   : only_keys(settings, {"additional_special_tokens"});
   add_configured_tokens(JsonView(extra, settings.where()), parts.added_tokens);
   assign_added_token_ids(parts);
 
@@ -216,11 +235,11 @@ TokenizerParts parse_vocab_json_merges(const std::filesystem::path& vocab_json, 
     const std::optional<AddedToken>& sep = tokens[3];
     const std::optional<AddedToken>& cls = tokens[5];
     if (!sep || !cls) {
-      throw Error(cat(settings.where(), ": RobertaTokenizer needs a cls_token and a sep_token (", !cls ? "cls" : "sep",
-                      "_token is null)"));
+      throw Error(cat(settings.where(), ": RobertaTokenizer needs a cls_token and a sep_token (",
+                      !cls ? "cls" : "sep", "_token is null)"));
     }
-    parts.post_processor =
-        TemplateProcessing::roberta(*find_token_id(parts, cls->content), *find_token_id(parts, sep->content));
+    parts.post_processor = TemplateProcessing::roberta(*find_token_id(parts, cls->content),
+                                                       *find_token_id(parts, sep->content));
   } else {
     // TokenizersBackend.update_post_processor: bos/eos around each sequence when asked for (and
     // defined); otherwise "$A:0" / "$A:0 $B:1", which is what no post-processor does too.

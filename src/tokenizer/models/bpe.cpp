@@ -72,9 +72,12 @@ std::string byte_token(unsigned b) {
 
 }  // namespace
 
-BPE::BPE(TokenTable vocab, const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-         const BpeSources& sources)
-    : vocab_(std::move(vocab)), options_(std::move(options)), origin_(sources.model), serial_(next_serial++) {
+BPE::BPE(TokenTable vocab, const std::vector<std::pair<std::string, std::string>>& merges,
+         BpeOptions options, const BpeSources& sources)
+    : vocab_(std::move(vocab)),
+      options_(std::move(options)),
+      origin_(sources.model),
+      serial_(next_serial++) {
   const size_t capacity = std::bit_ceil(std::max<size_t>(16, merges.size() * 2));
   merges_.assign(capacity, MergeSlot{});
   merge_mask_ = capacity - 1;
@@ -95,15 +98,18 @@ BPE::BPE(TokenTable vocab, const std::vector<std::pair<std::string, std::string>
     // HF forms the merged token as left + right[len(prefix)..] whether or not `right` starts with
     // the prefix, and panics when that cut is impossible; we refuse such a merge instead.
     if (right.size() < prefix.size() ||
-        (right.size() > prefix.size() && utf8::is_continuation(static_cast<unsigned char>(right[prefix.size()])))) {
-      throw Error(cat(sources.merge(i), ": cannot cut continuing_subword_prefix '", prefix, "' (", prefix.size(),
-                      " bytes) off the right token '", right, "' (tokenizers fails on this merge too)"));
+        (right.size() > prefix.size() &&
+         utf8::is_continuation(static_cast<unsigned char>(right[prefix.size()])))) {
+      throw Error(cat(sources.merge(i), ": cannot cut continuing_subword_prefix '", prefix, "' (",
+                      prefix.size(), " bytes) off the right token '", right,
+                      "' (tokenizers fails on this merge too)"));
     }
     merged.assign(left);
     merged.append(right, prefix.size());
     const int32_t new_id = vocab_.find(merged);
     if (new_id == TokenTable::kMissing) {
-      throw Error(cat(sources.merge(i), ": '", left, "' + '", right, "' = '", merged, "' is not in ", sources.vocab));
+      throw Error(cat(sources.merge(i), ": '", left, "' + '", right, "' = '", merged,
+                      "' is not in ", sources.vocab));
     }
     insert_merge(left_id, right_id, static_cast<uint32_t>(i), new_id);
   }
@@ -125,7 +131,8 @@ BPE::~BPE() = default;
 void BPE::insert_merge(int32_t left, int32_t right, uint32_t rank, int32_t new_id) {
   const uint64_t key = pack(left, right);
   size_t index = (key * 0x9E3779B97F4A7C15ULL) >> merge_shift_;
-  while (merges_[index].pair != kEmptyPair && merges_[index].pair != key) index = (index + 1) & merge_mask_;
+  while (merges_[index].pair != kEmptyPair && merges_[index].pair != key)
+    index = (index + 1) & merge_mask_;
   if (merges_[index].pair == kEmptyPair) ++merge_count_;
   // A pair listed again replaces the earlier rank (HF collects the merges into a HashMap).
   merges_[index] = {key, rank, new_id};
@@ -134,8 +141,9 @@ void BPE::insert_merge(int32_t left, int32_t right, uint32_t rank, int32_t new_i
 int32_t BPE::unk_id_or_throw() const {
   if (unk_id_ == TokenTable::kMissing) {
     // HF loads such a model and fails only on a word that needs the unknown token; so do we.
-    throw Error(cat(origin_, ".unk_token: '", *options_.unk_token,
-                    "' is not in the vocabulary, and the text has a character the vocabulary lacks"));
+    throw Error(
+        cat(origin_, ".unk_token: '", *options_.unk_token,
+            "' is not in the vocabulary, and the text has a character the vocabulary lacks"));
   }
   return unk_id_;
 }
@@ -221,7 +229,8 @@ void BPE::encode_word(std::string_view word, std::vector<int32_t>& ids) const {
     if (options_.byte_fallback) {
       // All bytes of the looked-up text (prefix and suffix included, as in HF) or none.
       bool all = true;
-      for (char c : text) all = all && byte_ids_[static_cast<unsigned char>(c)] != TokenTable::kMissing;
+      for (char c : text)
+        all = all && byte_ids_[static_cast<unsigned char>(c)] != TokenTable::kMissing;
       if (all) {
         for (char c : text) add(byte_ids_[static_cast<unsigned char>(c)]);
         continue;  // a pending unknown token stays pending (HF's order)
@@ -243,7 +252,8 @@ void BPE::encode_word(std::string_view word, std::vector<int32_t>& ids) const {
   if (count >= 2) {
     queue.clear();
     for (int32_t k = 0; k + 1 < count; ++k) {
-      if (const MergeSlot* m = find_merge(symbols[k].id, symbols[k + 1].id)) queue.push_back({m->rank, k, m->new_id});
+      if (const MergeSlot* m = find_merge(symbols[k].id, symbols[k + 1].id))
+        queue.push_back({m->rank, k, m->new_id});
     }
     std::make_heap(queue.begin(), queue.end(), LaterMerge{});
     while (!queue.empty()) {
@@ -294,7 +304,8 @@ std::vector<std::pair<std::string, std::string>> read_json_merges(const JsonView
                                                                   std::vector<size_t>& json_index) {
   const Json& list = node.at("merges").raw();
   if (!list.is_array()) {
-    throw Error(cat(node.where(), ".merges: expected an array of merges, got ", json_type_phrase(list)));
+    throw Error(
+        cat(node.where(), ".merges: expected an array of merges, got ", json_type_phrase(list)));
   }
   std::vector<std::pair<std::string, std::string>> merges;
   merges.reserve(list.size());
@@ -310,17 +321,20 @@ std::vector<std::pair<std::string, std::string>> read_json_merges(const JsonView
       if (line.rfind("#version", 0) == 0) continue;
       const size_t space = line.find(' ');
       if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-        throw Error(cat(node.where(), ".merges[", i, "]: expected \"left right\" (two tokens separated by one space), got ",
+        throw Error(cat(node.where(), ".merges[", i,
+                        "]: expected \"left right\" (two tokens separated by one space), got ",
                         merge.dump()));
       }
       merges.emplace_back(line.substr(0, space), line.substr(space + 1));
       json_index.push_back(i);
-    } else if (!strings && merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+    } else if (!strings && merge.is_array() && merge.size() == 2 && merge[0].is_string() &&
+               merge[1].is_string()) {
       merges.emplace_back(merge[0].get<std::string>(), merge[1].get<std::string>());
       json_index.push_back(i);
     } else {
       throw Error(cat(node.where(), ".merges[", i, "]: expected ",
-                      strings ? "a \"left right\" string like the merges before it" : "a [left, right] pair of strings",
+                      strings ? "a \"left right\" string like the merges before it"
+                              : "a [left, right] pair of strings",
                       ", got ", merge.dump()));
     }
   }
@@ -331,12 +345,14 @@ std::vector<std::pair<std::string, std::string>> read_json_merges(const JsonView
 
 std::unique_ptr<Model> build_bpe(const JsonView& node) {
   // tokenizers: "Missing vocab/merges" without either.
-  if (!node.has("vocab")) throw Error(cat(node.where(), ": a BPE model needs 'vocab' (token -> id)"));
+  if (!node.has("vocab"))
+    throw Error(cat(node.where(), ": a BPE model needs 'vocab' (token -> id)"));
   if (!node.has("merges")) throw Error(cat(node.where(), ": a BPE model needs 'merges'"));
   if (node.has("dropout")) {
     const Json& dropout = node.raw().at("dropout");
     if (!dropout.is_number()) {
-      throw Error(cat(node.where(), ".dropout: expected a number or null, got ", json_type_phrase(dropout)));
+      throw Error(cat(node.where(), ".dropout: expected a number or null, got ",
+                      json_type_phrase(dropout)));
     }
     const double p = dropout.get<double>();
     if (!(p >= 0.0 && p <= 1.0)) {
@@ -344,7 +360,8 @@ std::unique_ptr<Model> build_bpe(const JsonView& node) {
     }
     if (p != 0.0) {
       throw Error(cat(node.where(), ".dropout: BPE dropout (", dropout.dump(),
-                      ") is not supported: it makes tokenization random, a training-time augmentation; set it to "
+                      ") is not supported: it makes tokenization random, a training-time "
+                      "augmentation; set it to "
                       "null for the deterministic tokenizer"));
     }
   }
@@ -358,13 +375,15 @@ std::unique_ptr<Model> build_bpe(const JsonView& node) {
 
   TokenTable vocab = read_vocab_map(node);
   std::vector<size_t> json_index;
-  const std::vector<std::pair<std::string, std::string>> merges = read_json_merges(node, json_index);
+  const std::vector<std::pair<std::string, std::string>> merges =
+      read_json_merges(node, json_index);
   // Messages name the merge by its key path ("tokenizer.json: model.merges[17]") and the
   // vocabulary by its key ("model.vocab"), without repeating the file.
   const std::string where = node.where();
   const size_t colon = where.rfind(": ");
   const std::string key = colon == std::string::npos ? where : where.substr(colon + 2);
-  BpeSources sources{where, key + ".vocab", [&](size_t i) { return cat(where, ".merges[", json_index[i], "]"); }};
+  BpeSources sources{where, key + ".vocab",
+                     [&](size_t i) { return cat(where, ".merges[", json_index[i], "]"); }};
   return std::make_unique<BPE>(std::move(vocab), merges, std::move(options), sources);
 }
 

@@ -43,7 +43,7 @@
 namespace finetune {
 
 struct BpeOptions {
-  std::optional<std::string> unk_token;  // nullopt: unknown characters are dropped
+  std::optional<std::string> unk_token;   // nullopt: unknown characters are dropped
   std::string continuing_subword_prefix;  // "" and HF's null behave the same
   std::string end_of_word_suffix;         // "" and HF's null behave the same
   bool fuse_unk = false;
@@ -63,13 +63,15 @@ class BPE final : public Model {
  public:
   // `merges` in rank order. A merge naming a token not in the vocabulary, or whose result is
   // not in it, is an Error naming the merge (HF refuses such a model too).
-  BPE(TokenTable vocab, const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-      const BpeSources& sources);
+  BPE(TokenTable vocab, const std::vector<std::pair<std::string, std::string>>& merges,
+      BpeOptions options, const BpeSources& sources);
   ~BPE() override;
 
   void tokenize(std::string_view word, std::vector<int32_t>& ids) const override;
   int32_t token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  void for_each_token(const std::function<void(std::string_view, int32_t)>& f) const override { vocab_.for_each(f); }
+  void for_each_token(const std::function<void(std::string_view, int32_t)>& f) const override {
+    vocab_.for_each(f);
+  }
   size_t vocab_size() const override { return vocab_.size(); }
 
   const BpeOptions& options() const { return options_; }
@@ -83,7 +85,8 @@ class BPE final : public Model {
   };
   static constexpr uint64_t kEmptyPair = ~uint64_t{0};
   static uint64_t pack(int32_t left, int32_t right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+           static_cast<uint32_t>(right);
   }
   const MergeSlot* find_merge(int32_t left, int32_t right) const {
     const uint64_t key = pack(left, right);
@@ -108,11 +111,11 @@ class BPE final : public Model {
   size_t merge_mask_ = 0;
   int merge_shift_ = 64;
   size_t merge_count_ = 0;
-  std::vector<int32_t> char_ids_;   // code point < 2048 -> id of the bare character (kMissing)
-  int32_t byte_ids_[256];           // byte -> id of "<0xXX>" (kMissing)
+  std::vector<int32_t> char_ids_;  // code point < 2048 -> id of the bare character (kMissing)
+  int32_t byte_ids_[256];          // byte -> id of "<0xXX>" (kMissing)
   int32_t unk_id_ = TokenTable::kMissing;
-  bool plain_ = true;               // no prefix and no suffix: the direct character table applies
-  uint64_t serial_;                 // identifies this model in the per-thread word caches
+  bool plain_ = true;  // no prefix and no suffix: the direct character table applies
+  uint64_t serial_;    // identifies this model in the per-thread word caches
 };
 
 // The BPE of a tokenizer.json "model" object (type "BPE"); errors name node.where().

@@ -53,7 +53,8 @@ Gpt2Splitter::Gpt2Splitter() : regex_(kGpt2Pattern, "the ByteLevel pre-tokenizer
   for (int c = 0; c < 128; ++c) all[static_cast<size_t>(c)] = static_cast<char>(c);
   for (uint8_t& cls : ascii_class_) cls = 0;
   std::vector<std::pair<size_t, size_t>> matches;
-  const std::pair<const char*, uint8_t> classes[] = {{R"(\s)", kSpace}, {R"(\p{L})", kLetter}, {R"(\p{N})", kNumber}};
+  const std::pair<const char*, uint8_t> classes[] = {
+      {R"(\s)", kSpace}, {R"(\p{L})", kLetter}, {R"(\p{N})", kNumber}};
   for (const auto& [pattern, bit] : classes) {
     Regex(pattern, "the ByteLevel pre-tokenizer's character classes").find_all(all, matches);
     for (const auto& [begin, end] : matches) {
@@ -97,7 +98,8 @@ size_t Gpt2Splitter::match_ascii(std::string_view text, size_t i) const {
   return end - 1 - i;
 }
 
-void Gpt2Splitter::split(std::string_view text, std::vector<std::pair<size_t, size_t>>& pieces) const {
+void Gpt2Splitter::split(std::string_view text,
+                         std::vector<std::pair<size_t, size_t>>& pieces) const {
   for (char c : text) {
     if (static_cast<unsigned char>(c) >= 0x80) {
       split_with_regex(text, pieces);
@@ -113,7 +115,8 @@ void Gpt2Splitter::split(std::string_view text, std::vector<std::pair<size_t, si
   }
 }
 
-void Gpt2Splitter::split_with_regex(std::string_view text, std::vector<std::pair<size_t, size_t>>& pieces) const {
+void Gpt2Splitter::split_with_regex(std::string_view text,
+                                    std::vector<std::pair<size_t, size_t>>& pieces) const {
   thread_local std::vector<SplitRange> ranges;
   pieces.clear();
   if (text.empty()) return;

@@ -46,7 +46,8 @@ class Gpt2Splitter {
   Gpt2Splitter();
   void split(std::string_view text, std::vector<std::pair<size_t, size_t>>& pieces) const;
   // Always through Oniguruma (the reference the fast path is tested against).
-  void split_with_regex(std::string_view text, std::vector<std::pair<size_t, size_t>>& pieces) const;
+  void split_with_regex(std::string_view text,
+                        std::vector<std::pair<size_t, size_t>>& pieces) const;
 
  private:
   // Length of the match that starts at text[i] (ASCII text only).
@@ -59,7 +60,8 @@ class Gpt2Splitter {
 
 class ByteLevel final : public PreTokenizer {
  public:
-  ByteLevel(bool add_prefix_space, bool use_regex) : add_prefix_space_(add_prefix_space), use_regex_(use_regex) {}
+  ByteLevel(bool add_prefix_space, bool use_regex)
+      : add_prefix_space_(add_prefix_space), use_regex_(use_regex) {}
   void pre_tokenize(const Words& in, Words& out) const override;
 
  private:
@@ -70,7 +72,9 @@ class ByteLevel final : public PreTokenizer {
 
 class ByteLevelNormalizer final : public Normalizer {
  public:
-  void normalize(std::string_view text, std::string& out) const override { append_byte_level(text, out); }
+  void normalize(std::string_view text, std::string& out) const override {
+    append_byte_level(text, out);
+  }
 };
 
 }  // namespace finetune
