@@ -23,7 +23,7 @@
 //
 // Speed: character ids come from a direct table for code points below 2048 (every byte-level
 // character), the merge table is an open-addressing hash on the packed id pair, and each thread
-// keeps a small direct-mapped cache of recent words (text is mostly the same few thousand
+// keeps a 1 MiB 2-way cache of recent words (text is mostly the same few thousand
 // words); the cache never changes a result, as in HF, which caches too.
 #pragma once
 
