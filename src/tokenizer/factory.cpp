@@ -5,12 +5,14 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tokenizer/models/bpe.h"
 #include "tokenizer/models/word_level.h"
 #include "tokenizer/models/wordpiece.h"
 #include "tokenizer/normalizers/bert_normalizer.h"
 #include "tokenizer/normalizers/text_normalizers.h"
 #include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
+#include "tokenizer/pre_tokenizers/byte_level.h"
 #include "tokenizer/token_table.h"
 
 namespace finetune {
@@ -105,6 +107,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   }
   if (type == "Replace") return build_replace(node);
   if (type == "Prepend") return std::make_unique<Prepend>(node.get_string("prepend"));
+  if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (const JsonView& step : child_array(node, "normalizers")) steps.push_back(build_normalizer(step));
@@ -112,7 +115,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   }
   unsupported_type(node, type,
                    "BertNormalizer, Lowercase, NFC, NFD, NFKC, NFKD, StripAccents, Strip, Replace, Prepend, "
-                   "Precompiled, Sequence");
+                   "ByteLevel, Precompiled, Sequence");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,9 +136,17 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
     SplitBehavior behavior = parse_split_behavior(node.get_string("behavior"), node.where() + ".behavior");
     bool invert = node.get_bool_or("invert", false);
     if (pattern.is_regex) {
-      return std::make_unique<Split>(Regex(pattern.text, node.where() + ".pattern.Regex"), behavior, invert);
+      Regex regex(pattern.text, node.where() + ".pattern.Regex");
+      return std::make_unique<Split>(std::move(regex), pattern.text, behavior, invert);
     }
     return std::make_unique<Split>(pattern.text, behavior, invert);
+  }
+  if (type == "ByteLevel") {
+    // tokenizers requires add_prefix_space (it changes ids, so we take no default either);
+    // trim_offsets only moves offsets and is ignored; use_regex defaults to true.
+    const bool add_prefix_space = node.get_bool("add_prefix_space");
+    node.get_bool_or("trim_offsets", true);  // type-checked only
+    return std::make_unique<ByteLevel>(add_prefix_space, node.get_bool_or("use_regex", true));
   }
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
@@ -149,8 +160,6 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
 
 // ---------------------------------------------------------------------------------------------
 // Models
-
-namespace {
 
 // A {"token": id} vocabulary.
 TokenTable read_vocab_map(const JsonView& node) {
@@ -170,6 +179,8 @@ TokenTable read_vocab_map(const JsonView& node) {
   }
   return table;
 }
+
+namespace {
 
 std::unique_ptr<Model> build_wordpiece(const JsonView& node) {
   TokenTable vocab = read_vocab_map(node);
@@ -204,6 +215,7 @@ std::unique_ptr<Model> build_model(const JsonView& node) {
   }
   if (type == "WordPiece") return build_wordpiece(node);
   if (type == "WordLevel") return std::make_unique<WordLevel>(read_vocab_map(node), node.get_string_or("unk_token", "<unk>"));
+  if (type == "BPE") return build_bpe(node);
   unsupported_type(node, type, "WordPiece, WordLevel, BPE, Unigram");
 }
 

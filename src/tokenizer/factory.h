@@ -17,6 +17,7 @@
 #include "io/json.h"
 #include "tokenizer/pipeline.h"
 #include "tokenizer/post_processors/template_processing.h"
+#include "tokenizer/token_table.h"
 
 namespace finetune {
 
@@ -41,5 +42,7 @@ struct PatternSpec {
   std::string text;
 };
 PatternSpec read_pattern(const JsonView& node, const std::string& key);
+// The {"token": id} map node["vocab"] of a WordPiece, WordLevel or BPE model.
+TokenTable read_vocab_map(const JsonView& node);
 
 }  // namespace finetune
