@@ -137,7 +137,7 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
     bool invert = node.get_bool_or("invert", false);
     if (pattern.is_regex) {
       Regex regex(pattern.text, node.where() + ".pattern.Regex");
-      return std::make_unique<Split>(std::move(regex), pattern.text, behavior, invert);
+      return std::make_unique<Split>(std::move(regex), behavior, invert);
     }
     return std::make_unique<Split>(pattern.text, behavior, invert);
   }

@@ -49,7 +49,8 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
   matches.clear();
   const auto* start = reinterpret_cast<const OnigUChar*>(text.data());
   const auto* end = start + text.size();
-  OnigRegion* region = onig_region_new();
+  // One region per thread, reused: a search allocates nothing once it has grown.
+  thread_local OnigRegion* region = onig_region_new();
   // Rust onig's FindMatches: search from `position`; an empty match right where the previous
   // match ended is skipped by moving one character on (no endless loop, no duplicate).
   size_t position = 0;
@@ -69,7 +70,6 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
     have_last = true;
     last_match_end = match_end;
   }
-  onig_region_free(region, 1);
 }
 
 }  // namespace finetune

@@ -5,7 +5,6 @@
 #include <utf8proc.h>
 
 #include "tokenizer/hf_unicode.h"
-#include "tokenizer/pre_tokenizers/byte_level.h"
 #include "tokenizer/pre_tokenizers/bert_pre_tokenizer.h"
 
 namespace finetune {
@@ -65,24 +64,13 @@ void Digits::pre_tokenize(const Words& in, Words& out) const {
 Split::Split(std::string literal, SplitBehavior behavior, bool invert)
     : literal_(std::move(literal)), behavior_(behavior), invert_(invert) {}
 
-Split::Split(Regex regex, std::string_view pattern, SplitBehavior behavior, bool invert)
-    : regex_(std::move(regex)), behavior_(behavior), invert_(invert) {
-  if (pattern == kGpt2Pattern) gpt2_ = std::make_unique<Gpt2Splitter>();
-}
-
-Split::~Split() = default;
+Split::Split(Regex regex, SplitBehavior behavior, bool invert)
+    : regex_(std::move(regex)), behavior_(behavior), invert_(invert) {}
 
 void Split::pre_tokenize(const Words& in, Words& out) const {
   std::vector<SplitRange> ranges;
   for (size_t w = 0; w < in.size(); ++w) {
-    if (gpt2_) {
-      // The GPT-2 pattern matches every character, so its pieces are all matches.
-      thread_local std::vector<std::pair<size_t, size_t>> pieces;
-      gpt2_->split(in[w], pieces);
-      ranges.clear();
-      for (const auto& [begin, end] : pieces) ranges.push_back({begin, end, true});
-      if (ranges.empty()) ranges.push_back({0, 0, false});
-    } else if (regex_) {
+    if (regex_) {
       find_regex_matches(in[w], *regex_, ranges);
     } else {
       find_literal_matches(in[w], literal_, ranges);

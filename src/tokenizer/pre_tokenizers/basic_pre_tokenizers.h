@@ -15,7 +15,6 @@
 
 namespace finetune {
 
-class Gpt2Splitter;
 
 // bert.rs: whitespace removed, each punctuation character a piece (bert_pre_tokenizer.h).
 class BertPreTokenizer final : public PreTokenizer {
@@ -60,21 +59,16 @@ class Digits final : public PreTokenizer {
   bool individual_digits_;
 };
 
-// split.rs: split on a literal string or a regex, with a behavior and `invert`. A regex that is
-// exactly GPT-2's pattern (ModernBERT and other byte-level tokenizers split with it before a
-// ByteLevel(use_regex=false)) runs through ByteLevel's Gpt2Splitter, the same matches faster.
+// split.rs: split on a literal string or a regex, with a behavior and `invert`.
 class Split final : public PreTokenizer {
  public:
   Split(std::string literal, SplitBehavior behavior, bool invert);
-  // `pattern` is the regex's source text, to recognise GPT-2's.
-  Split(Regex regex, std::string_view pattern, SplitBehavior behavior, bool invert);
-  ~Split() override;
+  Split(Regex regex, SplitBehavior behavior, bool invert);
   void pre_tokenize(const Words& in, Words& out) const override;
 
  private:
   std::string literal_;
   std::optional<Regex> regex_;
-  std::unique_ptr<Gpt2Splitter> gpt2_;
   SplitBehavior behavior_;
   bool invert_;
 };

@@ -46,77 +46,9 @@ void append_byte_level(std::string_view bytes, std::string& out) {
   }
 }
 
-Gpt2Splitter::Gpt2Splitter() : regex_(kGpt2Pattern, "the ByteLevel pre-tokenizer's GPT-2 pattern") {
-  // Which ASCII characters Oniguruma puts in \s, \p{L} and \p{N}: one string of all 128, one
-  // search per class.
-  std::string all(128, '\0');
-  for (int c = 0; c < 128; ++c) all[static_cast<size_t>(c)] = static_cast<char>(c);
-  for (uint8_t& cls : ascii_class_) cls = 0;
-  std::vector<std::pair<size_t, size_t>> matches;
-  const std::pair<const char*, uint8_t> classes[] = {
-      {R"(\s)", kSpace}, {R"(\p{L})", kLetter}, {R"(\p{N})", kNumber}};
-  for (const auto& [pattern, bit] : classes) {
-    Regex(pattern, "the ByteLevel pre-tokenizer's character classes").find_all(all, matches);
-    for (const auto& [begin, end] : matches) {
-      for (size_t k = begin; k < end; ++k) ascii_class_[k] |= bit;
-    }
-  }
-}
+Gpt2Splitter::Gpt2Splitter() : regex_(kGpt2Pattern, "the ByteLevel pre-tokenizer's GPT-2 pattern") {}
 
-size_t Gpt2Splitter::match_ascii(std::string_view text, size_t i) const {
-  const size_t n = text.size();
-  auto cls = [&](size_t k) { return ascii_class_[static_cast<unsigned char>(text[k])]; };
-  // 's|'t|'re|'ve|'m|'ll|'d (case-sensitive, tried first).
-  if (text[i] == '\'' && i + 1 < n) {
-    const char c = text[i + 1];
-    if (c == 's' || c == 't' || c == 'm' || c == 'd') return 2;
-    if (i + 2 < n) {
-      const char d = text[i + 2];
-      if ((c == 'r' && d == 'e') || (c == 'v' && d == 'e') || (c == 'l' && d == 'l')) return 3;
-    }
-  }
-  // ' ?\p{L}+', ' ?\p{N}+', ' ?[^\s\p{L}\p{N}]+': an optional U+0020, then a run of one class.
-  // Without the space the run would have to start at a space, which is in none of the three.
-  const size_t start = text[i] == ' ' && i + 1 < n ? i + 1 : i;
-  const uint8_t first = cls(start);
-  if (!(first & kSpace)) {
-    // The class of the run: letters, numbers, or "other" (none of the three bits).
-    const uint8_t kind = first & kLetter ? kLetter : first & kNumber ? kNumber : 0;
-    size_t end = start + 1;
-    if (kind != 0) {
-      while (end < n && (cls(end) & kind)) ++end;
-    } else {
-      while (end < n && cls(end) == 0) ++end;
-    }
-    return end - i;
-  }
-  // '\s+(?!\S)|\s+' at a whitespace character: the whole run when it ends the text; else the run
-  // less its last character (left to lead the next word), or that one character alone.
-  size_t end = i + 1;
-  while (end < n && (cls(end) & kSpace)) ++end;
-  if (end == n || end - i == 1) return end - i;
-  return end - 1 - i;
-}
-
-void Gpt2Splitter::split(std::string_view text,
-                         std::vector<std::pair<size_t, size_t>>& pieces) const {
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      split_with_regex(text, pieces);
-      return;
-    }
-  }
-  pieces.clear();
-  size_t i = 0;
-  while (i < text.size()) {
-    const size_t length = match_ascii(text, i);
-    pieces.emplace_back(i, i + length);
-    i += length;
-  }
-}
-
-void Gpt2Splitter::split_with_regex(std::string_view text,
-                                    std::vector<std::pair<size_t, size_t>>& pieces) const {
+void Gpt2Splitter::split(std::string_view text, std::vector<std::pair<size_t, size_t>>& pieces) const {
   thread_local std::vector<SplitRange> ranges;
   pieces.clear();
   if (text.empty()) return;
