@@ -59,7 +59,8 @@ std::string edited_model(const fs::path& source, const Json& edits) {
         static_cast<spm::TrainerSpec::ModelType>(edits["model_type"].get<int>()));
   }
   if (edits.contains("precompiled_charsmap")) {
-    proto.mutable_normalizer_spec()->set_precompiled_charsmap(edits["precompiled_charsmap"].get<std::string>());
+    proto.mutable_normalizer_spec()->set_precompiled_charsmap(
+        edits["precompiled_charsmap"].get<std::string>());
   }
   if (edits.contains("piece_types")) {
     for (auto it = edits["piece_types"].begin(); it != edits["piece_types"].end(); ++it) {
@@ -91,8 +92,12 @@ Json summarize(const Json& node) {
         const Json& vocab = it.value();
         Json head = Json::array(), tail = Json::array();
         for (size_t i = 0; i < std::min<size_t>(6, vocab.size()); ++i) head.push_back(vocab[i]);
-        for (size_t i = vocab.size() >= 2 ? vocab.size() - 2 : 0; i < vocab.size(); ++i) tail.push_back(vocab[i]);
-        out[it.key()] = {{"entries", vocab.size()}, {"sha256", digest.finish_hex()}, {"head", head}, {"tail", tail}};
+        for (size_t i = vocab.size() >= 2 ? vocab.size() - 2 : 0; i < vocab.size(); ++i)
+          tail.push_back(vocab[i]);
+        out[it.key()] = {{"entries", vocab.size()},
+                         {"sha256", digest.finish_hex()},
+                         {"head", head},
+                         {"tail", tail}};
       } else if (it.key() == "precompiled_charsmap" && it.value().is_string()) {
         const std::string text = it.value().get<std::string>();
         out[it.key()] = {{"base64_chars", text.size()}, {"sha256", sha256_hex(text)}};
@@ -126,7 +131,8 @@ fs::path materialize(const Json& spec, const fs::path& dir) {
 }
 
 fs::path config_of(const fs::path& dir) {
-  return fs::is_regular_file(dir / "tokenizer_config.json") ? dir / "tokenizer_config.json" : fs::path();
+  return fs::is_regular_file(dir / "tokenizer_config.json") ? dir / "tokenizer_config.json"
+                                                            : fs::path();
 }
 
 std::vector<std::string> case_names() {
@@ -152,7 +158,8 @@ TEST_P(SpmPipelineGolden, DocumentEqualsTransformers) {
     // transformers raised; we must refuse too, with an Error that names a file.
     try {
       sentencepiece_tokenizer_json(model, config_of(dir));
-      ADD_FAILURE() << "transformers raised (" << spec["error"].get<std::string>() << ") but the loader did not";
+      ADD_FAILURE() << "transformers raised (" << spec["error"].get<std::string>()
+                    << ") but the loader did not";
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos) << e.what();
     }
@@ -160,8 +167,9 @@ TEST_P(SpmPipelineGolden, DocumentEqualsTransformers) {
     Json actual = summarize(sentencepiece_tokenizer_json(model, config_of(dir)));
     const Json& expected = spec["expected"];
     // Only the differences are printed: the documents are long.
-    EXPECT_TRUE(actual == expected) << "differences (JSON patch from transformers' document to ours): "
-                                    << Json::diff(expected, actual).dump(1);
+    EXPECT_TRUE(actual == expected)
+        << "differences (JSON patch from transformers' document to ours): "
+        << Json::diff(expected, actual).dump(1);
   }
   fs::remove_all(dir);
 }
@@ -177,7 +185,8 @@ INSTANTIATE_TEST_SUITE_P(Cases, SpmPipelineGolden, ::testing::ValuesIn(case_name
 TEST(SpmPipelineGolden, CoversTheFixturesAndWasMadeByThePinnedVersions) {
   EXPECT_EQ(goldens()["versions"]["transformers"], "5.24.0");
   EXPECT_EQ(goldens()["versions"]["tokenizers"], "0.23.3");
-  for (const char* name : {"xlmr-unigram-spm", "deberta-v3-spm", "camembert-spm", "albert-unigram spiece.model"}) {
+  for (const char* name :
+       {"xlmr-unigram-spm", "deberta-v3-spm", "camembert-spm", "albert-unigram spiece.model"}) {
     EXPECT_NO_THROW(case_named(name)) << name;
   }
 }
@@ -200,7 +209,8 @@ TEST(SentencePieceLoader, FixtureDirectoriesMatchGoldenAndManifest) {
     for (const char* part : {"pre_tokenizer", "post_processor", "decoder"})
       EXPECT_EQ(document[part], recorded["json"][part]) << part;
     EXPECT_EQ(document["model"]["unk_id"], recorded["json"]["model"]["unk_id"]);
-    EXPECT_EQ(cat("<", document["model"]["vocab"].size(), " entries>"), recorded["json"]["model"]["vocab"]);
+    EXPECT_EQ(cat("<", document["model"]["vocab"].size(), " entries>"),
+              recorded["json"]["model"]["vocab"]);
   }
 }
 
@@ -222,9 +232,11 @@ TEST(SentencePieceLoader, FromDirectoryKeepsTheIds) {
       FAIL() << message;
     }
     for (const Json& token : manifest["fixtures"][name]["pipeline"]["added_tokens"]) {
-      EXPECT_EQ(tokenizer->token_to_id(token["content"].get<std::string>()), token["id"].get<int32_t>());
+      EXPECT_EQ(tokenizer->token_to_id(token["content"].get<std::string>()),
+                token["id"].get<int32_t>());
     }
-    EXPECT_EQ(tokenizer->pad_id(), manifest["fixtures"][name]["special_tokens"]["pad_token"][1].get<int32_t>());
+    EXPECT_EQ(tokenizer->pad_id(),
+              manifest["fixtures"][name]["special_tokens"]["pad_token"][1].get<int32_t>());
   }
 }
 
@@ -246,7 +258,8 @@ std::string error_of(const fs::path& model, const fs::path& config = fs::path())
 }
 
 void expect_contains(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos) << "message: " << message << "\nexpected to contain: " << part;
+  EXPECT_NE(message.find(part), std::string::npos)
+      << "message: " << message << "\nexpected to contain: " << part;
 }
 
 class SentencePieceHostile : public ::testing::Test {
@@ -266,8 +279,9 @@ class SentencePieceHostile : public ::testing::Test {
 };
 
 TEST_F(SentencePieceHostile, NotAProtobufFile) {
-  for (std::string bytes : {std::string("this is a text file, not a model\n"), std::string(R"({"pieces": []})"),
-                            std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), std::string(64, '\xff')}) {
+  for (std::string bytes :
+       {std::string("this is a text file, not a model\n"), std::string(R"({"pieces": []})"),
+        std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), std::string(64, '\xff')}) {
     write_bytes(model_, bytes);
     std::string message = error_of(model_, config_);
     expect_contains(message, model_.string() + ": not a SentencePiece model");
@@ -276,12 +290,14 @@ TEST_F(SentencePieceHostile, NotAProtobufFile) {
 
 TEST_F(SentencePieceHostile, EmptyFile) {
   write_bytes(model_, "");
-  expect_contains(error_of(model_, config_), model_.string() + ": the SentencePiece model file is empty");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": the SentencePiece model file is empty");
 }
 
 TEST_F(SentencePieceHostile, TruncatedFile) {
   const std::string bytes = read_file(source_);
-  for (size_t keep : {size_t{1}, size_t{7}, size_t{100}, bytes.size() / 2, bytes.size() - 300, bytes.size() - 1}) {
+  for (size_t keep : {size_t{1}, size_t{7}, size_t{100}, bytes.size() / 2, bytes.size() - 300,
+                      bytes.size() - 1}) {
     SCOPED_TRACE(keep);
     write_bytes(model_, std::string_view(bytes).substr(0, keep));
     std::string message = error_of(model_, config_);
@@ -296,9 +312,10 @@ TEST_F(SentencePieceHostile, TruncatedFile) {
   proto.clear_normalizer_spec();
   proto.mutable_pieces()->DeleteSubrange(100, proto.pieces_size() - 100);
   write_model(proto);
-  expect_contains(
-      error_of(model_, config_),
-      model_.string() + ": the SentencePiece model is truncated or incomplete: it has 100 pieces but no trainer_spec");
+  expect_contains(error_of(model_, config_),
+                  model_.string() +
+                      ": the SentencePiece model is truncated or incomplete: it has 100 pieces but "
+                      "no trainer_spec");
 }
 
 TEST_F(SentencePieceHostile, NoUnknownPiece) {
@@ -307,19 +324,22 @@ TEST_F(SentencePieceHostile, NoUnknownPiece) {
   ASSERT_EQ(proto.pieces(unk).type(), spm::ModelProto::SentencePiece::UNKNOWN);
   proto.mutable_pieces()->DeleteSubrange(unk, 1);  // the piece list without the unk piece
   write_model(proto);
-  expect_contains(error_of(model_, config_), model_.string() + ": the SentencePiece model has no unknown piece");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": the SentencePiece model has no unknown piece");
 
   proto = read_proto(source_);
   proto.mutable_pieces(unk)->set_type(spm::ModelProto::SentencePiece::NORMAL);
   write_model(proto);
-  expect_contains(error_of(model_, config_), model_.string() + ": the SentencePiece model has no unknown piece");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": the SentencePiece model has no unknown piece");
 }
 
 TEST_F(SentencePieceHostile, UnknownPieceDisagreesWithTrainerSpec) {
   spm::ModelProto proto = read_proto(source_);
   proto.mutable_trainer_spec()->set_unk_id(7);
   write_model(proto);
-  expect_contains(error_of(model_, config_), model_.string() + ": trainer_spec.unk_id is 7 (piece '");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": trainer_spec.unk_id is 7 (piece '");
 
   proto.mutable_trainer_spec()->set_unk_id(99999);
   write_model(proto);
@@ -336,7 +356,8 @@ TEST_F(SentencePieceHostile, NoPiecesOrBadPieces) {
   spm::ModelProto proto = read_proto(source_);
   proto.clear_pieces();
   write_model(proto);
-  expect_contains(error_of(model_, config_), model_.string() + ": not a SentencePiece model: it has no pieces");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": not a SentencePiece model: it has no pieces");
 
   proto = read_proto(source_);
   proto.mutable_pieces(12)->set_piece("");
@@ -346,18 +367,21 @@ TEST_F(SentencePieceHostile, NoPiecesOrBadPieces) {
   proto = read_proto(source_);
   proto.mutable_pieces(13)->set_piece("ab\xC3(");
   write_model(proto);
-  expect_contains(error_of(model_, config_), model_.string() + ": piece 13 is not valid UTF-8 (byte 3)");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + ": piece 13 is not valid UTF-8 (byte 3)");
 }
 
 TEST_F(SentencePieceHostile, UnknownOrMissingClass) {
   fs::copy_file(source_, model_);
   write_bytes(config_, R"({"tokenizer_class": "T5Tokenizer"})");
   std::string message = error_of(model_, config_);
-  expect_contains(message, config_.string() + ": key 'tokenizer_class': 'T5Tokenizer' is not supported");
+  expect_contains(message,
+                  config_.string() + ": key 'tokenizer_class': 'T5Tokenizer' is not supported");
   expect_contains(message, "DebertaV2Tokenizer");
 
   write_bytes(config_, R"({"tokenizer_class": 42})");
-  expect_contains(error_of(model_, config_), config_.string() + ": key 'tokenizer_class': expected a string");
+  expect_contains(error_of(model_, config_),
+                  config_.string() + ": key 'tokenizer_class': expected a string");
 
   write_bytes(config_, R"({"do_lower_case": false})");
   message = error_of(model_, config_);
@@ -366,8 +390,9 @@ TEST_F(SentencePieceHostile, UnknownOrMissingClass) {
   expect_contains(error_of(model_), "there is no tokenizer_config.json");
 
   write_bytes(dir_ / "config.json", R"({"model_type": "t5"})");
-  expect_contains(error_of(model_, config_),
-                  (dir_ / "config.json").string() + ": key 'model_type': model_type 't5' is not supported");
+  expect_contains(
+      error_of(model_, config_),
+      (dir_ / "config.json").string() + ": key 'model_type': model_type 't5' is not supported");
   write_bytes(dir_ / "config.json", R"({"model_type": "deberta-v2"})");
   EXPECT_NO_THROW(sentencepiece_tokenizer_json(model_, config_));
 }
@@ -378,18 +403,24 @@ TEST_F(SentencePieceHostile, BadConfigurationValues) {
     write_bytes(config_, config_text);
     return error_of(model_, config_);
   };
-  expect_contains(with("{\"tokenizer_class\": \"DebertaV2Tokenizer\""), config_.string() + ": invalid JSON");
-  expect_contains(with(R"(["DebertaV2Tokenizer"])"), config_.string() + ": expected a tokenizer configuration");
+  expect_contains(with("{\"tokenizer_class\": \"DebertaV2Tokenizer\""),
+                  config_.string() + ": invalid JSON");
+  expect_contains(with(R"(["DebertaV2Tokenizer"])"),
+                  config_.string() + ": expected a tokenizer configuration");
   expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "do_lower_case": "yes"})"),
                   config_.string() + ": key 'do_lower_case': expected true or false");
   expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "mask_token": 5})"),
                   config_.string() + ": key 'mask_token': expected a token");
-  expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "mask_token": {"lstrip": true}})"),
-                  config_.string() + ": key 'mask_token': key 'content': missing");
-  expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "added_tokens_decoder": {"x": {"content": "a"}}})"),
-                  config_.string() + ": added_tokens_decoder: key 'x': expected a token id");
-  expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "added_tokens_decoder": {"5": "a"}})"),
-                  config_.string() + ": added_tokens_decoder: key '5': expected a token object");
+  expect_contains(
+      with(R"({"tokenizer_class": "DebertaV2Tokenizer", "mask_token": {"lstrip": true}})"),
+      config_.string() + ": key 'mask_token': key 'content': missing");
+  expect_contains(
+      with(
+          R"({"tokenizer_class": "DebertaV2Tokenizer", "added_tokens_decoder": {"x": {"content": "a"}}})"),
+      config_.string() + ": added_tokens_decoder: key 'x': expected a token id");
+  expect_contains(
+      with(R"({"tokenizer_class": "DebertaV2Tokenizer", "added_tokens_decoder": {"5": "a"}})"),
+      config_.string() + ": added_tokens_decoder: key '5': expected a token object");
   expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "extra_special_tokens": [1]})"),
                   config_.string() + ": extra_special_tokens[0]: expected a token");
   expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer", "extra_special_tokens": "x"})"),
@@ -401,17 +432,20 @@ TEST_F(SentencePieceHostile, BadConfigurationValues) {
                   (dir_ / "added_tokens.json").string() + ": key '[MASK]': expected a token id");
   fs::remove(dir_ / "added_tokens.json");
   write_bytes(dir_ / "special_tokens_map.json", R"({"mask_token": {"lstrip": true}})");
-  expect_contains(with(R"({"tokenizer_class": "DebertaV2Tokenizer"})"),
-                  (dir_ / "special_tokens_map.json").string() + ": key 'mask_token': key 'content': missing");
+  expect_contains(
+      with(R"({"tokenizer_class": "DebertaV2Tokenizer"})"),
+      (dir_ / "special_tokens_map.json").string() + ": key 'mask_token': key 'content': missing");
 }
 
 TEST_F(SentencePieceHostile, ClassThatCannotUseTheModel) {
   // ALBERT takes its [CLS] / [SEP] ids from the model: XLM-R's has neither.
   fs::copy_file(tokenizer_fixture("xlmr-unigram-spm") / "sentencepiece.bpe.model", model_);
   write_bytes(config_, R"({"tokenizer_class": "AlbertTokenizer"})");
-  expect_contains(error_of(model_, config_), model_.string() + " (AlbertTokenizer): cls_token '[CLS]' is not a piece");
+  expect_contains(error_of(model_, config_),
+                  model_.string() + " (AlbertTokenizer): cls_token '[CLS]' is not a piece");
   // CamemBERT cannot use a model of another type than Unigram.
-  spm::ModelProto proto = read_proto(tokenizer_fixture("camembert-spm") / "sentencepiece.bpe.model");
+  spm::ModelProto proto =
+      read_proto(tokenizer_fixture("camembert-spm") / "sentencepiece.bpe.model");
   proto.mutable_trainer_spec()->set_model_type(spm::TrainerSpec::BPE);
   write_model(proto);
   write_bytes(config_, R"({"tokenizer_class": "CamembertTokenizer"})");
@@ -425,8 +459,9 @@ TEST_F(SentencePieceHostile, ClassThatCannotUseTheModel) {
   proto.mutable_trainer_spec()->set_unk_id(0);
   write_model(proto);
   write_bytes(config_, R"({"tokenizer_class": "AlbertTokenizer", "sep_token": "[CLS]"})");
-  expect_contains(error_of(model_, config_),
-                  "the unknown token id 1 that AlbertTokenizer uses is outside the vocabulary of 1 pieces");
+  expect_contains(
+      error_of(model_, config_),
+      "the unknown token id 1 that AlbertTokenizer uses is outside the vocabulary of 1 pieces");
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ bool is_named_key(const std::string& key) {
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string base64(std::string_view bytes) {
@@ -71,7 +72,8 @@ std::string base64(std::string_view bytes) {
   }
   if (i < bytes.size()) {
     uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 1 < bytes.size())
+      v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(i + 1 < bytes.size() ? alphabet[(v >> 6) & 63] : '=');
@@ -98,8 +100,10 @@ class Settings {
   void set_default_source(const std::string& where) { default_source_ = where; }
 
   // File order of the top-level keys (and of the members of one object-valued key).
-  static std::vector<std::string> key_order(const std::string& text, const std::string& member = "") {
-    nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text);  // already parsed once: valid
+  static std::vector<std::string> key_order(const std::string& text,
+                                            const std::string& member = "") {
+    nlohmann::ordered_json ordered =
+        nlohmann::ordered_json::parse(text);  // already parsed once: valid
     const nlohmann::ordered_json* object = &ordered;
     if (!member.empty()) object = &ordered.at(member);
     std::vector<std::string> keys;
@@ -118,7 +122,9 @@ class Settings {
     return it == source_.end() ? default_source_ : it->second;
   }
   JsonView view(const std::string& key) const { return JsonView(values_, where(key)); }
-  bool get_bool_or(const std::string& key, bool fallback) const { return view(key).get_bool_or(key, fallback); }
+  bool get_bool_or(const std::string& key, bool fallback) const {
+    return view(key).get_bool_or(key, fallback);
+  }
 
   void set(const std::string& key, Json value, const std::string& where) {
     if (!values_.contains(key)) order_.push_back(key);
@@ -171,7 +177,8 @@ TokenSpec read_token(const Json& value, const std::string& where) {
     return spec;
   }
   if (!value.is_object()) {
-    throw Error(cat(where, ": expected a token (a string or an object with 'content'), got ", json_type_phrase(value)));
+    throw Error(cat(where, ": expected a token (a string or an object with 'content'), got ",
+                    json_type_phrase(value)));
   }
   JsonView entry(value, where);
   spec.content = entry.get_string("content");
@@ -207,7 +214,8 @@ struct ClassChoice {
 };
 
 const std::string kSupportedClasses =
-    "AlbertTokenizer, CamembertTokenizer, DebertaV2Tokenizer, XLMRobertaTokenizer (each also with 'Fast')";
+    "AlbertTokenizer, CamembertTokenizer, DebertaV2Tokenizer, XLMRobertaTokenizer (each also with "
+    "'Fast')";
 
 std::optional<SpmClass> class_by_name(std::string name) {
   if (ends_with(name, "Fast")) name.resize(name.size() - 4);
@@ -243,15 +251,18 @@ std::optional<SpmClass> class_by_model_type(const std::string& model_type) {
 
 // AutoTokenizer's choice: tokenizer_config.json's tokenizer_class, else config.json's
 // tokenizer_class, else the tokenizer of config.json's model_type.
-ClassChoice choose_class(const Settings& settings, bool has_config, const fs::path& model, const fs::path& config) {
+ClassChoice choose_class(const Settings& settings, bool has_config, const fs::path& model,
+                         const fs::path& config) {
   auto unsupported = [&](const std::string& where, const std::string& what) -> ClassChoice {
-    throw Error(cat(where, ": ", what, " is not supported with a SentencePiece model (", model.filename().string(),
+    throw Error(cat(where, ": ", what, " is not supported with a SentencePiece model (",
+                    model.filename().string(),
                     ") and no tokenizer.json; supported: ", kSupportedClasses));
   };
   if (has_config && settings.has("tokenizer_class")) {
     std::string name = settings.view("tokenizer_class").get_string("tokenizer_class");
     if (auto kind = class_by_name(name)) return {*kind, name};
-    return unsupported(cat(settings.where("tokenizer_class"), ": key 'tokenizer_class'"), cat("'", name, "'"));
+    return unsupported(cat(settings.where("tokenizer_class"), ": key 'tokenizer_class'"),
+                       cat("'", name, "'"));
   }
   const fs::path model_config = model.parent_path() / "config.json";
   if (fs::is_regular_file(model_config)) {
@@ -261,34 +272,41 @@ ClassChoice choose_class(const Settings& settings, bool has_config, const fs::pa
     if (view.has("tokenizer_class")) {
       std::string name = view.get_string("tokenizer_class");
       if (auto kind = class_by_name(name)) return {*kind, name};
-      return unsupported(cat(model_config.string(), ": key 'tokenizer_class'"), cat("'", name, "'"));
+      return unsupported(cat(model_config.string(), ": key 'tokenizer_class'"),
+                         cat("'", name, "'"));
     }
     if (view.has("model_type")) {
       std::string type = view.get_string("model_type");
       if (auto kind = class_by_model_type(type)) return {*kind, class_name(*kind)};
-      return unsupported(cat(model_config.string(), ": key 'model_type'"), cat("model_type '", type, "'"));
+      return unsupported(cat(model_config.string(), ": key 'model_type'"),
+                         cat("model_type '", type, "'"));
     }
   }
-  throw Error(
-      cat(model.string(), ": cannot tell which tokenizer class this SentencePiece model is for: ",
-          has_config ? config.string() + " has no tokenizer_class" : std::string("there is no tokenizer_config.json"),
-          " and there is no config.json with a model_type beside it (transformers cannot load it either); "
-          "add \"tokenizer_class\" to tokenizer_config.json, one of ",
-          kSupportedClasses));
+  throw Error(cat(model.string(),
+                  ": cannot tell which tokenizer class this SentencePiece model is for: ",
+                  has_config ? config.string() + " has no tokenizer_class"
+                             : std::string("there is no tokenizer_config.json"),
+                  " and there is no config.json with a model_type beside it (transformers cannot "
+                  "load it either); "
+                  "add \"tokenizer_class\" to tokenizer_config.json, one of ",
+                  kSupportedClasses));
 }
 
 std::map<std::string, std::string> named_defaults(SpmClass kind) {
   switch (kind) {
     case SpmClass::Albert:
-      return {{"bos_token", "[CLS]"}, {"eos_token", "[SEP]"}, {"unk_token", "<unk>"},  {"sep_token", "[SEP]"},
-              {"pad_token", "<pad>"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+      return {{"bos_token", "[CLS]"},  {"eos_token", "[SEP]"}, {"unk_token", "<unk>"},
+              {"sep_token", "[SEP]"},  {"pad_token", "<pad>"}, {"cls_token", "[CLS]"},
+              {"mask_token", "[MASK]"}};
     case SpmClass::DebertaV2:
-      return {{"bos_token", "[CLS]"}, {"eos_token", "[SEP]"}, {"unk_token", "[UNK]"},  {"sep_token", "[SEP]"},
-              {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+      return {{"bos_token", "[CLS]"},  {"eos_token", "[SEP]"}, {"unk_token", "[UNK]"},
+              {"sep_token", "[SEP]"},  {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"},
+              {"mask_token", "[MASK]"}};
     case SpmClass::Camembert:
     case SpmClass::XlmRoberta:
-      return {{"bos_token", "<s>"},   {"eos_token", "</s>"}, {"unk_token", "<unk>"},  {"sep_token", "</s>"},
-              {"pad_token", "<pad>"}, {"cls_token", "<s>"},  {"mask_token", "<mask>"}};
+      return {{"bos_token", "<s>"},    {"eos_token", "</s>"},  {"unk_token", "<unk>"},
+              {"sep_token", "</s>"},   {"pad_token", "<pad>"}, {"cls_token", "<s>"},
+              {"mask_token", "<mask>"}};
   }
   return {};
 }
@@ -303,8 +321,9 @@ struct Build {
   Settings settings;
   std::string config_where;
 
-  std::vector<std::pair<std::string, double>> vocab;   // the Unigram vocabulary, id = index
-  std::unordered_map<std::string, int32_t> vocab_ids;  // token -> id; a repeated token keeps its last id
+  std::vector<std::pair<std::string, double>> vocab;  // the Unigram vocabulary, id = index
+  std::unordered_map<std::string, int32_t>
+      vocab_ids;  // token -> id; a repeated token keeps its last id
   int32_t unk_id = 0;
 
   // Named tokens in adding order; nullopt where the config sets a token to null (none).
@@ -323,8 +342,9 @@ struct Build {
     const std::optional<TokenSpec>* value = named_token(key);
     FT_CHECK(value != nullptr, "named token ", key, " missing");
     if (!*value) {
-      throw Error(cat(settings.where(key), ": key '", key, "': ", choice.name,
-                      " needs this token (it is part of its vocabulary or template), but it is null"));
+      throw Error(
+          cat(settings.where(key), ": key '", key, "': ", choice.name,
+              " needs this token (it is part of its vocabulary or template), but it is null"));
     }
     return (*value)->content;
   }
@@ -365,7 +385,8 @@ struct Build {
       for (const AddedToken& t : added) max_added = std::max<int64_t>(max_added, t.id);
       int64_t next = size;
       if (max_added >= 0 && (max_added >= size || size == 0)) next = max_added + 1;
-      if (next > INT32_MAX) throw Error(cat(model_path.string(), ": too many tokens for 32-bit ids"));
+      if (next > INT32_MAX)
+        throw Error(cat(model_path.string(), ": too many tokens for 32-bit ids"));
       token.id = static_cast<int32_t>(next);
     }
     added.push_back(std::move(token));
@@ -378,7 +399,8 @@ struct Build {
 // Reads one token of a list or map, naming where it is.
 std::vector<TokenSpec> read_token_list(const Json& list, const std::string& where) {
   std::vector<TokenSpec> tokens;
-  for (size_t i = 0; i < list.size(); ++i) tokens.push_back(read_token(list[i], cat(where, "[", i, "]")));
+  for (size_t i = 0; i < list.size(); ++i)
+    tokens.push_back(read_token(list[i], cat(where, "[", i, "]")));
   return tokens;
 }
 
@@ -406,7 +428,8 @@ Specials read_specials(Build& b, const std::string& config_text) {
   std::vector<std::pair<std::string, TokenSpec>> explicit_tokens, auto_tokens;
   for (const std::string& key : std::vector<std::string>(s.order())) {
     if (ends_with(key, "_token") && !is_named_key(key) && s.raw(key).is_string()) {
-      explicit_tokens.emplace_back(key, read_token(s.raw(key), cat(s.where(key), ": key '", key, "'")));
+      explicit_tokens.emplace_back(key,
+                                   read_token(s.raw(key), cat(s.where(key), ": key '", key, "'")));
       s.erase(key);
     }
   }
@@ -415,7 +438,8 @@ Specials read_specials(Build& b, const std::string& config_text) {
     const Json dict = s.raw("extra_special_tokens");
     const std::string where = s.where("extra_special_tokens");
     for (const std::string& key : order) {
-      explicit_tokens.emplace_back(key, read_token(dict.at(key), cat(where, ": key 'extra_special_tokens.", key, "'")));
+      explicit_tokens.emplace_back(
+          key, read_token(dict.at(key), cat(where, ": key 'extra_special_tokens.", key, "'")));
     }
     s.erase("extra_special_tokens");
   };
@@ -436,11 +460,13 @@ Specials read_specials(Build& b, const std::string& config_text) {
         const Json& value = map.at(key);
         if (key == "extra_special_tokens" && value.is_array()) {
           // Merged into the config's list; a string already there is not repeated.
-          Json merged = s.contains("extra_special_tokens") && s.raw("extra_special_tokens").is_array()
-                            ? s.raw("extra_special_tokens")
-                            : Json::array();
+          Json merged =
+              s.contains("extra_special_tokens") && s.raw("extra_special_tokens").is_array()
+                  ? s.raw("extra_special_tokens")
+                  : Json::array();
           for (Json token : value) {
-            bool present = token.is_string() && std::find(merged.begin(), merged.end(), token) != merged.end();
+            bool present =
+                token.is_string() && std::find(merged.begin(), merged.end(), token) != merged.end();
             if (present) continue;
             if (token.is_object()) {
               token["special"] = true;  // AddedToken(**token, special=True)
@@ -487,12 +513,13 @@ Specials read_specials(Build& b, const std::string& config_text) {
       for (auto it = document.begin(); it != document.end(); ++it) {
         const Json& id = it.value();
         if (!id.is_number_integer() || id.get<int64_t>() < 0) {
-          throw Error(cat(added_file.string(), ": key '", it.key(), "': expected a token id (an integer >= 0), got ",
-                          id.dump()));
+          throw Error(cat(added_file.string(), ": key '", it.key(),
+                          "': expected a token id (an integer >= 0), got ", id.dump()));
         }
         TokenSpec spec;
         spec.content = it.key();
-        const bool is_special = std::find(special.begin(), special.end(), spec.content) != special.end();
+        const bool is_special =
+            std::find(special.begin(), special.end(), spec.content) != special.end();
         spec.special = is_special;
         spec.normalized = !is_special;
         by_id[id.get<int64_t>()] = std::move(spec);  // a repeated id keeps the last token
@@ -523,7 +550,8 @@ Specials read_specials(Build& b, const std::string& config_text) {
 
   // Model-specific named tokens given as objects, or set by special_tokens_map.json.
   for (const std::string& key : s.order()) {
-    if (ends_with(key, "_token") && !is_named_key(key) && (s.raw(key).is_string() || s.raw(key).is_object())) {
+    if (ends_with(key, "_token") && !is_named_key(key) &&
+        (s.raw(key).is_string() || s.raw(key).is_object())) {
       auto_tokens.emplace_back(key, read_token(s.raw(key), cat(s.where(key), ": key '", key, "'")));
     }
   }
@@ -547,8 +575,8 @@ Specials read_specials(Build& b, const std::string& config_text) {
     } else if (extra.is_array()) {
       out.extras = read_token_list(extra, where);
     } else {
-      throw Error(
-          cat(where, ": expected a list of tokens or an object of named tokens, got ", json_type_phrase(extra)));
+      throw Error(cat(where, ": expected a list of tokens or an object of named tokens, got ",
+                      json_type_phrase(extra)));
     }
   }
   return out;
@@ -563,7 +591,8 @@ void read_named(Build& b, const Specials& specials) {
       if (value.is_null()) {
         b.named.emplace_back(key, std::nullopt);
       } else {
-        b.named.emplace_back(key, read_token(value, cat(b.settings.where(key), ": key '", key, "'")));
+        b.named.emplace_back(key,
+                             read_token(value, cat(b.settings.where(key), ": key '", key, "'")));
       }
     } else {
       TokenSpec spec;
@@ -580,7 +609,10 @@ void read_named(Build& b, const Specials& specials) {
 // The JSON pieces.
 
 Json metaspace(const std::string& prepend_scheme) {
-  return {{"type", "Metaspace"}, {"replacement", kMetaspace}, {"prepend_scheme", prepend_scheme}, {"split", true}};
+  return {{"type", "Metaspace"},
+          {"replacement", kMetaspace},
+          {"prepend_scheme", prepend_scheme},
+          {"split", true}};
 }
 
 Json precompiled(const SentencePieceModel& model) {
@@ -608,20 +640,24 @@ Json template_processing(const TemplatePieces& single, const TemplatePieces& pai
   for (const auto& [name, id] : special_tokens) {  // a repeated name keeps its last id
     tokens[name] = {{"id", name}, {"ids", Json::array({id})}, {"tokens", Json::array({name})}};
   }
-  return {
-      {"type", "TemplateProcessing"}, {"single", pieces(single)}, {"pair", pieces(pair)}, {"special_tokens", tokens}};
+  return {{"type", "TemplateProcessing"},
+          {"single", pieces(single)},
+          {"pair", pieces(pair)},
+          {"special_tokens", tokens}};
 }
 
 // ---------------------------------------------------------------------------------------------
 
 // The document, and the pad token transformers pads with (nullopt when the config sets it null).
-Json build_document(const fs::path& model_path, const fs::path& config, std::optional<std::string>* pad_token) {
+Json build_document(const fs::path& model_path, const fs::path& config,
+                    std::optional<std::string>* pad_token) {
   Build b;
   b.model_path = model_path;
   b.model = read_sentencepiece_model(model_path);
   std::string config_text;
   const bool has_config = !config.empty();
-  b.config_where = has_config ? config.string() : (model_path.parent_path() / "tokenizer_config.json").string();
+  b.config_where =
+      has_config ? config.string() : (model_path.parent_path() / "tokenizer_config.json").string();
   if (has_config) {
     config_text = read_file(config);
     b.settings.load(config, config.string());
@@ -640,11 +676,13 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
   // USER_DEFINED (not special) pieces as additional special tokens, the charsmap.
   std::vector<std::pair<std::string, double>> pieces;
   pieces.reserve(b.model.pieces.size());
-  for (const SentencePieceModel::Piece& p : b.model.pieces) pieces.emplace_back(p.piece, static_cast<double>(p.score));
+  for (const SentencePieceModel::Piece& p : b.model.pieces)
+    pieces.emplace_back(p.piece, static_cast<double>(p.score));
   if (!specials.extras) {
     specials.extras.emplace();
     for (const SentencePieceModel::Piece& p : b.model.pieces) {
-      if (p.type != SentencePieceModel::PieceType::Control && p.type != SentencePieceModel::PieceType::UserDefined)
+      if (p.type != SentencePieceModel::PieceType::Control &&
+          p.type != SentencePieceModel::PieceType::UserDefined)
         continue;
       TokenSpec spec;
       spec.content = p.piece;
@@ -675,7 +713,8 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       if (!b.model.precompiled_charsmap.empty()) normalizer = precompiled(b.model);
       prepend_scheme = add_prefix_space ? "always" : "never";
       pre_tokenizer = {{"type", "Sequence"},
-                       {"pretokenizers", Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
+                       {"pretokenizers",
+                        Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
       break;
     }
     case SpmClass::Camembert: {
@@ -684,8 +723,10 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
         // transformers fails building its Unigram from it.
         const char* names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
         const int type = static_cast<int>(b.model.model_type);
-        throw Error(cat(origin, ": CamembertTokenizer needs a Unigram SentencePiece model; this one has model_type ",
-                        type >= 1 && type <= 4 ? names[type] : "?", " (transformers cannot load it either)"));
+        throw Error(cat(
+            origin,
+            ": CamembertTokenizer needs a Unigram SentencePiece model; this one has model_type ",
+            type >= 1 && type <= 4 ? names[type] : "?", " (transformers cannot load it either)"));
       }
       // CamembertConverter.convert_from_spm: <s>NOTUSED <pad> </s>NOTUSED <unk> <unk>NOTUSED, the
       // pieces after SentencePiece's own <unk>, then <mask>; the unknown id is the first <unk>.
@@ -712,7 +753,8 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       if (!b.model.precompiled_charsmap.empty()) normalizer = precompiled(b.model);
       prepend_scheme = add_prefix_space ? "always" : "never";
       pre_tokenizer = {{"type", "Sequence"},
-                       {"pretokenizers", Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
+                       {"pretokenizers",
+                        Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
       break;
     }
     case SpmClass::DebertaV2: {
@@ -730,12 +772,14 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       }
       Json steps = Json::array();
       if (s.get_bool_or("do_lower_case", false)) steps.push_back({{"type", "Lowercase"}});
-      steps.push_back({{"type", "Replace"}, {"pattern", {{"Regex", "\\s{2,}|[\\n\\r\\t]"}}}, {"content", " "}});
+      steps.push_back(
+          {{"type", "Replace"}, {"pattern", {{"Regex", "\\s{2,}|[\\n\\r\\t]"}}}, {"content", " "}});
       steps.push_back({{"type", "NFC"}});
       steps.push_back({{"type", "Strip"}, {"strip_left", false}, {"strip_right", true}});
       normalizer = {{"type", "Sequence"}, {"normalizers", steps}};
       Json pre = Json::array();
-      if (s.get_bool_or("split_by_punct", false)) pre.push_back({{"type", "Punctuation"}, {"behavior", "Isolated"}});
+      if (s.get_bool_or("split_by_punct", false))
+        pre.push_back({{"type", "Punctuation"}, {"behavior", "Isolated"}});
       prepend_scheme = add_prefix_space ? "always" : "first";
       pre.push_back(metaspace(prepend_scheme));
       pre_tokenizer = {{"type", "Sequence"}, {"pretokenizers", pre}};
@@ -746,8 +790,9 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       // on this path); the unknown id is always 1.
       b.set_vocab(pieces);
       b.unk_id = 1;
-      Json steps = Json::array({{{"type", "Replace"}, {"pattern", {{"String", "``"}}}, {"content", "\""}},
-                                {{"type", "Replace"}, {"pattern", {{"String", "''"}}}, {"content", "\""}}});
+      Json steps =
+          Json::array({{{"type", "Replace"}, {"pattern", {{"String", "``"}}}, {"content", "\""}},
+                       {{"type", "Replace"}, {"pattern", {{"String", "''"}}}, {"content", "\""}}});
       if (!s.get_bool_or("keep_accents", false)) {
         steps.push_back({{"type", "NFKD"}});
         steps.push_back({{"type", "StripAccents"}});
@@ -757,7 +802,8 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       normalizer = {{"type", "Sequence"}, {"normalizers", steps}};
       prepend_scheme = add_prefix_space ? "always" : "never";
       pre_tokenizer = {{"type", "Sequence"},
-                       {"pretokenizers", Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
+                       {"pretokenizers",
+                        Json::array({{{"type", "WhitespaceSplit"}}, metaspace(prepend_scheme)})}};
       break;
     }
   }
@@ -774,14 +820,16 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
       const std::string token = b.required_named(key);
       std::optional<int32_t> id = b.vocab_id(token);
       if (!id) {
-        throw Error(cat(origin, ": ", key, " '", token, "' is not a piece of the SentencePiece model (", b.choice.name,
+        throw Error(cat(origin, ": ", key, " '", token,
+                        "' is not a piece of the SentencePiece model (", b.choice.name,
                         " takes its id from the model)"));
       }
       return *id;
     };
-    albert_template = template_processing({{"[CLS]", 0}, {"$A", 0}, {"[SEP]", 0}},
-                                          {{"[CLS]", 0}, {"$A", 0}, {"[SEP]", 0}, {"$B", 1}, {"[SEP]", 1}},
-                                          {{"[CLS]", id_of("cls_token")}, {"[SEP]", id_of("sep_token")}});
+    albert_template =
+        template_processing({{"[CLS]", 0}, {"$A", 0}, {"[SEP]", 0}},
+                            {{"[CLS]", 0}, {"$A", 0}, {"[SEP]", 0}, {"$B", 1}, {"[SEP]", 1}},
+                            {{"[CLS]", id_of("cls_token")}, {"[SEP]", id_of("sep_token")}});
   }
 
   // TokenizersBackend.__init__: added_tokens_decoder, then the named tokens, then the extra
@@ -798,7 +846,8 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
     b.add(build_token(spec, is_named(spec.content)));
   }
   auto in_decoder = [&](const std::string& content) {
-    return std::find(decoder_contents.begin(), decoder_contents.end(), content) != decoder_contents.end();
+    return std::find(decoder_contents.begin(), decoder_contents.end(), content) !=
+           decoder_contents.end();
   };
   for (const auto& [key, value] : b.named) {
     if (value && !in_decoder(value->content)) b.add(build_token(*value, true));
@@ -816,16 +865,17 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
     case SpmClass::XlmRoberta:
     case SpmClass::Camembert: {
       const std::string bos = b.required_named("bos_token"), eos = b.required_named("eos_token");
-      post_processor = template_processing({{bos, 0}, {"$A", 0}, {eos, 0}},
-                                           {{bos, 0}, {"$A", 0}, {eos, 0}, {eos, 0}, {"$B", 0}, {eos, 0}},
-                                           {{bos, id_after_adding(bos)}, {eos, id_after_adding(eos)}});
+      post_processor =
+          template_processing({{bos, 0}, {"$A", 0}, {eos, 0}},
+                              {{bos, 0}, {"$A", 0}, {eos, 0}, {eos, 0}, {"$B", 0}, {eos, 0}},
+                              {{bos, id_after_adding(bos)}, {eos, id_after_adding(eos)}});
       break;
     }
     case SpmClass::DebertaV2: {
       const std::string cls = b.required_named("cls_token"), sep = b.required_named("sep_token");
-      post_processor =
-          template_processing({{cls, 0}, {"$A", 0}, {sep, 0}}, {{cls, 0}, {"$A", 0}, {sep, 0}, {"$B", 1}, {sep, 1}},
-                              {{cls, id_after_adding(cls)}, {sep, id_after_adding(sep)}});
+      post_processor = template_processing(
+          {{cls, 0}, {"$A", 0}, {sep, 0}}, {{cls, 0}, {"$A", 0}, {sep, 0}, {"$B", 1}, {sep, 1}},
+          {{cls, id_after_adding(cls)}, {sep, id_after_adding(sep)}});
       break;
     }
     case SpmClass::Albert: {
@@ -834,11 +884,14 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
         // update_post_processor: bos / eos around each sequence, as the flags say.
         const auto* bos_value = b.named_token("bos_token");
         const auto* eos_value = b.named_token("eos_token");
-        const bool add_bos = s.contains("add_bos_token") && truthy(s.raw("add_bos_token")) && *bos_value;
-        const bool add_eos = s.contains("add_eos_token") && truthy(s.raw("add_eos_token")) && *eos_value;
+        const bool add_bos =
+            s.contains("add_bos_token") && truthy(s.raw("add_bos_token")) && *bos_value;
+        const bool add_eos =
+            s.contains("add_eos_token") && truthy(s.raw("add_eos_token")) && *eos_value;
         TemplatePieces single, pair;
         std::vector<std::pair<std::string, int32_t>> special;
-        const std::string bos = add_bos ? (*bos_value)->content : "", eos = add_eos ? (*eos_value)->content : "";
+        const std::string bos = add_bos ? (*bos_value)->content : "",
+                          eos = add_eos ? (*eos_value)->content : "";
         if (add_bos) single.emplace_back(bos, 0);
         single.emplace_back("$A", 0);
         if (add_eos) single.emplace_back(eos, 0);
@@ -855,7 +908,8 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
   }
 
   std::vector<AddedToken> by_id = b.added;
-  std::stable_sort(by_id.begin(), by_id.end(), [](const AddedToken& x, const AddedToken& y) { return x.id < y.id; });
+  std::stable_sort(by_id.begin(), by_id.end(),
+                   [](const AddedToken& x, const AddedToken& y) { return x.id < y.id; });
   Json added_tokens = Json::array();
   for (const AddedToken& t : by_id) {
     added_tokens.push_back({{"id", t.id},
@@ -874,8 +928,10 @@ Json build_document(const fs::path& model_path, const fs::path& config, std::opt
   document["pre_tokenizer"] = std::move(pre_tokenizer);
   document["post_processor"] = std::move(post_processor);
   document["decoder"] = metaspace(prepend_scheme);
-  document["model"] = {
-      {"type", "Unigram"}, {"unk_id", b.unk_id}, {"vocab", std::move(vocab)}, {"byte_fallback", false}};
+  document["model"] = {{"type", "Unigram"},
+                       {"unk_id", b.unk_id},
+                       {"vocab", std::move(vocab)},
+                       {"byte_fallback", false}};
   if (pad_token != nullptr) {
     const std::optional<TokenSpec>* pad = b.named_token("pad_token");
     if (pad && *pad) *pad_token = (*pad)->content;
@@ -896,8 +952,8 @@ TokenizerParts parse_sentencepiece_model(const fs::path& model, const fs::path& 
   // parse_tokenizer_json gives the added tokens their ids again, by the same rule.
   FT_CHECK(parts.added_tokens.size() == document["added_tokens"].size(), "added tokens lost");
   for (size_t i = 0; i < parts.added_tokens.size(); ++i) {
-    FT_CHECK(parts.added_tokens[i].id == document["added_tokens"][i]["id"].get<int32_t>(), "added token ",
-             parts.added_tokens[i].content, " changed id");
+    FT_CHECK(parts.added_tokens[i].id == document["added_tokens"][i]["id"].get<int32_t>(),
+             "added token ", parts.added_tokens[i].content, " changed id");
   }
   parts.source_files = {model};
   if (!config.empty()) parts.source_files.push_back(config);

@@ -27,7 +27,14 @@ namespace finetune {
 // What a SentencePiece ModelProto holds that we read (sentencepiece_model.proto names the fields).
 struct SentencePieceModel {
   // ModelProto.SentencePiece.Type, with SentencePiece's numbers.
-  enum class PieceType : int { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+  enum class PieceType : int {
+    Normal = 1,
+    Unknown = 2,
+    Control = 3,
+    UserDefined = 4,
+    Unused = 5,
+    Byte = 6
+  };
   // TrainerSpec.ModelType.
   enum class ModelType : int { Unigram = 1, Bpe = 2, Word = 3, Char = 4 };
 
@@ -61,6 +68,7 @@ SentencePieceModel read_sentencepiece_model(const std::filesystem::path& file);
 // tokenizer_class or model_type in the same directory; AlbertTokenizer, CamembertTokenizer,
 // DebertaV2Tokenizer and XLMRobertaTokenizer (each also with "Fast") are supported, and anything
 // else is an Error naming the file and the class.
-Json sentencepiece_tokenizer_json(const std::filesystem::path& model, const std::filesystem::path& config);
+Json sentencepiece_tokenizer_json(const std::filesystem::path& model,
+                                  const std::filesystem::path& config);
 
 }  // namespace finetune

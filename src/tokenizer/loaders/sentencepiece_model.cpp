@@ -42,7 +42,8 @@ const char* piece_type_name(SentencePieceModel::PieceType type) {
 SentencePieceModel read_sentencepiece_model(const std::filesystem::path& file) {
   const std::string bytes = read_file(file);
   const std::string name = file.string();
-  const std::string not_a_model = " (it should be a serialized SentencePiece ModelProto, as spm_train writes it)";
+  const std::string not_a_model =
+      " (it should be a serialized SentencePiece ModelProto, as spm_train writes it)";
   if (bytes.empty()) throw Error(cat(name, ": the SentencePiece model file is empty"));
 
   proto::ModelProto message;
@@ -50,14 +51,17 @@ SentencePieceModel read_sentencepiece_model(const std::filesystem::path& file) {
   // a file cut inside a field; a file cut between two fields parses, and is caught below by its
   // missing trainer_spec / normalizer_spec (SentencePiece writes them after the pieces).
   if (!message.ParseFromString(bytes)) {
-    throw Error(cat(name, ": not a SentencePiece model: the file is not valid protobuf, or is truncated", not_a_model));
+    throw Error(cat(name,
+                    ": not a SentencePiece model: the file is not valid protobuf, or is truncated",
+                    not_a_model));
   }
   if (message.pieces_size() == 0) {
     throw Error(cat(name, ": not a SentencePiece model: it has no pieces", not_a_model));
   }
   if (!message.has_trainer_spec() || !message.has_normalizer_spec()) {
-    throw Error(cat(name, ": the SentencePiece model is truncated or incomplete: it has ", message.pieces_size(),
-                    " pieces but no ", message.has_trainer_spec() ? "normalizer_spec" : "trainer_spec",
+    throw Error(cat(name, ": the SentencePiece model is truncated or incomplete: it has ",
+                    message.pieces_size(), " pieces but no ",
+                    message.has_trainer_spec() ? "normalizer_spec" : "trainer_spec",
                     " (SentencePiece writes both after the pieces)"));
   }
 
@@ -71,7 +75,8 @@ SentencePieceModel read_sentencepiece_model(const std::filesystem::path& file) {
     piece.piece = entry.piece();
     piece.score = entry.score();
     piece.type = static_cast<SentencePieceModel::PieceType>(entry.type());
-    if (piece.piece.empty()) throw Error(cat(name, ": piece ", i, " is empty (SentencePiece refuses empty pieces)"));
+    if (piece.piece.empty())
+      throw Error(cat(name, ": piece ", i, " is empty (SentencePiece refuses empty pieces)"));
     if (size_t bad = utf8::find_invalid_byte(piece.piece); bad != std::string::npos) {
       throw Error(cat(name, ": piece ", i, " is not valid UTF-8 (byte ", bad + 1, ")"));
     }
@@ -83,7 +88,8 @@ SentencePieceModel read_sentencepiece_model(const std::filesystem::path& file) {
   const proto::TrainerSpec& trainer = message.trainer_spec();
   if (unknown_pieces == 0) {
     throw Error(cat(name,
-                    ": the SentencePiece model has no unknown piece (no piece of type UNKNOWN; trainer_spec.unk_id is ",
+                    ": the SentencePiece model has no unknown piece (no piece of type UNKNOWN; "
+                    "trainer_spec.unk_id is ",
                     trainer.unk_id(), "), so text outside its vocabulary has no id"));
   }
   if (unknown_pieces > 1) {
