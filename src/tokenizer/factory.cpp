@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "tokenizer/models/unigram.h"
 #include "tokenizer/models/word_level.h"
 #include "tokenizer/models/wordpiece.h"
 #include "tokenizer/normalizers/bert_normalizer.h"
@@ -204,6 +205,7 @@ std::unique_ptr<Model> build_model(const JsonView& node) {
   }
   if (type == "WordPiece") return build_wordpiece(node);
   if (type == "WordLevel") return std::make_unique<WordLevel>(read_vocab_map(node), node.get_string_or("unk_token", "<unk>"));
+  if (type == "Unigram") return build_unigram(node);
   unsupported_type(node, type, "WordPiece, WordLevel, BPE, Unigram");
 }
 
