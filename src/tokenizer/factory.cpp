@@ -12,6 +12,7 @@
 #include "tokenizer/normalizers/text_normalizers.h"
 #include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
+#include "tokenizer/pre_tokenizers/metaspace.h"
 #include "tokenizer/token_table.h"
 
 namespace finetune {
@@ -138,6 +139,7 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
     }
     return std::make_unique<Split>(pattern.text, behavior, invert);
   }
+  if (type == "Metaspace") return build_metaspace(node);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (const JsonView& step : child_array(node, "pretokenizers")) steps.push_back(build_pre_tokenizer(step));
