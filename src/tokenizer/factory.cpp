@@ -9,6 +9,7 @@
 #include "tokenizer/models/word_level.h"
 #include "tokenizer/models/wordpiece.h"
 #include "tokenizer/normalizers/bert_normalizer.h"
+#include "tokenizer/normalizers/precompiled.h"
 #include "tokenizer/normalizers/text_normalizers.h"
 #include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
@@ -107,6 +108,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   }
   if (type == "Replace") return build_replace(node);
   if (type == "Prepend") return std::make_unique<Prepend>(node.get_string("prepend"));
+  if (type == "Precompiled") return build_precompiled(node);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (const JsonView& step : child_array(node, "normalizers")) steps.push_back(build_normalizer(step));
