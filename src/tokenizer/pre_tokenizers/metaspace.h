@@ -20,7 +20,8 @@
 // 0, which we know from the normalized text. The two disagree only when a normalizer deletes the
 // first characters of the text (BertNormalizer's control characters, Strip, an empty Replace) AND
 // a pre-tokenizer splits before Metaspace: HF's slice then starts at an original offset > 0 and
-// gets no prefix, ours does. No released tokenizer combines these with "first".
+// gets no prefix, ours does (checked with HF: Strip + WhitespaceSplit + Metaspace "first" on
+// "  hello"). We know of no released tokenizer that combines these with "first".
 #pragma once
 
 #include <memory>
