@@ -174,7 +174,8 @@ bool is_combining_mark(char32_t cp) {
     return it != ranges.begin() && cp <= std::prev(it)->last;
   };
   const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-  if (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC || category == UTF8PROC_CATEGORY_ME) {
+  if (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC ||
+      category == UTF8PROC_CATEGORY_ME) {
     return !in(kCombiningMarkRemove);
   }
   return in(kCombiningMarkAdd);

@@ -155,8 +155,8 @@ TEST(CodePointProbe, StripAccentsMatchesHfForEveryCodePoint) {
       const std::string want = expected_normalized(run, cp);
       ++checked;
       if (ours != want && ++mismatches <= 20) {
-        ADD_FAILURE() << "StripAccents: " << hex(cp) << " HF \"" << escaped(want) << "\" ours \"" << escaped(ours)
-                      << "\"";
+        ADD_FAILURE() << "StripAccents: " << hex(cp) << " HF \"" << escaped(want) << "\" ours \""
+                      << escaped(ours) << "\"";
       }
     }
   }

@@ -40,7 +40,8 @@ TEST(Metaspace, PreTokenizerCasesMatchHf) {
 }
 
 TEST(Metaspace, EncodeCasesMatchHf) {
-  check_encode_cases([](const std::string& name) { return contains(name, "metaspace"); }, "model.unk_id");
+  check_encode_cases([](const std::string& name) { return contains(name, "metaspace"); },
+                     "model.unk_id");
 }
 
 TEST(Metaspace, FirstPrependsOnlyToThePieceAtTheStart) {
@@ -50,9 +51,13 @@ TEST(Metaspace, FirstPrependsOnlyToThePieceAtTheStart) {
   in.add("c", false);  // after an added token
   first.pre_tokenize(in, out);
   ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(out[0], "\xe2\x96\x81" "a");
+  EXPECT_EQ(out[0],
+            "\xe2\x96\x81"
+            "a");
   EXPECT_TRUE(out.at_start(0));
-  EXPECT_EQ(out[1], "\xe2\x96\x81" "b");
+  EXPECT_EQ(out[1],
+            "\xe2\x96\x81"
+            "b");
   EXPECT_FALSE(out.at_start(1));
   EXPECT_EQ(out[2], "c");
   EXPECT_FALSE(out.at_start(2));
@@ -60,7 +65,8 @@ TEST(Metaspace, FirstPrependsOnlyToThePieceAtTheStart) {
 
 TEST(Metaspace, SplitFalseKeepsTheRewrittenPieceWhole) {
   Metaspace never("\xe2\x96\x81", PrependScheme::Never, false);
-  EXPECT_EQ(pieces_of(never, "a  b "), (std::vector<std::string>{"a\xe2\x96\x81\xe2\x96\x81" "b\xe2\x96\x81"}));
+  EXPECT_EQ(pieces_of(never, "a  b "), (std::vector<std::string>{"a\xe2\x96\x81\xe2\x96\x81"
+                                                                 "b\xe2\x96\x81"}));
 }
 
 TEST(MetaspaceErrors, ObjectsHfRefusesAreErrorsNamingTheKey) {
@@ -79,7 +85,9 @@ TEST(MetaspaceErrors, ObjectsHfRefusesAreErrorsNamingTheKey) {
     const std::string name = c["name"].get<std::string>();
     ASSERT_TRUE(keys.count(name)) << "no expected key for '" << name << "'";
     ++cases;
-    std::string message = error_of([&] { build_pre_tokenizer(JsonView(c["pre_tokenizer"], "tokenizer.json: pre_tokenizer")); });
+    std::string message = error_of([&] {
+      build_pre_tokenizer(JsonView(c["pre_tokenizer"], "tokenizer.json: pre_tokenizer"));
+    });
     EXPECT_TRUE(contains(message, "tokenizer.json: pre_tokenizer")) << name << ": " << message;
     EXPECT_TRUE(contains(message, keys.at(name))) << name << ": " << message;
   }

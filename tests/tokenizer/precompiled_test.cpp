@@ -16,7 +16,8 @@ namespace finetune::testing {
 namespace {
 
 const Precompiled& nmt_nfkc() {
-  static const Precompiled normalizer = Precompiled::from_base64(nmt_nfkc_base64(), "xlmr tokenizer.json");
+  static const Precompiled normalizer =
+      Precompiled::from_base64(nmt_nfkc_base64(), "xlmr tokenizer.json");
   return normalizer;
 }
 
@@ -70,8 +71,8 @@ void check_sweep(const std::string& name, const std::vector<std::string>& string
     char digest[17];
     std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(h));
     if (digest != (*sweep)["digests"][b].get<std::string>() && ++mismatches <= 5) {
-      ADD_FAILURE() << name << ": block " << b << " (strings " << begin << "..) differs from HF, first string '"
-                    << escaped(strings[begin]) << "'";
+      ADD_FAILURE() << name << ": block " << b << " (strings " << begin
+                    << "..) differs from HF, first string '" << escaped(strings[begin]) << "'";
     }
   }
   EXPECT_EQ(mismatches, 0u) << name;
@@ -88,10 +89,12 @@ TEST(Precompiled, EveryCodePointAloneMatchesHf) {
 
 TEST(Precompiled, BaseAndMarkSequencesMatchHf) {
   // tools/make_unigram_option_goldens.py BASES and MARKS.
-  const char32_t bases[] = {0x41,   0x61,   0x65,   0x4B,   0x0D,   0x20,   0xA0,    0xC5,   0x212B, 0x2126, 0xFF21,
-                            0xFF41, 0xFF76, 0x2460, 0xFB01, 0x3000, 0x1100, 0x0627, 0x0915, 0x1F600, 0x1F1EF};
-  const char32_t marks[] = {0x0A,   0x300,  0x301,  0x302,  0x308,  0x30A,   0x323,  0x331,  0x338,  0x340,
-                            0x3099, 0x309A, 0xFF9E, 0x200D, 0xFE0F, 0x1F3FD, 0x1161, 0x093F, 0x094D, 0x1F1F5};
+  const char32_t bases[] = {0x41,   0x61,   0x65,   0x4B,   0x0D,   0x20,    0xA0,
+                            0xC5,   0x212B, 0x2126, 0xFF21, 0xFF41, 0xFF76,  0x2460,
+                            0xFB01, 0x3000, 0x1100, 0x0627, 0x0915, 0x1F600, 0x1F1EF};
+  const char32_t marks[] = {0x0A,   0x300,   0x301,  0x302,  0x308,  0x30A,  0x323,
+                            0x331,  0x338,   0x340,  0x3099, 0x309A, 0xFF9E, 0x200D,
+                            0xFE0F, 0x1F3FD, 0x1161, 0x093F, 0x094D, 0x1F1F5};
   std::vector<std::string> strings;
   for (char32_t b : bases) {
     for (char32_t m : marks) strings.push_back(utf8_of(b) + utf8_of(m));
@@ -126,23 +129,28 @@ TEST(Base64, AcceptsWhatTheBase64CrateAccepts) {
   EXPECT_EQ(decode_base64("QUI=", "t"), "AB");
   EXPECT_EQ(decode_base64("QUI", "t"), "AB");  // padding may be left out
   EXPECT_EQ(decode_base64("QQ==", "t"), "A");
-  EXPECT_EQ(decode_base64("QQ=", "t"), "A");   // or be short
+  EXPECT_EQ(decode_base64("QQ=", "t"), "A");  // or be short
   EXPECT_EQ(decode_base64("QQ", "t"), "A");
   EXPECT_EQ(decode_base64("+/+/", "t"), "\xfb\xff\xbf");
 }
 
 TEST(Base64, RefusesWhatTheCrateRefusesNamingTheKey) {
-  for (const char* bad : {"A", "AAAAA", "AAAA=", "AAAA====", "AA==AAAA", "A===", "QR==", "QUJ=", "AA A", "AAAA\n",
-                          "AA-_", "====", "\xc3\xa9" "AA"}) {
-    std::string message = error_of([&] { decode_base64(bad, "tokenizer.json: normalizer.precompiled_charsmap"); });
-    EXPECT_TRUE(contains(message, "tokenizer.json: normalizer.precompiled_charsmap")) << escaped(bad) << ": " << message;
+  for (const char* bad : {"A", "AAAAA", "AAAA=", "AAAA====", "AA==AAAA",
+                          "A===", "QR==", "QUJ=", "AA A", "AAAA\n", "AA-_", "====",
+                          "\xc3\xa9"
+                          "AA"}) {
+    std::string message =
+        error_of([&] { decode_base64(bad, "tokenizer.json: normalizer.precompiled_charsmap"); });
+    EXPECT_TRUE(contains(message, "tokenizer.json: normalizer.precompiled_charsmap"))
+        << escaped(bad) << ": " << message;
     EXPECT_TRUE(contains(message, "base64")) << escaped(bad) << ": " << message;
   }
 }
 
 TEST(PrecompiledErrors, BadBase64InTokenizerJsonNamesTheKey) {
   Json node = {{"type", "Precompiled"}, {"precompiled_charsmap", "not base64!"}};
-  std::string message = error_of([&] { build_normalizer(JsonView(node, "tokenizer.json: normalizer")); });
+  std::string message =
+      error_of([&] { build_normalizer(JsonView(node, "tokenizer.json: normalizer")); });
   EXPECT_TRUE(contains(message, "tokenizer.json: normalizer.precompiled_charsmap")) << message;
   node["precompiled_charsmap"] = 5;
   message = error_of([&] { build_normalizer(JsonView(node, "tokenizer.json: normalizer")); });
@@ -208,7 +216,8 @@ TEST(PrecompiledErrors, InconsistentSizeFieldsAreRefusedAtLoad) {
 }
 
 TEST(PrecompiledErrors, StringsThatAreNotUtf8AreRefusedAtLoad) {
-  std::string message = error_of([&] { Precompiled(blob_of(tiny_units(0, 4, 0), std::string("X\0\xff", 3)), kWhere); });
+  std::string message = error_of(
+      [&] { Precompiled(blob_of(tiny_units(0, 4, 0), std::string("X\0\xff", 3)), kWhere); });
   EXPECT_TRUE(contains(message, kWhere)) << message;
   EXPECT_TRUE(contains(message, "UTF-8")) << message;
 }
@@ -221,7 +230,8 @@ TEST(PrecompiledErrors, TriePointingOutsideTheBlobIsAnError) {
   EXPECT_TRUE(contains(message, kWhere)) << message;
   EXPECT_TRUE(contains(message, "outside")) << message;
   // At load: 'b' has a value unit outside the units.
-  message = error_of([&] { Precompiled(blob_of(tiny_units(0, 4000, 0), std::string("X\0", 2)), kWhere); });
+  message = error_of(
+      [&] { Precompiled(blob_of(tiny_units(0, 4000, 0), std::string("X\0", 2)), kWhere); });
   EXPECT_TRUE(contains(message, "outside")) << message;
   // At use: only the path of U+00E9 leaves the array, so loading works and normalizing it fails.
   Precompiled tiny(blob_of(tiny_units(0, 4, 4000), std::string("X\0", 2)), kWhere);
@@ -232,10 +242,12 @@ TEST(PrecompiledErrors, TriePointingOutsideTheBlobIsAnError) {
 }
 
 TEST(PrecompiledErrors, StringOffsetOutsideTheStringsIsAnError) {
-  std::string message = error_of([&] { Precompiled(blob_of(tiny_units(50, 4, 0), std::string("X\0", 2)), kWhere); });
+  std::string message =
+      error_of([&] { Precompiled(blob_of(tiny_units(50, 4, 0), std::string("X\0", 2)), kWhere); });
   EXPECT_TRUE(contains(message, "string offset 50")) << message;
   // Inside a UTF-8 character (HF would panic slicing there).
-  message = error_of([&] { Precompiled(blob_of(tiny_units(1, 4, 0), std::string("\xc3\xa9\0", 3)), kWhere); });
+  message = error_of(
+      [&] { Precompiled(blob_of(tiny_units(1, 4, 0), std::string("\xc3\xa9\0", 3)), kWhere); });
   EXPECT_TRUE(contains(message, "inside a UTF-8 character")) << message;
   // An offset equal to the size is an empty replacement, as in HF.
   Precompiled tiny(blob_of(tiny_units(2, 4, 0), std::string("X\0", 2)), kWhere);
@@ -246,9 +258,16 @@ TEST(PrecompiledErrors, RandomlyDamagedTriesGiveResultsOrErrorsNeverCrashes) {
   const std::string good = decode_base64(nmt_nfkc_base64(), "test");
   const uint32_t units = static_cast<uint32_t>(static_cast<unsigned char>(good[0]) |
                                                (static_cast<unsigned char>(good[1]) << 8) |
-                                               (static_cast<unsigned char>(good[2]) << 16)) / 4;
-  const std::vector<std::string> texts = {"hello", "\xef\xbc\xa1\xcc\x81", "\r\n", "caf\xc3\xa9", "\xe2\x91\xa0\xe3\x80\x80",
-                                          "\xf0\x9f\x98\x80", "A\xcc\x8a\xcc\x81", "\xea\xb0\x80"};
+                                               (static_cast<unsigned char>(good[2]) << 16)) /
+                         4;
+  const std::vector<std::string> texts = {"hello",
+                                          "\xef\xbc\xa1\xcc\x81",
+                                          "\r\n",
+                                          "caf\xc3\xa9",
+                                          "\xe2\x91\xa0\xe3\x80\x80",
+                                          "\xf0\x9f\x98\x80",
+                                          "A\xcc\x8a\xcc\x81",
+                                          "\xea\xb0\x80"};
   std::mt19937 rng(11);
   size_t loaded = 0, errors = 0;
   for (int trial = 0; trial < 300; ++trial) {
@@ -256,7 +275,8 @@ TEST(PrecompiledErrors, RandomlyDamagedTriesGiveResultsOrErrorsNeverCrashes) {
     for (int k = 0; k < 8; ++k) {
       const size_t unit = rng() % units;
       const uint32_t value = rng();
-      for (int b = 0; b < 4; ++b) blob[4 + 4 * unit + b] = static_cast<char>((value >> (8 * b)) & 0xFF);
+      for (int b = 0; b < 4; ++b)
+        blob[4 + 4 * unit + b] = static_cast<char>((value >> (8 * b)) & 0xFF);
     }
     try {
       Precompiled damaged(blob, kWhere);

@@ -78,9 +78,11 @@ void check_encode_cases(Select&& select, const std::string& error_key) {
       const std::string got = ids_or_error(tokenizer, input);
       if (expected.contains("error")) {
         EXPECT_TRUE(contains(got, "error: tokenizer.json: " + error_key))
-            << name << " '" << escaped(input) << "': HF raised " << expected["error"] << ", we gave " << got;
+            << name << " '" << escaped(input) << "': HF raised " << expected["error"]
+            << ", we gave " << got;
       } else {
-        EXPECT_EQ(got, join(expected["ids"].get<std::vector<int32_t>>())) << name << " '" << escaped(input) << "'";
+        EXPECT_EQ(got, join(expected["ids"].get<std::vector<int32_t>>()))
+            << name << " '" << escaped(input) << "'";
       }
     }
   }

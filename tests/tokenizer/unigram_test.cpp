@@ -19,7 +19,8 @@ namespace finetune::testing {
 namespace {
 
 TEST(Unigram, OptionCasesMatchHf) {
-  check_encode_cases([](const std::string& name) { return !contains(name, "metaspace"); }, "model.unk_id");
+  check_encode_cases([](const std::string& name) { return !contains(name, "metaspace"); },
+                     "model.unk_id");
 }
 
 Json tokenizer_with_model(const Json& model) {
@@ -29,7 +30,8 @@ Json tokenizer_with_model(const Json& model) {
 Json small_model() {
   return Json{{"type", "Unigram"},
               {"unk_id", 0},
-              {"vocab", Json::array({Json::array({"<unk>", 0.0}), Json::array({"a", -1.0}), Json::array({"b", -2.0})})}};
+              {"vocab", Json::array({Json::array({"<unk>", 0.0}), Json::array({"a", -1.0}),
+                                     Json::array({"b", -2.0})})}};
 }
 
 TEST(Unigram, RepeatedPiecesCountInTheVocabularySizeAndTheLaterIdWins) {
@@ -112,18 +114,21 @@ TEST(UnigramErrors, ScoreThatIsNotANumberNamesTheEntry) {
     Json model = small_model();
     model["vocab"][2][1] = bad;
     std::string message = load_error(model);
-    EXPECT_TRUE(contains(message, "tokenizer.json: model.vocab[2][1]")) << bad.dump() << ": " << message;
+    EXPECT_TRUE(contains(message, "tokenizer.json: model.vocab[2][1]"))
+        << bad.dump() << ": " << message;
     EXPECT_TRUE(contains(message, "score")) << message;
   }
 }
 
 TEST(UnigramErrors, MalformedEntriesNameTheEntry) {
-  const Json entries[] = {Json("a"), Json::array({"a"}), Json::array({"a", -1.0, 2}), Json::object()};
+  const Json entries[] = {Json("a"), Json::array({"a"}), Json::array({"a", -1.0, 2}),
+                          Json::object()};
   for (const Json& bad : entries) {
     Json model = small_model();
     model["vocab"][1] = bad;
     std::string message = load_error(model);
-    EXPECT_TRUE(contains(message, "tokenizer.json: model.vocab[1]")) << bad.dump() << ": " << message;
+    EXPECT_TRUE(contains(message, "tokenizer.json: model.vocab[1]"))
+        << bad.dump() << ": " << message;
   }
   Json model = small_model();
   model["vocab"][1][0] = 5;
@@ -147,8 +152,8 @@ TEST(UnigramErrors, VocabularyThatIsNotAListNamesTheKey) {
 std::string random_piece(std::mt19937& rng) {
   // Mostly short pieces over a small alphabet (many shared prefixes), with some multi-byte
   // characters and a few long pieces.
-  static const std::vector<std::string> alphabet = {"a", "b", "c", "d", "e", "\xe2\x96\x81", "\xc3\xa9", "\xe4\xb8\xad",
-                                                    "\xf0\x9f\x98\x80", "z"};
+  static const std::vector<std::string> alphabet = {
+      "a", "b", "c", "d", "e", "\xe2\x96\x81", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "z"};
   std::uniform_int_distribution<int> length(1, 8), pick(0, static_cast<int>(alphabet.size()) - 1);
   std::string piece;
   const int n = rng() % 50 == 0 ? 30 : length(rng);
@@ -161,14 +166,16 @@ TEST(PieceTrie, PrefixSearchEqualsBruteForceOnALargeVocabulary) {
   std::map<std::string, int32_t> keys;
   while (keys.size() < 200000) keys.emplace(random_piece(rng), static_cast<int32_t>(keys.size()));
   // Every byte value as a one-byte key too (the root's widest fan-out).
-  for (int b = 1; b < 256; ++b) keys.emplace(std::string(1, static_cast<char>(b)), static_cast<int32_t>(keys.size()));
+  for (int b = 1; b < 256; ++b)
+    keys.emplace(std::string(1, static_cast<char>(b)), static_cast<int32_t>(keys.size()));
   std::vector<std::pair<std::string_view, int32_t>> list(keys.begin(), keys.end());
   std::shuffle(list.begin(), list.end(), rng);
 
   const auto start = std::chrono::steady_clock::now();
   PieceTrie trie;
   trie.build(list);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   size_t total_bytes = 0;
   for (const auto& [key, id] : keys) total_bytes += key.size();
   // The double array should be about as many units as trie nodes (at most one per key byte).
@@ -218,9 +225,10 @@ TEST(Unigram, ViterbiEqualsAPlainDynamicProgram) {
     pieces.emplace_back(p, score(rng));
   }
   // Leave some characters unknown: drop the single characters "d" and U+4E2D.
-  pieces.erase(std::remove_if(pieces.begin(), pieces.end(),
-                              [](const auto& p) { return p.first == "d" || p.first == "\xe4\xb8\xad"; }),
-               pieces.end());
+  pieces.erase(
+      std::remove_if(pieces.begin(), pieces.end(),
+                     [](const auto& p) { return p.first == "d" || p.first == "\xe4\xb8\xad"; }),
+      pieces.end());
   std::vector<Unigram::Piece> list;
   std::map<std::string, std::pair<int32_t, double>> by_text;
   double min_score = 0.0;
@@ -251,16 +259,19 @@ TEST(Unigram, ViterbiEqualsAPlainDynamicProgram) {
         if (it == by_text.end()) continue;
         if (b == a + 1) single = true;
         const double candidate = best[a] + it->second.second;
-        if (id[b] < 0 || candidate > best[b]) best[b] = candidate, from[b] = a, id[b] = it->second.first;
+        if (id[b] < 0 || candidate > best[b])
+          best[b] = candidate, from[b] = a, id[b] = it->second.first;
       }
       if (!single) {
         const double candidate = best[a] + min_score - 10.0;
-        if (id[a + 1] < 0 || candidate > best[a + 1]) best[a + 1] = candidate, from[a + 1] = a, id[a + 1] = 0;
+        if (id[a + 1] < 0 || candidate > best[a + 1])
+          best[a + 1] = candidate, from[a + 1] = a, id[a + 1] = 0;
       }
     }
     std::vector<int32_t> want;
     for (size_t b = n - 1; b > 0; b = from[b]) {
-      if (!(id[b] == 0 && !want.empty() && want.back() == 0)) want.push_back(id[b]);  // fuse unknowns
+      if (!(id[b] == 0 && !want.empty() && want.back() == 0))
+        want.push_back(id[b]);  // fuse unknowns
     }
     std::reverse(want.begin(), want.end());
     std::vector<int32_t> got;

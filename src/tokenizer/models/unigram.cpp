@@ -70,9 +70,11 @@ class FreeList {
 
 void PieceTrie::build(std::vector<std::pair<std::string_view, int32_t>> keys) {
   // char_traits<char>::compare orders bytes as unsigned char, which the grouping below needs.
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < keys.size(); ++i) {
-    FT_CHECK(!keys[i].first.empty() && keys[i].second != kNone, "PieceTrie keys must be non-empty with a value");
+    FT_CHECK(!keys[i].first.empty() && keys[i].second != kNone,
+             "PieceTrie keys must be non-empty with a value");
     FT_CHECK(i == 0 || keys[i - 1].first != keys[i].first, "PieceTrie keys must be distinct");
   }
 
@@ -97,8 +99,9 @@ void PieceTrie::build(std::vector<std::pair<std::string_view, int32_t>> keys) {
     stack.pop_back();
     size_t lo = task.lo;
     if (value.size() <= task.node) value.resize(check.size(), kNone);
-    if (keys[lo].first.size() == task.depth) value[task.node] = keys[lo++].second;  // sorted: it comes first
-    if (lo == task.hi) continue;  // a leaf: base stays 0
+    if (keys[lo].first.size() == task.depth)
+      value[task.node] = keys[lo++].second;  // sorted: it comes first
+    if (lo == task.hi) continue;             // a leaf: base stays 0
 
     children.clear();
     for (size_t i = lo; i < task.hi; ++i) {
@@ -111,7 +114,8 @@ void PieceTrie::build(std::vector<std::pair<std::string_view, int32_t>> keys) {
     const unsigned first = children.front().first;
     size_t chosen = 0;
     int probes = 0;
-    for (int64_t f = free_units.head(); f != kNoLink && probes < 64; f = free_units.next(f), ++probes) {
+    for (int64_t f = free_units.head(); f != kNoLink && probes < 64;
+         f = free_units.next(f), ++probes) {
       if (static_cast<size_t>(f) < first + 1) continue;
       const size_t b = static_cast<size_t>(f) - first;
       free_units.extend(b + 256);
@@ -172,9 +176,11 @@ constexpr double kUnkPenalty = 10.0;
 
 }  // namespace
 
-Unigram::Unigram(std::vector<Piece> pieces, std::optional<int32_t> unk_id, bool byte_fallback, std::string origin)
+Unigram::Unigram(std::vector<Piece> pieces, std::optional<int32_t> unk_id, bool byte_fallback,
+                 std::string origin)
     : unk_id_(unk_id), byte_fallback_(byte_fallback), origin_(std::move(origin)) {
-  FT_CHECK(pieces.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()), "too many Unigram pieces");
+  FT_CHECK(pieces.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()),
+           "too many Unigram pieces");
   FT_CHECK(!unk_id_ || (*unk_id_ >= 0 && static_cast<size_t>(*unk_id_) < pieces.size()),
            "Unigram unk_id outside the vocabulary (the builder checks it)");
   size_t bytes = 0;
@@ -218,8 +224,10 @@ void Unigram::fail_missing_unk(std::string_view word, size_t at) const {
   const char32_t cp = utf8::decode(word, end);
   char code[16];
   std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(cp));
-  throw Error(cat(origin_, ".unk_id: is not set, but the text has a character no vocabulary piece covers (", code,
-                  " in '", word, "'); HF tokenizers fails the same way (\"Encountered an unknown token but "
+  throw Error(cat(origin_,
+                  ".unk_id: is not set, but the text has a character no vocabulary piece covers (",
+                  code, " in '", word,
+                  "'); HF tokenizers fails the same way (\"Encountered an unknown token but "
                   "`unk_id` is missing\")"));
 }
 
@@ -232,7 +240,8 @@ void Unigram::push_unknown_run(std::string_view text, std::vector<int32_t>& ids)
   }
   if (byte_fallback_) {
     bool all = true;
-    for (char c : text) all = all && byte_ids_[static_cast<unsigned char>(c)] != TokenTable::kMissing;
+    for (char c : text)
+      all = all && byte_ids_[static_cast<unsigned char>(c)] != TokenTable::kMissing;
     if (all) {
       for (char c : text) ids.push_back(byte_ids_[static_cast<unsigned char>(c)]);
       return;
@@ -253,7 +262,8 @@ void Unigram::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
   thread_local std::vector<Node> best;
   thread_local std::vector<Node> path;
   const size_t n = word.size();
-  FT_CHECK(n < static_cast<size_t>(std::numeric_limits<int32_t>::max()), "word too long for Unigram");
+  FT_CHECK(n < static_cast<size_t>(std::numeric_limits<int32_t>::max()),
+           "word too long for Unigram");
   best.assign(n + 1, Node{0.0, -1, 0});
   const double unk_score = min_score_ - kUnkPenalty;
 
@@ -265,7 +275,8 @@ void Unigram::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
     trie_.for_each_prefix(word.data() + start, n - start, [&](size_t length, int32_t id) {
       Node& target = best[start + length];
       const double candidate = scores_[static_cast<size_t>(id)] + here;
-      if (target.start < 0 || candidate > target.score) target = {candidate, static_cast<int32_t>(start), id};
+      if (target.start < 0 || candidate > target.score)
+        target = {candidate, static_cast<int32_t>(start), id};
       if (length == mblen) has_single_node = true;
     });
     if (!has_single_node) {
@@ -308,7 +319,8 @@ void Unigram::tokenize(std::string_view word, std::vector<int32_t>& ids) const {
 std::unique_ptr<Model> build_unigram(const JsonView& node) {
   const Json& vocab = node.at("vocab").raw();
   if (!vocab.is_array()) {
-    throw Error(cat(node.where(), ".vocab: expected a list of [piece, score] pairs, got ", json_type_phrase(vocab)));
+    throw Error(cat(node.where(), ".vocab: expected a list of [piece, score] pairs, got ",
+                    json_type_phrase(vocab)));
   }
   std::vector<Unigram::Piece> pieces;
   pieces.reserve(vocab.size());
@@ -325,8 +337,8 @@ std::unique_ptr<Model> build_unigram(const JsonView& node) {
                       json_type_phrase(item[0])));
     }
     if (!item[1].is_number()) {
-      throw Error(cat(node.where(), ".vocab[", i, "][1]: expected the score of '", item[0].get<std::string>(),
-                      "' (a number), got ", json_type_phrase(item[1])));
+      throw Error(cat(node.where(), ".vocab[", i, "][1]: expected the score of '",
+                      item[0].get<std::string>(), "' (a number), got ", json_type_phrase(item[1])));
     }
     pieces.push_back({item[0].get<std::string>(), item[1].get<double>()});
   }
@@ -336,11 +348,12 @@ std::unique_ptr<Model> build_unigram(const JsonView& node) {
     const std::string where = node.where() + ".unk_id";
     unk_id = read_token_id(node.raw().at("unk_id"), where);
     if (pieces.empty()) {
-      throw Error(cat(where, ": ", *unk_id, " names a piece, but the vocabulary is empty (HF: EmptyVocabulary)"));
+      throw Error(cat(where, ": ", *unk_id,
+                      " names a piece, but the vocabulary is empty (HF: EmptyVocabulary)"));
     }
     if (static_cast<size_t>(*unk_id) >= pieces.size()) {
-      throw Error(cat(where, ": ", *unk_id, " is not an id of the vocabulary, which has ", pieces.size(),
-                      " pieces (ids 0 to ", pieces.size() - 1, ")"));
+      throw Error(cat(where, ": ", *unk_id, " is not an id of the vocabulary, which has ",
+                      pieces.size(), " pieces (ids 0 to ", pieces.size() - 1, ")"));
     }
   }
   const bool byte_fallback = node.get_bool_or("byte_fallback", false);

@@ -95,7 +95,8 @@ class Unigram final : public Model {
   // `pieces` in id order. `unk_id`, when set, must be < pieces.size() (the builder checks it and
   // names the key). `origin` names the model in errors raised while encoding
   // ("tokenizer.json: model").
-  Unigram(std::vector<Piece> pieces, std::optional<int32_t> unk_id, bool byte_fallback, std::string origin);
+  Unigram(std::vector<Piece> pieces, std::optional<int32_t> unk_id, bool byte_fallback,
+          std::string origin);
 
   void tokenize(std::string_view word, std::vector<int32_t>& ids) const override;
   int32_t token_to_id(std::string_view token) const override { return vocab_.find(token); }
@@ -111,17 +112,18 @@ class Unigram final : public Model {
 
  private:
   std::string_view piece(size_t id) const {
-    return std::string_view(arena_).substr(piece_begin_[id], piece_begin_[id + 1] - piece_begin_[id]);
+    return std::string_view(arena_).substr(piece_begin_[id],
+                                           piece_begin_[id + 1] - piece_begin_[id]);
   }
   // Appends the id(s) of one fused run of unknown nodes (HF's lookup of the fused string).
   void push_unknown_run(std::string_view text, std::vector<int32_t>& ids) const;
   [[noreturn]] void fail_missing_unk(std::string_view word, size_t at) const;
 
-  std::string arena_;                 // all pieces, concatenated in id order
+  std::string arena_;                  // all pieces, concatenated in id order
   std::vector<uint32_t> piece_begin_;  // piece i is arena_[piece_begin_[i], piece_begin_[i+1])
-  std::vector<double> scores_;        // by id
-  TokenTable vocab_;                  // piece -> id (the later id of a repeated piece)
-  PieceTrie trie_;                    // piece bytes -> id, as vocab_
+  std::vector<double> scores_;         // by id
+  TokenTable vocab_;                   // piece -> id (the later id of a repeated piece)
+  PieceTrie trie_;                     // piece bytes -> id, as vocab_
   std::optional<int32_t> unk_id_;
   bool byte_fallback_;
   double min_score_;

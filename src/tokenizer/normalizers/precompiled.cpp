@@ -18,10 +18,18 @@ namespace {
 constexpr size_t kWholeGraphemeBelow = 6;
 
 // darts-clone unit fields (darts.h, DoubleArrayUnit).
-bool has_leaf(uint32_t unit) { return ((unit >> 8) & 1) != 0; }
-uint32_t unit_value(uint32_t unit) { return unit & ((1U << 31) - 1); }
-uint32_t unit_label(uint32_t unit) { return unit & ((1U << 31) | 0xFF); }
-uint32_t unit_offset(uint32_t unit) { return (unit >> 10) << ((unit & (1U << 9)) >> 6); }
+bool has_leaf(uint32_t unit) {
+  return ((unit >> 8) & 1) != 0;
+}
+uint32_t unit_value(uint32_t unit) {
+  return unit & ((1U << 31) - 1);
+}
+uint32_t unit_label(uint32_t unit) {
+  return unit & ((1U << 31) | 0xFF);
+}
+uint32_t unit_offset(uint32_t unit) {
+  return (unit >> 10) << ((unit & (1U << 9)) >> 6);
+}
 
 int base64_value(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -33,8 +41,8 @@ int base64_value(unsigned char c) {
 }
 
 uint32_t read_u32_le(const unsigned char* p) {
-  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-         (static_cast<uint32_t>(p[3]) << 24);
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
 }  // namespace
@@ -53,22 +61,25 @@ std::string decode_base64(std::string_view text, const std::string& where) {
     if (base64_value(static_cast<unsigned char>(text[i])) < 0) {
       throw Error(cat(where, ": not valid base64: byte ", i, " is ",
                       text[i] == '=' ? std::string("'=' before the end")
-                                     : cat("0x", std::hex, static_cast<int>(static_cast<unsigned char>(text[i]))),
+                                     : cat("0x", std::hex,
+                                           static_cast<int>(static_cast<unsigned char>(text[i]))),
                       " (expected A-Z a-z 0-9 + /)"));
     }
   }
   const size_t tail = data % 4;
-  if (tail == 1) throw Error(cat(where, ": not valid base64: ", data, " symbols leave a lone 6-bit group"));
+  if (tail == 1)
+    throw Error(cat(where, ": not valid base64: ", data, " symbols leave a lone 6-bit group"));
   if (padding > (4 - tail) % 4) {
-    throw Error(cat(where, ": not valid base64: ", padding, " '=' after ", data, " symbols (at most ",
-                    (4 - tail) % 4, ")"));
+    throw Error(cat(where, ": not valid base64: ", padding, " '=' after ", data,
+                    " symbols (at most ", (4 - tail) % 4, ")"));
   }
   if (tail > 0) {
     // The unused low bits of the last symbol must be zero (the crate's "Invalid last symbol").
     const int last = base64_value(static_cast<unsigned char>(text[data - 1]));
     const int unused_mask = tail == 2 ? 0x0F : 0x03;
     if ((last & unused_mask) != 0) {
-      throw Error(cat(where, ": not valid base64: the last symbol '", text[data - 1], "' has bits set past the end"));
+      throw Error(cat(where, ": not valid base64: the last symbol '", text[data - 1],
+                      "' has bits set past the end"));
     }
   }
   // EVP_DecodeBlock wants whole 4-symbol groups; it decodes padding to zero bytes, dropped after.
@@ -78,7 +89,8 @@ std::string decode_base64(std::string_view text, const std::string& where) {
   if (groups.empty()) return out;
   FT_CHECK(groups.size() < static_cast<size_t>(INT32_MAX), "base64 text too long");
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(groups.data()), static_cast<int>(groups.size()));
+                                reinterpret_cast<const unsigned char*>(groups.data()),
+                                static_cast<int>(groups.size()));
   if (n < 0) throw Error(cat(where, ": not valid base64 (OpenSSL EVP_DecodeBlock refused it)"));
   out.resize(static_cast<size_t>(n) - (4 - tail) % 4);
   return out;
@@ -90,28 +102,31 @@ std::string decode_base64(std::string_view text, const std::string& where) {
 Precompiled::Precompiled(std::string_view blob, std::string where) : where_(std::move(where)) {
   // spm_precompiled's parse: le_u32 trie size, the units, then the strings.
   if (blob.size() < 4) {
-    throw Error(cat(where_, ": the charsmap is ", blob.size(), " bytes, too short for its 4-byte trie size"));
+    throw Error(cat(where_, ": the charsmap is ", blob.size(),
+                    " bytes, too short for its 4-byte trie size"));
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(blob.data());
   const uint32_t trie_bytes = read_u32_le(bytes);
   if (trie_bytes > blob.size() - 4) {
-    throw Error(cat(where_, ": the charsmap says its trie has ", trie_bytes, " bytes, but only ", blob.size() - 4,
-                    " follow the size field"));
+    throw Error(cat(where_, ": the charsmap says its trie has ", trie_bytes, " bytes, but only ",
+                    blob.size() - 4, " follow the size field"));
   }
   // HF would read the remainder of a size that is not a multiple of 4 as string bytes; no
   // SentencePiece model is written that way, so it is refused as a damaged blob.
   if (trie_bytes % 4 != 0) {
-    throw Error(cat(where_, ": the charsmap's trie size ", trie_bytes, " is not a multiple of 4 (units are 4 bytes)"));
+    throw Error(cat(where_, ": the charsmap's trie size ", trie_bytes,
+                    " is not a multiple of 4 (units are 4 bytes)"));
   }
   // HF loads an empty trie and then panics on the first lookup.
-  if (trie_bytes == 0) throw Error(cat(where_, ": the charsmap's trie is empty (no double-array units)"));
+  if (trie_bytes == 0)
+    throw Error(cat(where_, ": the charsmap's trie is empty (no double-array units)"));
   units_.resize(trie_bytes / 4);
   for (size_t i = 0; i < units_.size(); ++i) units_[i] = read_u32_le(bytes + 4 + 4 * i);
   strings_.assign(blob.substr(4 + trie_bytes));
   const size_t bad = utf8::find_invalid_byte(strings_);
   if (bad != std::string::npos) {
-    throw Error(cat(where_, ": the charsmap's replacement strings are not valid UTF-8 (byte ", bad, " of ",
-                    strings_.size(), ")"));
+    throw Error(cat(where_, ": the charsmap's replacement strings are not valid UTF-8 (byte ", bad,
+                    " of ", strings_.size(), ")"));
   }
   // The single ASCII bytes, looked up now: the table serves the ASCII fast path, and a trie
   // that points outside itself is usually caught here, at load time.
@@ -136,16 +151,18 @@ std::unique_ptr<Normalizer> build_precompiled(const JsonView& node) {
     throw Error(cat(where, ": missing (a Precompiled normalizer needs its base64 charsmap)"));
   }
   const Json& value = node.raw().at("precompiled_charsmap");
-  if (!value.is_string()) throw Error(cat(where, ": expected a base64 string, got ", json_type_phrase(value)));
-  return std::make_unique<Precompiled>(Precompiled::from_base64(value.get_ref<const std::string&>(), where));
+  if (!value.is_string())
+    throw Error(cat(where, ": expected a base64 string, got ", json_type_phrase(value)));
+  return std::make_unique<Precompiled>(
+      Precompiled::from_base64(value.get_ref<const std::string&>(), where));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lookup
 
 void Precompiled::fail_outside(const char* what, uint64_t index, uint64_t limit) const {
-  throw Error(cat(where_, ": the charsmap is damaged: ", what, " ", index, " is outside its ", limit,
-                  what[0] == 's' ? " string bytes" : " trie units"));
+  throw Error(cat(where_, ": the charsmap is damaged: ", what, " ", index, " is outside its ",
+                  limit, what[0] == 's' ? " string bytes" : " trie units"));
 }
 
 int64_t Precompiled::first_prefix_value(std::string_view key) const {
@@ -173,12 +190,14 @@ std::string_view Precompiled::replacement_at(int64_t offset) const {
   // to the size is an empty replacement, one past it or inside a UTF-8 sequence a panic in HF.
   const auto start = static_cast<size_t>(offset);
   if (start > strings_.size()) fail_outside("string offset", start, strings_.size());
-  if (start < strings_.size() && utf8::is_continuation(static_cast<unsigned char>(strings_[start]))) {
+  if (start < strings_.size() &&
+      utf8::is_continuation(static_cast<unsigned char>(strings_[start]))) {
     throw Error(cat(where_, ": the charsmap is damaged: string offset ", start,
                     " points inside a UTF-8 character of its replacement strings"));
   }
   const void* nul = std::memchr(strings_.data() + start, 0, strings_.size() - start);
-  const size_t end = nul ? static_cast<size_t>(static_cast<const char*>(nul) - strings_.data()) : strings_.size();
+  const size_t end =
+      nul ? static_cast<size_t>(static_cast<const char*>(nul) - strings_.data()) : strings_.size();
   return std::string_view(strings_).substr(start, end - start);
 }
 
@@ -220,7 +239,9 @@ void Precompiled::normalize(std::string_view text, std::string& out) const {
         size_t j = i + 1;
         while (j + 1 < n) {
           const auto c = static_cast<unsigned char>(text[j]);
-          if (c >= 0x80 || c == '\r' || ascii_[c].replaced || static_cast<unsigned char>(text[j + 1]) >= 0x80) break;
+          if (c >= 0x80 || c == '\r' || ascii_[c].replaced ||
+              static_cast<unsigned char>(text[j + 1]) >= 0x80)
+            break;
           ++j;
         }
         if (j + 1 == n) {
@@ -243,8 +264,8 @@ void Precompiled::normalize(std::string_view text, std::string& out) const {
     while (end < n) {
       size_t next = end;
       const char32_t cp = utf8::decode(text, next);
-      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(previous), static_cast<utf8proc_int32_t>(cp),
-                                           &state)) {
+      if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(previous),
+                                           static_cast<utf8proc_int32_t>(cp), &state)) {
         break;
       }
       previous = cp;

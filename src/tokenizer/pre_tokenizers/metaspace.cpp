@@ -8,7 +8,8 @@ namespace finetune {
 
 Metaspace::Metaspace(std::string replacement, PrependScheme prepend_scheme, bool split)
     : replacement_(std::move(replacement)), prepend_scheme_(prepend_scheme), split_(split) {
-  FT_CHECK(!replacement_.empty() && utf8::find_invalid_byte(replacement_) == std::string_view::npos &&
+  FT_CHECK(!replacement_.empty() &&
+               utf8::find_invalid_byte(replacement_) == std::string_view::npos &&
                utf8::count_chars(replacement_) == 1,
            "Metaspace replacement must be one character");
 }
@@ -21,10 +22,11 @@ void Metaspace::pre_tokenize(const Words& in, Words& out) const {
     const std::string_view text = in[w];
     const bool at_start = in.at_start(w);
     rewritten.clear();
-    const bool prepend =
-        prepend_scheme_ == PrependScheme::Always || (prepend_scheme_ == PrependScheme::First && at_start);
+    const bool prepend = prepend_scheme_ == PrependScheme::Always ||
+                         (prepend_scheme_ == PrependScheme::First && at_start);
     // HF replaces first, then tests starts_with(replacement): a leading space counts as one.
-    if (prepend && !(text.front() == ' ' || text.substr(0, mark.size()) == mark)) rewritten.append(mark);
+    if (prepend && !(text.front() == ' ' || text.substr(0, mark.size()) == mark))
+      rewritten.append(mark);
     size_t copied = 0;
     for (size_t i = text.find(' '); i != std::string_view::npos; i = text.find(' ', i + 1)) {
       rewritten.append(text.substr(copied, i - copied));
@@ -41,7 +43,8 @@ void Metaspace::pre_tokenize(const Words& in, Words& out) const {
     // them gives one piece per occurrence, the last one joined to the text after it).
     const std::string_view all = rewritten;
     size_t begin = 0;
-    for (size_t i = all.find(mark, 1); i != std::string_view::npos; i = all.find(mark, i + mark.size())) {
+    for (size_t i = all.find(mark, 1); i != std::string_view::npos;
+         i = all.find(mark, i + mark.size())) {
       out.add(all.substr(begin, i - begin), at_start && begin == 0);
       begin = i;
     }
@@ -52,7 +55,8 @@ void Metaspace::pre_tokenize(const Words& in, Words& out) const {
 std::unique_ptr<PreTokenizer> build_metaspace(const JsonView& node) {
   // serde's `char`: exactly one character, required.
   const std::string replacement = node.get_string("replacement");
-  if (utf8::find_invalid_byte(replacement) != std::string::npos || utf8::count_chars(replacement) != 1) {
+  if (utf8::find_invalid_byte(replacement) != std::string::npos ||
+      utf8::count_chars(replacement) != 1) {
     throw Error(cat(node.where(), ".replacement: expected one character, got '", replacement, "'"));
   }
   PrependScheme scheme = PrependScheme::Always;
@@ -72,10 +76,12 @@ std::unique_ptr<PreTokenizer> build_metaspace(const JsonView& node) {
   // Files from before prepend_scheme existed (tokenizers < 0.14) say add_prefix_space instead.
   if (node.has("add_prefix_space") && !node.get_bool("add_prefix_space")) {
     if (scheme != PrependScheme::Never) {
-      throw Error(cat(node.where(), ".add_prefix_space: false means prepend_scheme 'never', but prepend_scheme is ",
-                      node.has("prepend_scheme") ? "'" + node.get_string("prepend_scheme") + "'"
-                                                 : std::string("absent, which means 'always'"),
-                      " (HF: \"add_prefix_space does not match declared prepend_scheme\")"));
+      throw Error(
+          cat(node.where(),
+              ".add_prefix_space: false means prepend_scheme 'never', but prepend_scheme is ",
+              node.has("prepend_scheme") ? "'" + node.get_string("prepend_scheme") + "'"
+                                         : std::string("absent, which means 'always'"),
+              " (HF: \"add_prefix_space does not match declared prepend_scheme\")"));
     }
   }
   return std::make_unique<Metaspace>(replacement, scheme, node.get_bool_or("split", true));
