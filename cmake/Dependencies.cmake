@@ -40,7 +40,8 @@ endif()
 finetune_find_library(finetune::snappy snappy-c.h snappy)
 finetune_find_library(finetune::zstd zstd.h zstd)
 finetune_find_library(finetune::zlib zlib.h z)
-# OpenSSL's libcrypto: SHA-256 of hub downloads (src/io/sha256.cpp), through its EVP interface.
+# OpenSSL's libcrypto: SHA-256 of hub downloads (src/io/sha256.cpp), through its EVP interface,
+# and base64 of SentencePiece charsmaps in tokenizer.json (src/tokenizer/normalizers/precompiled.cpp).
 finetune_find_library(finetune::crypto openssl/evp.h crypto)
 # libzip: the zip container of PyTorch checkpoints, pytorch_model.bin (src/io/zip_archive.cpp).
 finetune_find_library(finetune::libzip zip.h zip)

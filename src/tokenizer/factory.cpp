@@ -6,13 +6,16 @@
 
 #include "core/error.h"
 #include "tokenizer/models/bpe.h"
+#include "tokenizer/models/unigram.h"
 #include "tokenizer/models/word_level.h"
 #include "tokenizer/models/wordpiece.h"
 #include "tokenizer/normalizers/bert_normalizer.h"
+#include "tokenizer/normalizers/precompiled.h"
 #include "tokenizer/normalizers/text_normalizers.h"
 #include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/basic_pre_tokenizers.h"
 #include "tokenizer/pre_tokenizers/byte_level.h"
+#include "tokenizer/pre_tokenizers/metaspace.h"
 #include "tokenizer/token_table.h"
 
 namespace finetune {
@@ -108,6 +111,7 @@ std::unique_ptr<Normalizer> build_normalizer(const JsonView& node) {
   if (type == "Replace") return build_replace(node);
   if (type == "Prepend") return std::make_unique<Prepend>(node.get_string("prepend"));
   if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
+  if (type == "Precompiled") return build_precompiled(node);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> steps;
     for (const JsonView& step : child_array(node, "normalizers")) steps.push_back(build_normalizer(step));
@@ -148,6 +152,7 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const JsonView& node) {
     node.get_bool_or("trim_offsets", true);  // type-checked only
     return std::make_unique<ByteLevel>(add_prefix_space, node.get_bool_or("use_regex", true));
   }
+  if (type == "Metaspace") return build_metaspace(node);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> steps;
     for (const JsonView& step : child_array(node, "pretokenizers")) steps.push_back(build_pre_tokenizer(step));
@@ -216,6 +221,7 @@ std::unique_ptr<Model> build_model(const JsonView& node) {
   if (type == "WordPiece") return build_wordpiece(node);
   if (type == "WordLevel") return std::make_unique<WordLevel>(read_vocab_map(node), node.get_string_or("unk_token", "<unk>"));
   if (type == "BPE") return build_bpe(node);
+  if (type == "Unigram") return build_unigram(node);
   unsupported_type(node, type, "WordPiece, WordLevel, BPE, Unigram");
 }
 

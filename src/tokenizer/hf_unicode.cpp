@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -163,6 +164,21 @@ uint8_t combining_class(char32_t cp) {
   if (cp >= kCodePointCount) return 0;
   return static_cast<uint8_t>(
       utf8proc_get_property(static_cast<utf8proc_int32_t>(cp))->combining_class);
+}
+
+bool is_combining_mark(char32_t cp) {
+  if (cp >= kCodePointCount) return false;
+  auto in = [cp](const std::vector<CodePointRange>& ranges) {
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), cp,
+                               [](char32_t c, const CodePointRange& r) { return c < r.first; });
+    return it != ranges.begin() && cp <= std::prev(it)->last;
+  };
+  const auto category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
+  if (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC ||
+      category == UTF8PROC_CATEGORY_ME) {
+    return !in(kCombiningMarkRemove);
+  }
+  return in(kCombiningMarkAdd);
 }
 
 bool is_word_char(char32_t cp) {

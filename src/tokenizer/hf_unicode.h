@@ -54,6 +54,11 @@ int to_lowercase(char32_t cp, char32_t* out);
 // Canonical combining class (0 for starters).
 uint8_t combining_class(char32_t cp);
 
+// unicode-normalization-alignments' is_combining_mark (general category Mn, Mc or Me of the
+// crate's Unicode), which HF's StripAccents normalizer drops (tokenizers/src/normalizers/strip.rs).
+// Wider than kNonspacingMark (BertNormalizer's strip_accents, Mn of another crate).
+bool is_combining_mark(char32_t cp);
+
 // Rust regex's Unicode `\w` ([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]), used by the
 // single_word option of added tokens (tokenizers/src/tokenizer/added_vocabulary.rs).
 bool is_word_char(char32_t cp);

@@ -21,6 +21,8 @@ extern const std::vector<CodePointRange> kPunctuationRemove;
 extern const std::vector<CodePointRange> kNonspacingMarkAdd;
 extern const std::vector<CodePointRange> kNonspacingMarkRemove;
 extern const std::vector<CodePointRange> kNoDecomposition;
+extern const std::vector<CodePointRange> kCombiningMarkAdd;
+extern const std::vector<CodePointRange> kCombiningMarkRemove;
 extern const std::vector<LowercasePair> kLowercaseAdd;
 
 }  // namespace finetune::hf_unicode

@@ -1,16 +1,19 @@
-// Every code point through our BertNormalizer and BertPreTokenizer, against HF's answers.
+// Every code point through our BertNormalizer, StripAccents and BertPreTokenizer, against HF's
+// answers.
 //
 // tests/data/tokenizer/codepoint_probe.txt (format in its header; written by
 // tools/make_tokenizer_goldens.py) says, for each code point except surrogates, what HF's
-// BertNormalizer with four option sets does to it alone, and whether BertPreTokenizer keeps it
-// in a word, isolates it as punctuation or splits on it as whitespace. This is what pins our
-// utf8proc-based Unicode data (and its override tables) to HF's.
+// BertNormalizer with four option sets and its StripAccents normalizer do to it alone, and
+// whether BertPreTokenizer keeps it in a word, isolates it as punctuation or splits on it as
+// whitespace. This is what pins our utf8proc-based Unicode data (and its override tables) to
+// HF's.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "tokenizer/normalizers/bert_normalizer.h"
+#include "tokenizer/normalizers/unicode_normalizers.h"
 #include "tokenizer/pre_tokenizers/bert_pre_tokenizer.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer_test_util.h"
@@ -133,6 +136,32 @@ TEST(CodePointProbe, NormalizerMatchesHfForEveryCodePoint) {
     EXPECT_EQ(mismatches, 0u) << section.name;
   }
   EXPECT_EQ(variants, 4u);
+}
+
+TEST(CodePointProbe, StripAccentsMatchesHfForEveryCodePoint) {
+  auto sections = read_probe();
+  const Section* section = nullptr;
+  for (const Section& s : sections) {
+    if (s.name == "strip_accents") section = &s;
+  }
+  ASSERT_NE(section, nullptr);
+  StripAccents strip_accents;
+  size_t checked = 0, mismatches = 0;
+  for (const ProbeRun& run : section->runs) {
+    for (char32_t cp = run.first; cp <= run.last; ++cp) {
+      if (is_surrogate(cp)) continue;
+      std::string ours;
+      strip_accents.normalize(utf8_of(cp), ours);
+      const std::string want = expected_normalized(run, cp);
+      ++checked;
+      if (ours != want && ++mismatches <= 20) {
+        ADD_FAILURE() << "StripAccents: " << hex(cp) << " HF \"" << escaped(want) << "\" ours \""
+                      << escaped(ours) << "\"";
+      }
+    }
+  }
+  EXPECT_EQ(checked, 0x110000u - 0x800u);
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(CodePointProbe, PreTokenizerMatchesHfForEveryCodePoint) {

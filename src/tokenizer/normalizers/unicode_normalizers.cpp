@@ -66,11 +66,7 @@ void StripAccents::normalize(std::string_view text, std::string& out) const {
       out += text[i++];
       continue;
     }
-    char32_t cp = utf8::decode(text, i);
-    utf8proc_category_t category = utf8proc_category(static_cast<utf8proc_int32_t>(cp));
-    if (category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC || category == UTF8PROC_CATEGORY_ME) {
-      continue;
-    }
+    if (hf_unicode::is_combining_mark(utf8::decode(text, i))) continue;
     out.append(text.substr(start, i - start));
   }
 }

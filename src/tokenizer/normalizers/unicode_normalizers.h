@@ -5,8 +5,9 @@
 // `unicode-normalization-alignments` crate; the two agree on every code point assigned before
 // the crate's Unicode version, which is all the goldens exercise. Lowercase is Rust's
 // char::to_lowercase per character (no final-sigma rule), the same table BertNormalizer uses.
-// StripAccents drops every combining mark (general category Mn, Mc or Me), which is wider than
-// BertNormalizer's strip_accents (Mn only).
+// StripAccents drops every combining mark (general category Mn, Mc or Me, as the crate's older
+// Unicode has them: hf_unicode::is_combining_mark), which is wider than BertNormalizer's
+// strip_accents (Mn only).
 #pragma once
 
 #include "tokenizer/pipeline.h"
