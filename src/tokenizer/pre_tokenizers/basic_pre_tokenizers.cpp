@@ -84,7 +84,19 @@ void PreTokenizerSequence::pre_tokenize(const Words& in, Words& out) const {
     for (size_t w = 0; w < in.size(); ++w) out.add(in[w], in.at_start(w));
     return;
   }
-  Words current, next;
+  // Two buffers per nesting level (a Sequence may hold a Sequence), kept per thread so that
+  // encoding a text allocates nothing once they have grown.
+  thread_local std::vector<std::unique_ptr<Words[]>> buffers;
+  thread_local size_t depth = 0;
+  if (buffers.size() <= depth) buffers.push_back(std::make_unique<Words[]>(2));
+  Words* pair = buffers[depth].get();
+  ++depth;
+  struct Leave {
+    size_t& depth;
+    ~Leave() { --depth; }
+  } leave{depth};
+  Words& current = pair[0];
+  Words& next = pair[1];
   const Words* source = &in;
   for (size_t i = 0; i + 1 < steps_.size(); ++i) {
     next.clear();

@@ -23,7 +23,7 @@ void find_regex_matches(std::string_view text, const Regex& regex, std::vector<S
     out.push_back({0, 0, false});
     return;
   }
-  std::vector<std::pair<size_t, size_t>> matches;
+  thread_local std::vector<std::pair<size_t, size_t>> matches;  // reused: this runs per word
   regex.find_all(text, matches);
   size_t previous = 0;
   for (const auto& [begin, end] : matches) {
@@ -57,8 +57,8 @@ void split_into(std::string_view text, bool at_start, std::vector<SplitRange>& r
     for (SplitRange& r : ranges) r.is_match = !r.is_match;
   }
   // After this step `is_match` means "remove this piece" (HF's second tuple field).
-  std::vector<SplitRange> pieces;
-  pieces.reserve(ranges.size());
+  thread_local std::vector<SplitRange> pieces;  // reused: this runs per word
+  pieces.clear();
   switch (behavior) {
     case SplitBehavior::Removed:
       pieces = ranges;
