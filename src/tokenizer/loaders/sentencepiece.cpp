@@ -558,8 +558,9 @@ Specials read_specials(Build& b, const std::string& config_text) {
   // {**auto, **explicit}: a key keeps its first position and takes its last value.
   out.model_specific = std::move(auto_tokens);
   for (auto& [key, spec] : explicit_tokens) {
+    const std::string& name = key;  // clang 14 cannot capture a structured binding
     auto it = std::find_if(out.model_specific.begin(), out.model_specific.end(),
-                           [&](const auto& entry) { return entry.first == key; });
+                           [&](const auto& entry) { return entry.first == name; });
     if (it != out.model_specific.end()) {
       it->second = std::move(spec);
     } else {
