@@ -205,6 +205,27 @@ TEST_F(CliPairsTest, TokenTypeIdsArePrintedExactlyWhenTheTokenizerReturnsThem) {
   EXPECT_EQ(rows[0]["input_ids"].size(), 9u);
 }
 
+// The trained fixtures of the other tokenizer kinds, through the CLI: DeBERTa-v3's spm.model
+// (DebertaV2Tokenizer returns token types, pair types 0...0 1...1) and RoBERTa's byte-level BPE
+// (no token types; RobertaProcessing's </s></s> between the texts). Expected ids are what
+// transformers.AutoTokenizer gives for the same pair (checked in full by fixture_golden_test).
+TEST_F(CliPairsTest, OtherTokenizerKindsTokenizePairsAsTransformers) {
+  const fs::path fixtures = testing::repo_root() / "tests/fixtures/tokenizers";
+  fs::path pairs = write("kinds.jsonl", jsonl_line("i feel so happy and grateful for my friends today",
+                                                   std::string("i am glad to have them")));
+  std::vector<Json> deberta = tokenize(fixtures / "deberta-v3-spm", pairs);
+  ASSERT_EQ(deberta.size(), 1u);
+  EXPECT_EQ(deberta[0]["input_ids"].get<std::vector<int>>(),
+            (std::vector<int>{1, 4, 5, 19, 180, 6, 911, 20, 14, 214, 143, 2, 4, 27, 429, 7, 25, 82, 2}));
+  EXPECT_EQ(deberta[0]["token_type_ids"].get<std::vector<int>>(),
+            (std::vector<int>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}));
+  std::vector<Json> roberta = tokenize(fixtures / "roberta-bpe", pairs);
+  ASSERT_EQ(roberta.size(), 1u);
+  EXPECT_FALSE(roberta[0].contains("token_type_ids")) << roberta[0].dump();
+  EXPECT_EQ(roberta[0]["input_ids"].get<std::vector<int>>(),
+            (std::vector<int>{0, 77, 271, 330, 768, 286, 2082, 337, 308, 796, 673, 2, 2, 77, 341, 1256, 282, 351, 503, 2}));
+}
+
 TEST_F(CliPairsTest, EveryMalformedLineIsOneErrorNamingFileAndLine) {
   const std::string ok = jsonl_line("fine") + jsonl_line("fine", std::string("too"));
   const std::string shape = "expected {\"text\": A} or {\"text\": A, \"text_pair\": B}";
