@@ -173,7 +173,9 @@ TEST_P(FixtureGoldenTest, AllEmotionLinesMatchTheDigests) {
     }
   }
   EXPECT_EQ(mismatches, 0u);
-  if (mismatches == 0) EXPECT_EQ(truncated, entry()["golden_counts"]["emotion_truncated"].get<size_t>());
+  if (mismatches == 0) {
+    EXPECT_EQ(truncated, entry()["golden_counts"]["emotion_truncated"].get<size_t>());
+  }
 }
 
 TEST_P(FixtureGoldenTest, AllEmotionPairsMatchTheDigests) {
