@@ -103,7 +103,7 @@ import argparse
 import json
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import safetensors
@@ -626,7 +626,7 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                         help="shared read-only data (emotion, emotion-pairs)")
     parser.add_argument("--no-bounds", action="store_true",
-                        help="skip the error bounds (the slow part, ~30 minutes)")
+                        help="skip the error bounds (the slow part, about 4 minutes)")
     parser.add_argument("--only-bounds", nargs="*", metavar="NAME",
                         help="write only these references' bounds (and nothing else)")
     args = parser.parse_args()
