@@ -19,17 +19,23 @@ code (the init rule, tokenization, forward, step 0, trajectories, Monte Carlo bo
   tests/fixtures/reference/train_traj_<name>.json + _final.safetensors
                                       16 AdamW steps of `finetune train` (finetune_train_args)
   tests/fixtures/reference/<any of the above>.bounds.{json,safetensors}
-                                      float64 values and per-element sigma (make_error_bounds.py)
+                                      float64 values and per-element sigma (make_error_bounds.py),
+                                      sigma rounded up to BF16 (bf16_sigma); none for
+                                      tiny-roberta-mlm and tiny-electra-discriminator (their one
+                                      tensor, last_hidden_state, is tiny-roberta's / tiny-electra's,
+                                      bitwise); the 4000-row word embeddings of the tiny-roberta
+                                      and tiny-xlm-roberta trajectories only in the rows their
+                                      texts use + 64 unused rows (trajectory_bounds)
 
 | fixture | class | tokenizer | H | heads | I | notes |
 |---|---|---|---|---|---|---|
-| tiny-roberta | RobertaForSequenceClassification | roberta-bpe | 32 | 4 | 48 | 34 positions (32 usable), eps 1e-5 |
+| tiny-roberta | RobertaForSequenceClassification | roberta-bpe | 16 | 2 | 24 | 34 positions (32 usable), eps 1e-5 |
 | tiny-roberta-base | RobertaModel | roberta-bpe | | | | tiny-roberta's encoder + a pooler; keys without `roberta.` |
 | tiny-roberta-mlm | RobertaForMaskedLM | roberta-bpe | | | | tiny-roberta's encoder + lm_head.* |
-| tiny-xlm-roberta | XLMRobertaForSequenceClassification | xlmr-unigram | 32 | 2 | 44 | |
-| tiny-camembert | CamembertForSequenceClassification | camembert-spm | 32 | 4 | 40 | `<s>`=5 `</s>`=6 |
-| tiny-electra | ElectraForSequenceClassification | tiny-bert's WordPiece | 32 | 2 | 48 | embedding_size 16: embeddings_project |
-| tiny-electra-same-width | ElectraForSequenceClassification | tiny-bert's WordPiece | 32 | 4 | 48 | embedding_size 32: no embeddings_project; hidden_act gelu_new |
+| tiny-xlm-roberta | XLMRobertaForSequenceClassification | xlmr-unigram | 16 | 2 | 22 | |
+| tiny-camembert | CamembertForSequenceClassification | camembert-spm | 16 | 4 | 20 | `<s>`=5 `</s>`=6 |
+| tiny-electra | ElectraForSequenceClassification | tiny-bert's WordPiece | 16 | 2 | 24 | embedding_size 8: embeddings_project |
+| tiny-electra-same-width | ElectraForSequenceClassification | tiny-bert's WordPiece | 16 | 4 | 24 | embedding_size 16: no embeddings_project; hidden_act gelu_new |
 | tiny-electra-discriminator | ElectraForPreTraining | tiny-bert's WordPiece | | | | tiny-electra's encoder + discriminator_predictions.* |
 
 2 layers each; classifiers have the 6 emotion labels (id2label/label2id as the BERT fixtures);
@@ -107,6 +113,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import safetensors
+import safetensors.torch
 import torch
 import transformers
 from torch import nn
@@ -165,8 +172,8 @@ def roberta_like(config_cls, vocab_size: int, hidden: int, heads: int, intermedi
 def electra_config(embedding_size: int, heads: int, hidden_act: str, labels: bool,
                    vocab_size: int) -> transformers.ElectraConfig:
     return transformers.ElectraConfig(
-        vocab_size=vocab_size, embedding_size=embedding_size, hidden_size=32,
-        num_attention_heads=heads, intermediate_size=48, num_hidden_layers=2,
+        vocab_size=vocab_size, embedding_size=embedding_size, hidden_size=16,
+        num_attention_heads=heads, intermediate_size=24, num_hidden_layers=2,
         max_position_embeddings=48, type_vocab_size=2, layer_norm_eps=1e-12,
         hidden_act=hidden_act, pad_token_id=0, **(mr.label_kwargs() if labels else {}))
 
@@ -198,7 +205,7 @@ def load_encoder(target: nn.Module, source: nn.Module, allowed_missing: str = ""
 def build_checkpoints(out: Path) -> None:
     # RoBERTa: the classifier draws everything; base and MLM reuse its encoder.
     v = vocab_size(out, "roberta-bpe")
-    cfg = lambda labels: roberta_like(transformers.RobertaConfig, v, 32, 4, 48, 0, 2, labels)
+    cfg = lambda labels: roberta_like(transformers.RobertaConfig, v, 16, 2, 24, 0, 2, labels)
     cls = transformers.RobertaForSequenceClassification(cfg(True))
     mr.reinit_(cls, SEEDS["roberta_weights"])
     save(cls, out, "tiny-roberta", "roberta-bpe")
@@ -216,30 +223,30 @@ def build_checkpoints(out: Path) -> None:
 
     v = vocab_size(out, "xlmr-unigram")
     xlmr = transformers.XLMRobertaForSequenceClassification(
-        roberta_like(transformers.XLMRobertaConfig, v, 32, 2, 44, 0, 2, True))
+        roberta_like(transformers.XLMRobertaConfig, v, 16, 2, 22, 0, 2, True))
     mr.reinit_(xlmr, SEEDS["xlm_roberta_weights"])
     save(xlmr, out, "tiny-xlm-roberta", "xlmr-unigram")
 
     v = vocab_size(out, "camembert-spm")
     camembert = transformers.CamembertForSequenceClassification(
-        roberta_like(transformers.CamembertConfig, v, 32, 4, 40, 5, 6, True))
+        roberta_like(transformers.CamembertConfig, v, 16, 4, 20, 5, 6, True))
     mr.reinit_(camembert, SEEDS["camembert_weights"])
     save(camembert, out, "tiny-camembert", "camembert-spm")
 
     # ELECTRA with tiny-bert's WordPiece vocabulary.
     v = vocab_size(out, "tiny-bert")
-    electra = transformers.ElectraForSequenceClassification(electra_config(16, 2, "gelu", True, v))
+    electra = transformers.ElectraForSequenceClassification(electra_config(8, 2, "gelu", True, v))
     mr.reinit_(electra, SEEDS["electra_weights"])
     assert hasattr(electra.electra, "embeddings_project")
     save(electra, out, "tiny-electra", "tiny-bert")
 
     same = transformers.ElectraForSequenceClassification(
-        electra_config(32, 4, "gelu_new", True, v))
+        electra_config(16, 4, "gelu_new", True, v))
     mr.reinit_(same, SEEDS["electra_same_width_weights"])
     assert not hasattr(same.electra, "embeddings_project")
     save(same, out, "tiny-electra-same-width", "tiny-bert")
 
-    disc = transformers.ElectraForPreTraining(electra_config(16, 2, "gelu", False, v))
+    disc = transformers.ElectraForPreTraining(electra_config(8, 2, "gelu", False, v))
     mr.reinit_(disc, SEEDS["electra_discriminator_head"])
     load_encoder(disc.electra, electra.electra)
     save(disc, out, "tiny-electra-discriminator", "tiny-bert")
@@ -259,6 +266,8 @@ class Fixture:
     pairs: bool = False       # also the NUM_PAIRS sentence pairs
     layers: bool = False      # hidden_states.* too
     unpadded: bool = False    # logits of each text alone
+    bounds_of: str = ""       # no bounds of its own: every tensor they would hold is this
+                              # fixture's (same encoder, texts and batch: bitwise equal .f64)
 
 
 CLS_NOTE = ("Classification model in eval mode. last_hidden_state and hidden_states.* come from "
@@ -278,7 +287,8 @@ FIXTURES = [
     Fixture("tiny-roberta-mlm", "mlm", "roberta-bpe",
             {"weights": SEEDS["roberta_weights"], "mlm_head": SEEDS["roberta_mlm_head"]},
             "RobertaForMaskedLM with tiny-roberta's encoder weights (lm_head drawn from its own "
-            "seed, decoder tied to the word embeddings): compare last_hidden_state."),
+            "seed, decoder tied to the word embeddings): compare last_hidden_state.",
+            bounds_of="tiny-roberta"),
     Fixture("tiny-xlm-roberta", "cls", "xlmr-unigram", {"weights": SEEDS["xlm_roberta_weights"]},
             CLS_NOTE, pairs=True, layers=True, unpadded=True),
     Fixture("tiny-camembert", "cls", "camembert-spm", {"weights": SEEDS["camembert_weights"]},
@@ -294,7 +304,7 @@ FIXTURES = [
             {"weights": SEEDS["electra_weights"], "head": SEEDS["electra_discriminator_head"]},
             "ElectraForPreTraining with tiny-electra's encoder, run as ElectraModel (AutoModel): "
             "compare last_hidden_state; discriminator_predictions.* is not used by a "
-            "classifier."),
+            "classifier.", bounds_of="tiny-electra"),
 ]
 
 
@@ -458,6 +468,11 @@ def make_forward_reference(out: Path, fx: Fixture, texts: list[tuple[int, str, s
     })
     if fx.kind != "cls":
         info["loading_as_classifier"] = loading_as_classifier(directory)
+    if fx.bounds_of:
+        info["bounds"] = (f"{fx.bounds_of}.bounds.{{json,safetensors}}: this reference has no "
+                          f"bounds of its own; its last_hidden_state is {fx.bounds_of}'s (same "
+                          "encoder weights, texts and batch; the float64 values are bitwise "
+                          "equal)")
     info.update({
         "versions": mr.versions(),
         "tensors": {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}
@@ -597,11 +612,94 @@ def make_training(out: Path, shared: Path) -> None:
               f"{losses[-1]:.4f}")
 
 
+# Trajectory bounds keep, of a word-embedding table with more rows than this, only the rows the
+# run's texts use (their tokens and the pad row) and UNUSED_SAMPLE evenly spaced unused rows
+# (whose only update is the weight decay): a 4000-row table in float64 + sigma would be most of
+# the fixtures' size. The PyTorch checks of the .json still cover every element.
+FULL_TABLE_ROWS = 1000
+UNUSED_SAMPLE = 64
+
+
+def embedding_rows(directory: Path, rows: list[tuple[str, str]], table_rows: int) -> list[int]:
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(directory))
+    ids = tokenizer([t for t, _ in rows], truncation=True, max_length=mt.MAX_LENGTH)["input_ids"]
+    used = sorted({i for r in ids for i in r} | {tokenizer.pad_token_id})
+    unused = sorted(set(range(table_rows)) - set(used))
+    step = len(unused) / UNUSED_SAMPLE
+    return sorted(used + [unused[int(k * step)] for k in range(UNUSED_SAMPLE)])
+
+
+def trajectory_bounds(out: Path, shared: Path, run_spec: mt.Run, seed: int) -> None:
+    """make_error_bounds.trajectory_bounds, except that a large word-embedding table `final.W`
+    is stored as `final.W.rows` (the float64 values and sigma of the rows of embedding_rows, in
+    that order) and `final.W.row_ids` (those row numbers as F64, sigma 0) instead of `final.W`.
+    """
+    directory = out / run_spec.model
+    rows = mt.read_examples(shared / "data/emotion/train.txt", run_spec.limit)
+
+    def run(dtype=torch.float64, attn="eager"):
+        result = mt.train(directory, rows, run_spec, dtype, attn)
+        values = {k: torch.tensor([r[k] for r in result["records"]], dtype=torch.float64)
+                  for k in ("loss", "grad_norm", "accuracy")}
+        values.update({f"final.{k}": v for k, v in result["final"].items()})
+        return values
+
+    exact, sigma = meb.spread(run, meb.SAMPLES, seed)
+    checks = {"pytorch_fp32_eager": meb.worst_ratio(run(torch.float32), exact, sigma),
+              "pytorch_fp32_sdpa": meb.worst_ratio(run(torch.float32, "sdpa"), exact, sigma)}
+    stored = {}
+    for key in [k for k in exact if k.endswith("embeddings.word_embeddings.weight")]:
+        if exact[key].shape[0] <= FULL_TABLE_ROWS:
+            continue
+        ids = embedding_rows(directory, rows, exact[key].shape[0])
+        index = torch.tensor(ids)
+        exact[f"{key}.rows"] = exact[key][index]
+        sigma[f"{key}.rows"] = sigma.pop(key)[index]
+        exact[f"{key}.row_ids"] = index.double()
+        sigma[f"{key}.row_ids"] = torch.zeros(len(ids), dtype=torch.float64)
+        stored[key] = {"shape": list(exact.pop(key).shape), "rows_stored": len(ids),
+                       "unused_rows_stored": UNUSED_SAMPLE, "row_ids": ids}
+    info = {"inputs": f"run {run_spec.name} of {PRODUCER}",
+            "note": "loss: the logged mean loss of each step (before its update); final.<key>: "
+                    "every parameter after the last step",
+            "checks": meb.checked(run_spec.name, checks)}
+    if stored:
+        info["partial_tables"] = {
+            "rule": f"final.<W> of a word-embedding table with more than {FULL_TABLE_ROWS} rows "
+                    f"is stored as final.<W>.rows (rows row_ids of the table, in that order) and "
+                    f"final.<W>.row_ids (the row numbers, F64, sigma 0): the rows of every token "
+                    f"of the run's texts, the pad row, and {UNUSED_SAMPLE} evenly spaced unused "
+                    f"rows (weight decay only). checks cover the whole table.",
+            **stored}
+    meb.write(out, f"train_traj_{run_spec.name}", exact, sigma, {**info, **driver(seed)})
+
+
+def bf16_sigma(out: Path, name: str) -> None:
+    """Rewrites <name>.bounds.safetensors with every .sigma rounded up to BF16 (the C++ loader
+    reads any float dtype; rounding up widens a bound by less than 2^-8 of itself, so the
+    recorded PyTorch checks, measured against the F32 sigma, stay upper bounds). A quarter off
+    the size of the bounds."""
+    path = out / "reference" / f"{name}.bounds.safetensors"
+    tensors = safetensors.torch.load_file(str(path))
+    for k, v in tensors.items():
+        if k.endswith(".sigma") and v.dtype == torch.float32:
+            bits = v.view(torch.int32).to(torch.int64)
+            up = ((bits + 0xFFFF) & ~0xFFFF).to(torch.int32).view(torch.float32)
+            tensors[k] = up.bfloat16()
+            assert torch.all(tensors[k].float() >= v), k
+    safetensors.torch.save_file(tensors, str(path), metadata={"format": "pt"})
+    info = json.loads((out / "reference" / f"{name}.bounds.json").read_text())
+    info["sigma_dtype"] = ("BF16: the F32 sigma rounded up (checks were measured against the F32 "
+                           "values)")
+    mr.write_json(out / "reference" / f"{name}.bounds.json", info)
+
+
 def training_bounds(out: Path, shared: Path, want) -> None:
     for k, name in enumerate(STEP0_MODELS):
         if want(f"train_step0_{name}"):
             seed = BOUNDS_SEED + 200 + k
             meb.step0_bounds(out, shared, name, seed, extra=driver(seed))
+            bf16_sigma(out, f"train_step0_{name}")
     for k, name in enumerate(PAIR_STEP0_MODELS):
         if want(f"train_step0_{name}-pairs"):
             seed = BOUNDS_SEED + 250 + k
@@ -609,12 +707,12 @@ def training_bounds(out: Path, shared: Path, want) -> None:
             meb.batch_step0_bounds(out, f"train_step0_{name}-pairs", out / name, batch, seed,
                                    f"the reference's batch ({PRODUCER}, step 0 on pairs)",
                                    extra=driver(seed))
+            bf16_sigma(out, f"train_step0_{name}-pairs")
     for k, run in enumerate(RUNS):
         if want(f"train_traj_{run.name}"):
             seed = BOUNDS_SEED + 300 + k
-            meb.trajectory_bounds(out, shared, run, seed,
-                                  extra={"inputs": f"run {run.name} of {PRODUCER}",
-                                         **driver(seed)})
+            trajectory_bounds(out, shared, run, seed)
+            bf16_sigma(out, f"train_traj_{run.name}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -626,7 +724,7 @@ def main() -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                         help="shared read-only data (emotion, emotion-pairs)")
     parser.add_argument("--no-bounds", action="store_true",
-                        help="skip the error bounds (the slow part, about 4 minutes)")
+                        help="skip the error bounds (the slow part, about 3 minutes)")
     parser.add_argument("--only-bounds", nargs="*", metavar="NAME",
                         help="write only these references' bounds (and nothing else)")
     args = parser.parse_args()
@@ -649,8 +747,12 @@ def main() -> int:
     want = (lambda n: not args.only_bounds or n in args.only_bounds)
     strings = [t for _, t, _ in texts]
     for k, fx in enumerate(FIXTURES):
-        if want(fx.name):
+        if fx.bounds_of:
+            for ext in (".json", ".safetensors"):  # none of an earlier layout
+                (out / "reference" / f"{fx.name}.bounds{ext}").unlink(missing_ok=True)
+        elif want(fx.name):
             forward_bounds(out, fx, strings, pairs, BOUNDS_SEED + k)
+            bf16_sigma(out, fx.name)
     training_bounds(out, args.shared, want)
     return 0
 
