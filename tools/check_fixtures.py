@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Re-derives every committed reference file from its fixture directory and reports the drift.
 
-tools/make_reference.py writes tests/fixtures/<checkpoint>/ and tests/fixtures/reference/*.
-This script trusts nothing it wrote except the texts recorded in each reference .json: it
+tools/make_reference.py and tools/make_family_fixtures.py (RoBERTa, XLM-RoBERTa, CamemBERT,
+ELECTRA) write tests/fixtures/<checkpoint>/ and tests/fixtures/reference/<checkpoint>.*.
+This script trusts nothing they wrote except the texts (and pairs) in each reference .json: it
 reloads the checkpoint with the `transformers` Auto classes, re-tokenizes with AutoTokenizer,
 reruns the model, and prints the max abs difference of every stored tensor. It also checks
 that the plain vocab.txt (read by a vocab.txt-only WordPiece tokenizer) gives the same ids as
-tokenizer.json, since the C++ tokenizer may load either.
+tokenizer.json, since the C++ tokenizer may load either. For the family fixtures it also
+re-derives the pair batch and outputs (pair_*), the RoBERTa position ids with transformers' own
+create_position_ids_from_input_ids, what loading a base or pretraining checkpoint for
+classification reports (loading_as_classifier), and that the tokenizer files are still the
+bytes of the tokenizer fixture they were copied from.
 
 Run it after regenerating, or after upgrading torch/transformers, to see whether the committed
 numbers still hold. Exit status 1 if any tensor differs by more than the tolerance below.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -32,6 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 # to their largest magnitude: another machine or library build may sum in another order.
 RELATIVE_TOLERANCE = 1e-5
 
+PRODUCERS = {"tools/make_reference.py", "tools/make_family_fixtures.py"}
+
 
 def auto_class(model_class: str):
     if model_class.endswith("ForSequenceClassification"):
@@ -41,10 +49,12 @@ def auto_class(model_class: str):
     return transformers.AutoModel
 
 
-def encode(directory: Path, texts: list[str], max_length: int | None) -> dict[str, torch.Tensor]:
+def encode(directory: Path, texts: list[str], max_length: int | None,
+           pairs: list[str] | None = None) -> dict[str, torch.Tensor]:
     tok = transformers.AutoTokenizer.from_pretrained(str(directory))
     kwargs = {"truncation": True, "max_length": max_length} if max_length else {}
-    enc = tok(texts, padding=True, return_tensors="pt", **kwargs)
+    args = (texts,) if pairs is None else (texts, pairs)
+    enc = tok(*args, padding=True, return_tensors="pt", **kwargs)
     out = {k: enc[k] for k in ("input_ids", "attention_mask")}
     out["token_type_ids"] = enc.get("token_type_ids", torch.zeros_like(enc["input_ids"]))
     return out
@@ -61,7 +71,7 @@ def vocab_txt_ids(directory: Path, texts: list[str], max_length: int | None) -> 
 @torch.inference_mode()
 def rerun(model, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     args = {k: inputs[k] for k in ("input_ids", "attention_mask")}
-    if model.config.model_type == "bert":
+    if model.config.model_type != "distilbert":
         args["token_type_ids"] = inputs["token_type_ids"]
     out = model(**args, output_hidden_states=True)
     result = {"last_hidden_state": out.hidden_states[-1]}
@@ -76,6 +86,57 @@ def rerun(model, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return result
 
 
+@torch.no_grad()
+def independent_logits(directory: Path, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Logits of a RoBERTa-like or ELECTRA classifier computed in float64 from the checkpoint's
+    tensors alone, as tools/make_family_fixtures.py's docstring describes the arithmetic (no
+    transformers module is used): a check of those facts, for the C++ implementers."""
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    w = {k: v.double() for k, v in safetensors.torch.load_file(
+        str(directory / "model.safetensors")).items()}
+    family = config["model_type"]
+    base = "electra." if family == "electra" else "roberta."  # XLM-R/CamemBERT too
+    eps = config["layer_norm_eps"]
+    act = {"gelu": lambda x: torch.nn.functional.gelu(x),
+           "gelu_new": lambda x: torch.nn.functional.gelu(x, approximate="tanh")}
+    ids, mask, types = inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"]
+
+    def linear(x, name):
+        return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+    def norm(x, name):
+        return torch.nn.functional.layer_norm(x, x.shape[-1:], w[name + ".weight"],
+                                              w[name + ".bias"], eps)
+
+    if family == "electra":  # absolute positions
+        positions = torch.arange(ids.shape[1]).expand_as(ids)
+    else:  # cumsum of (ids != pad), times it, plus pad
+        pad = config["pad_token_id"]
+        real = (ids != pad).long()
+        positions = torch.cumsum(real, dim=1) * real + pad
+    e = base + "embeddings."
+    x = (w[e + "word_embeddings.weight"][ids] + w[e + "token_type_embeddings.weight"][types]
+         + w[e + "position_embeddings.weight"][positions])
+    x = norm(x, e + "LayerNorm")
+    if base + "embeddings_project.weight" in w:
+        x = linear(x, base + "embeddings_project")
+    heads = config["num_attention_heads"]
+    B, T, H = x.shape
+    for i in range(config["num_hidden_layers"]):
+        p = f"{base}encoder.layer.{i}."
+        q, k, v = (linear(x, p + f"attention.self.{n}").view(B, T, heads, -1).transpose(1, 2)
+                   for n in ("query", "key", "value"))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(H // heads)
+        scores = scores.masked_fill(mask[:, None, None, :] == 0, -math.inf)
+        ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, H)
+        x = norm(linear(ctx, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+        h = act[config["hidden_act"]](linear(x, p + "intermediate.dense"))
+        x = norm(linear(h, p + "output.dense") + x, p + "output.LayerNorm")
+    first = linear(x[:, 0], "classifier.dense")  # <s> / [CLS]
+    first = torch.nn.functional.gelu(first) if family == "electra" else torch.tanh(first)
+    return linear(first, "classifier.out_proj")
+
+
 def check(json_path: Path, minilm: Path) -> bool:
     info = json.loads(json_path.read_text(encoding="utf-8"))
     name = json_path.stem
@@ -83,7 +144,7 @@ def check(json_path: Path, minilm: Path) -> bool:
     if name == "minilm" and not (directory / "model.safetensors").exists():
         directory = minilm
     if not (directory / "model.safetensors").exists():
-        print(f"{name:22s} SKIP ({directory} absent; scripts/fetch-model.sh fetches MiniLM)")
+        print(f"{name:26s} SKIP ({directory} absent; scripts/fetch-model.sh fetches MiniLM)")
         return True
     stored = safetensors.torch.load_file(str(json_path.with_suffix(".safetensors")))
     texts, max_length = info["texts"], info["max_length"]
@@ -97,6 +158,19 @@ def check(json_path: Path, minilm: Path) -> bool:
     if "logits_unpadded" in stored:
         fresh["logits_unpadded"] = torch.cat(
             [rerun(model, encode(directory, [t], max_length))["logits"] for t in texts])
+    if "pairs" in info:
+        pair = encode(directory, [a for a, _ in info["pairs"]], max_length,
+                      [b for _, b in info["pairs"]])
+        out = rerun(model, pair)
+        fresh.update({f"pair_{k}": v for k, v in pair.items()})
+        fresh["pair_logits"] = out["logits"]
+        fresh["pair_last_hidden_state"] = out["last_hidden_state"]
+    embeddings = model.base_model.embeddings
+    if hasattr(embeddings, "create_position_ids_from_input_ids"):  # RoBERTa-like
+        for prefix in ("", "pair_"):
+            if f"{prefix}input_ids" in fresh:
+                fresh[f"{prefix}position_ids"] = embeddings.create_position_ids_from_input_ids(
+                    fresh[f"{prefix}input_ids"], embeddings.padding_idx)
 
     ok = True
     report = []
@@ -124,7 +198,32 @@ def check(json_path: Path, minilm: Path) -> bool:
         same = vocab_txt_ids(directory, texts, max_length) == want_ids
         report.append("vocab.txt ids " + ("same" if same else "DIFFER"))
         ok &= same
-    print(f"{name:22s} {'OK  ' if ok else 'FAIL'} max abs diff: {', '.join(report)}")
+    if info.get("producer") == "tools/make_family_fixtures.py" and "logits" in stored:
+        worst = 0.0
+        for prefix in ("", "pair_"):
+            if f"{prefix}logits" in stored:
+                want = stored[f"{prefix}logits"].double()
+                got = independent_logits(directory, {k: fresh[prefix + k] for k in (
+                    "input_ids", "attention_mask", "token_type_ids")})
+                worst = max(worst, float((got - want).abs().max()) / max(1.0, float(
+                    want.abs().max())))
+        bad = worst > RELATIVE_TOLERANCE
+        report.append(f"independent float64 logits {worst:.2g}" + (" FAIL" if bad else ""))
+        ok &= not bad
+    if "loading_as_classifier" in info:
+        # The fresh head's keys do not depend on num_labels, so the default will do.
+        _, loading = transformers.AutoModelForSequenceClassification.from_pretrained(
+            str(directory), output_loading_info=True)
+        same = all(sorted(loading[k]) == v for k, v in info["loading_as_classifier"].items())
+        report.append("loading as classifier " + ("same" if same else "DIFFERS"))
+        ok &= same
+    if "tokenizer" in info and "copied_from" in info["tokenizer"]:
+        source = REPO / info["tokenizer"]["copied_from"]
+        same = all((source / f).read_bytes() == (directory / f).read_bytes()
+                   for f in info["tokenizer"]["files"])
+        report.append("tokenizer files " + ("same" if same else "DIFFER"))
+        ok &= same
+    print(f"{name:26s} {'OK  ' if ok else 'FAIL'} max abs diff: {', '.join(report)}")
     return ok
 
 
@@ -140,7 +239,7 @@ def main() -> int:
     ok = True
     for json_path in sorted((args.fixtures / "reference").glob("*.json")):
         info = json.loads(json_path.read_text(encoding="utf-8"))
-        if info.get("producer") != "tools/make_reference.py":
+        if info.get("producer") not in PRODUCERS:
             continue  # another tool's fixture
         ok &= check(json_path, args.minilm.resolve())
     print("check_fixtures: " + ("all reproduced" if ok else "MISMATCH (see FAIL above)"))

@@ -310,11 +310,22 @@ def forward_double(model, batch, kind: str) -> dict:
 # Training references (tools/make_training_reference.py's step 0 and trajectories)
 
 
-def step0_bounds(out: Path, shared: Path, model_name: str, seed: int) -> None:
+def step0_bounds(out: Path, shared: Path, model_name: str, seed: int,
+                 extra: dict | None = None) -> None:
     directory = out / model_name
     rows = mt.read_examples(shared / "data/emotion/train.txt", mt.STEP0_EXAMPLES)
     label2id = mt.transformers.AutoConfig.from_pretrained(str(directory)).label2id
     batch = mt.Encoded(directory, rows, label2id).batch(list(range(mt.STEP0_EXAMPLES)))
+    batch_step0_bounds(out, f"train_step0_{model_name}", directory, batch, seed,
+                       "the reference's batch (make_training_reference.py, step 0)", extra)
+
+
+def batch_step0_bounds(out: Path, name: str, directory: Path, batch: dict, seed: int,
+                       inputs: str, extra: dict | None = None) -> None:
+    """Bounds of reference/<name> (make_training_reference.write_step0's tensors) on `batch`.
+
+    inputs: what the .json says the batch is; extra: more .json keys (other drivers).
+    """
 
     def run(dtype=torch.float64):
         # make_training_reference.step0 without its check that the model's own loss is the
@@ -330,12 +341,13 @@ def step0_bounds(out: Path, shared: Path, model_name: str, seed: int) -> None:
 
     exact, sigma = spread(run, SAMPLES, seed)
     checks = {"pytorch_fp32_eager": worst_ratio(run(torch.float32), exact, sigma)}
-    write(out, f"train_step0_{model_name}", exact, sigma,
-          {"inputs": "the reference's batch (make_training_reference.py, step 0)",
-           "checks": checked(model_name, checks)})
+    model_name = directory.name
+    write(out, name, exact, sigma,
+          {"inputs": inputs, "checks": checked(model_name, checks), **(extra or {})})
 
 
-def trajectory_bounds(out: Path, shared: Path, run_spec, seed: int) -> None:
+def trajectory_bounds(out: Path, shared: Path, run_spec, seed: int,
+                      extra: dict | None = None) -> None:
     directory = out / run_spec.model
     rows = mt.read_examples(shared / "data/emotion/train.txt", run_spec.limit)
 
@@ -357,7 +369,7 @@ def trajectory_bounds(out: Path, shared: Path, run_spec, seed: int) -> None:
           {"inputs": f"run {run_spec.name} of make_training_reference.py",
            "note": "loss: the logged mean loss of each step (before its update); final.<key>: "
                    "every parameter after the last step",
-           "checks": checked(run_spec.name, checks)})
+           "checks": checked(run_spec.name, checks), **(extra or {})})
 
 
 # The run of tests/distributed/distributed_test.cpp: `finetune train --model tiny-bert --limit 44

@@ -357,9 +357,10 @@ def tokenize(directory: Path, texts: list[str], max_length: int | None) -> dict[
 
 
 def model_inputs(model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """DistilBERT's forward takes no token_type_ids."""
+    """DistilBERT's forward takes no token_type_ids; every other family gets the batch's
+    (ELECTRA pairs need their 1s; RoBERTa-like models get zeros, the same as passing none)."""
     names = ["input_ids", "attention_mask"]
-    if model.config.model_type == "bert":
+    if model.config.model_type != "distilbert":
         names.append("token_type_ids")
     return {k: batch[k] for k in names}
 

@@ -85,6 +85,11 @@ EPS = 1e-8
 DROPOUT_FIELDS = {
     "bert": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
     "distilbert": ["dropout", "attention_dropout", "seq_classif_dropout"],
+    # tools/make_family_fixtures.py's families: the same three knobs as BERT.
+    "roberta": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
+    "xlm-roberta": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
+    "camembert": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
+    "electra": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
 }
 
 
@@ -243,9 +248,10 @@ class Encoded:
 
 
 def model_inputs(model: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """DistilBERT's forward takes no token_type_ids; BERT gets explicit zeros."""
+    """DistilBERT's forward takes no token_type_ids; every other family gets the batch's
+    (explicit zeros for single texts, the same as passing none)."""
     names = ["input_ids", "attention_mask"]
-    if model.config.model_type == "bert":
+    if model.config.model_type != "distilbert":
         names.append("token_type_ids")
     return {k: batch[k] for k in names}
 
@@ -327,12 +333,31 @@ def step0(directory: Path, batch: dict[str, torch.Tensor],
     return model, output.logits.detach(), loss.detach()
 
 
-def make_step0(out: Path, shared: Path, model_name: str, writer: Writer) -> dict:
+def make_step0(out: Path, shared: Path, model_name: str, writer: Writer,
+               extra: dict | None = None) -> dict:
+    """train_step0_<model_name>.*: the first STEP0_EXAMPLES lines of train.txt as one batch."""
     directory = out / model_name
     rows = read_examples(shared / "data/emotion/train.txt", STEP0_EXAMPLES)
     label2id = transformers.AutoConfig.from_pretrained(str(directory)).label2id
     data = Encoded(directory, rows, label2id)
     batch = data.batch(list(range(STEP0_EXAMPLES)))
+    text_info = {
+        "text_source": "../shared/data/emotion/train.txt",
+        "text_lines": list(range(1, STEP0_EXAMPLES + 1)),
+        "texts": [t for t, _ in rows],
+        "label_names": [n for _, n in rows],
+    }
+    return write_step0(out, directory, f"train_step0_{model_name}", batch, text_info, writer,
+                       extra)
+
+
+def write_step0(out: Path, directory: Path, ref_name: str, batch: dict[str, torch.Tensor],
+                text_info: dict, writer: Writer, extra: dict | None = None) -> dict:
+    """Runs step 0 on `batch` (fp32 and float64) and writes reference/<ref_name>.{safetensors,json}.
+
+    text_info: the .json keys that say where the batch came from (placed after model_class);
+    extra: keys added to (or replacing values of) the .json, for other drivers of this code.
+    """
     model, logits, loss = step0(directory, batch)
 
     # The same step in float64: how far fp32 rounding alone moves each gradient. Measured
@@ -363,18 +388,14 @@ def make_step0(out: Path, shared: Path, model_name: str, writer: Writer) -> dict
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.shape == p.shape, name
         tensors[f"grad.{name}"] = p.grad.float()
-    writer.put(out / "reference" / f"train_step0_{model_name}.safetensors",
-               safetensors_bytes(tensors))
+    writer.put(out / "reference" / f"{ref_name}.safetensors", safetensors_bytes(tensors))
 
     grads = [p.grad for p in model.parameters()]
     info = {
         "producer": "tools/make_training_reference.py",
         "model_dir": rel(directory),
         "model_class": type(model).__name__,
-        "text_source": "../shared/data/emotion/train.txt",
-        "text_lines": list(range(1, STEP0_EXAMPLES + 1)),
-        "texts": [t for t, _ in rows],
-        "label_names": [n for _, n in rows],
+        **text_info,
         "max_length": MAX_LENGTH,
         "padding": "right, to the longest row of the batch; token_type_ids all 0 (DistilBERT's "
                    "forward takes none)",
@@ -409,8 +430,8 @@ def make_step0(out: Path, shared: Path, model_name: str, writer: Writer) -> dict
                  "every parameter has its own gradient. Word-embedding rows of unused tokens, "
                  "position rows beyond the batch width and token type 1 get zero gradient."),
     }
-    writer.put(out / "reference" / f"train_step0_{model_name}.json",
-               json_text(info).encode("utf-8"))
+    info.update(extra or {})
+    writer.put(out / "reference" / f"{ref_name}.json", json_text(info).encode("utf-8"))
     return info
 
 
@@ -520,7 +541,9 @@ def sensitivity(reference: dict, other: dict) -> dict:
     }
 
 
-def make_trajectory(out: Path, shared: Path, run: Run, writer: Writer) -> dict:
+def make_trajectory(out: Path, shared: Path, run: Run, writer: Writer,
+                    extra: dict | None = None) -> dict:
+    """train_traj_<run.name>.json + _final.safetensors; `extra` as in write_step0."""
     directory = out / run.model
     train_file = shared / "data/emotion/train.txt"
     rows = read_examples(train_file, run.limit)
@@ -606,6 +629,7 @@ def make_trajectory(out: Path, shared: Path, run: Run, writer: Writer) -> dict:
         "deterministic": "torch.set_num_threads(1), torch.use_deterministic_algorithms(True)",
         "versions": versions(),
     }
+    info.update(extra or {})
     writer.put(out / "reference" / f"train_traj_{run.name}.json", json_text(info).encode())
     return info
 
