@@ -1,10 +1,12 @@
-// Tokenizer: text to model inputs, id for id equal to Hugging Face `tokenizers`.
+// Tokenizer: text to model inputs, id for id equal to Hugging Face `tokenizers` (and to
+// `transformers.AutoTokenizer` of the same directory).
 //
 // A Tokenizer is loaded from a model directory: `tokenizer.json` when present (the fast
-// tokenizer file that `transformers` writes), else `vocab.txt` plus `tokenizer_config.json`
-// (converted the way transformers' BertConverter does). The pipeline is the one the file
-// describes: added/special tokens matched in the raw text, BertNormalizer, BertPreTokenizer,
-// WordPiece, TemplateProcessing ([CLS] A [SEP]), truncation.
+// tokenizer file that `transformers` writes), else the legacy files as transformers converts
+// them: a SentencePiece model, `vocab.json` + `merges.txt`, or `vocab.txt`, each with
+// `tokenizer_config.json`. The pipeline is HF's: added tokens matched in the raw text, the
+// normalizer, the pre-tokenizer, the model (WordPiece, WordLevel, BPE, Unigram), truncation and
+// the post-processor's template (docs/tokenizers.md lists every supported component).
 //
 // `padding` and `truncation` stored in tokenizer.json are ignored, as `transformers` ignores
 // them (it sets both per call); padding is done per batch by the data layer, truncation by the
@@ -39,7 +41,7 @@ TruncationStrategy parse_truncation_strategy(std::string_view name);
 
 class Tokenizer {
  public:
-  // tokenizer.json if the directory has one, else vocab.txt (+ tokenizer_config.json).
+  // tokenizer.json if the directory has one, else its legacy files (see above).
   static Tokenizer from_directory(const std::filesystem::path& directory);
   static Tokenizer from_tokenizer_json(const std::filesystem::path& file);
   // `origin` names the document in error messages.
