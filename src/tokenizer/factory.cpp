@@ -298,11 +298,11 @@ TemplateProcessing build_post_processor(const JsonView& node) {
     if (node.has("pair")) pair = parse_template_pieces(node, "pair");
     return TemplateProcessing(std::move(single), std::move(pair));
   }
-  if (type == "BertProcessing") {
-    return TemplateProcessing::bert(processing_token_id(node, "cls"), processing_token_id(node, "sep"));
-  }
-  if (type == "RobertaProcessing") {
-    return TemplateProcessing::roberta(processing_token_id(node, "cls"), processing_token_id(node, "sep"));
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
+    // Read in a fixed order (function arguments have none), so a file missing both names cls.
+    const int32_t cls = processing_token_id(node, "cls");
+    const int32_t sep = processing_token_id(node, "sep");
+    return type == "BertProcessing" ? TemplateProcessing::bert(cls, sep) : TemplateProcessing::roberta(cls, sep);
   }
   if (type == "ByteLevel") return TemplateProcessing();  // offsets only
   if (type == "Sequence") {
