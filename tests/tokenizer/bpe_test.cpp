@@ -15,21 +15,6 @@
 namespace finetune::testing {
 namespace {
 
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    if (std::getenv("FINETUNE_SHOW_ERRORS")) std::cerr << "message: " << e.what() << "\n";
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected finetune::Error, got another exception: " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected finetune::Error, nothing was thrown";
-  return "";
-}
-
 #define EXPECT_HAS(message, part) EXPECT_NE((message).find(part), std::string::npos) << (message)
 
 // A tokenizer.json with a tiny BPE model.

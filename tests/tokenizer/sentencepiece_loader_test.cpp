@@ -245,16 +245,7 @@ TEST(SentencePieceLoader, FromDirectoryKeepsTheIds) {
 
 // The message of the Error the loader throws for `model` (+ config), or a test failure.
 std::string error_of(const fs::path& model, const fs::path& config = fs::path()) {
-  try {
-    sentencepiece_tokenizer_json(model, config);
-  } catch (const Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected finetune::Error, got " << typeid(e).name() << ": " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an error for " << model;
-  return "";
+  return finetune::testing::error_of([&] { sentencepiece_tokenizer_json(model, config); });
 }
 
 void expect_contains(const std::string& message, const std::string& part) {

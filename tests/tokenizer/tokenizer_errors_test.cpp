@@ -14,22 +14,6 @@
 namespace finetune::testing {
 namespace {
 
-// Runs `body`, expects an Error, and returns its message ("" if none was thrown).
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    if (std::getenv("FINETUNE_SHOW_ERRORS")) std::cerr << "message: " << e.what() << "\n";
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected finetune::Error, got another exception: " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected finetune::Error, nothing was thrown";
-  return "";
-}
-
 Json bert_json() {
   return parse_json_file(bert_dir() / "tokenizer.json");
 }

@@ -2,13 +2,18 @@
 // strings and id lists for failure messages, and the emotion texts.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "data/text_lines.h"
 #include "tokenizer/tokenizer.h"
 #include "test_paths.h"
@@ -63,6 +68,23 @@ inline std::string digest(const Encoding& e) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
   return text;
+}
+
+// Runs `body`, expects a finetune::Error and returns its message ("" when none was thrown).
+// FINETUNE_SHOW_ERRORS=1 prints the messages, to read them.
+template <typename Body>
+std::string error_of(Body&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    if (std::getenv("FINETUNE_SHOW_ERRORS")) std::cerr << "message: " << e.what() << "\n";
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected finetune::Error, got another exception: " << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected finetune::Error, nothing was thrown";
+  return "";
 }
 
 inline std::string join(const std::vector<int32_t>& values) {

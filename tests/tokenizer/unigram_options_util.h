@@ -20,23 +20,6 @@ inline const Json& unigram_options() {
   return document;
 }
 
-// Runs `body`, expects a finetune::Error and returns its message ("" when none was thrown).
-// FINETUNE_SHOW_ERRORS=1 prints the messages, to read them.
-template <typename Body>
-std::string error_of(Body&& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    if (std::getenv("FINETUNE_SHOW_ERRORS")) std::cerr << "message: " << e.what() << "\n";
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected finetune::Error, got another exception: " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected finetune::Error, nothing was thrown";
-  return "";
-}
-
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
