@@ -137,8 +137,8 @@ void bench_embedding(int B, int T, int C) {
        "B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C), 0,
        [&](bool cpu) {
          (cpu ? fk::cpu::embedding_forward : fk::ref::embedding_forward)(
-             Exec::cpu(), out.data(), ids.data(), nullptr, word.data(), pos.data(), nullptr, B, T,
-             C);
+             Exec::cpu(), out.data(), ids.data(), nullptr, nullptr, word.data(), pos.data(), nullptr,
+             B, T, C);
        });
 }
 

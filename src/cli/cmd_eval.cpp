@@ -21,7 +21,7 @@ const std::vector<OptionSpec> kOptions = {
     dataset_config_option(),
     dataset_revision_option(),
     {"--batch-size", "N", "examples per forward pass", "32"},
-    {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    {"--max-length", "N", "truncate texts to N tokens (default: all the model's positions allow)", ""},
     limit_option(),
     text_column_option(),
     label_column_option(),
@@ -51,10 +51,11 @@ int run_eval(const ParsedOptions& options) {
   set_labels(config, labels.names);
   Model model = load_model(model_dir, config, 0);
   Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);
-  const size_t limit = static_cast<size_t>(model.config.P);
+  const size_t limit = static_cast<size_t>(model.config.max_tokens);
   const size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
-    throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit, " positions"));
+    throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
+                         " usable positions (max_position_embeddings ", model.config.P, " in config.json)"));
   }
   LabelledData examples = prepare_examples(data, labels, tokenizer, max_length);
   std::optional<ParameterStore> on_gpu;

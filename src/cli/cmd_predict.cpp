@@ -27,7 +27,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--model", "DIR|HUB_ID", "model directory (config.json, weights, tokenizer files) or hub model", "", true},
     revision_option(),
     input_option(),
-    {"--max-length", "N", "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+    {"--max-length", "N", "truncate texts to N tokens (default: all the model's positions allow)", ""},
     truncation_option(),
     {"--batch-size", "N", "texts per forward pass", "32"},
     {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
@@ -57,11 +57,11 @@ int run_predict(const ParsedOptions& options) {
 
   Model model = load_model(model_dir);
   Tokenizer tokenizer = load_model_tokenizer(model_dir, model.config);
-  const size_t limit = static_cast<size_t>(model.config.P);
+  const size_t limit = static_cast<size_t>(model.config.max_tokens);
   size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
-                         " positions (max_position_embeddings in config.json)"));
+                         " usable positions (max_position_embeddings ", model.config.P, " in config.json)"));
   }
   check_room_for_text(max_length, tokenizer);
 

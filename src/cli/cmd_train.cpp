@@ -46,7 +46,7 @@ const std::vector<OptionSpec> kOptions = {
     {"--no-shuffle", "", "keep file order (batches are consecutive examples)", ""},
     {"--seed", "N", "seed for shuffling, dropout and a fresh classification head", "42"},
     {"--max-length", "N",
-     "truncate texts to N tokens (default: the model's max_position_embeddings)", ""},
+     "truncate texts to N tokens (default: all the model's positions allow)", ""},
     limit_option(),
     text_column_option(),
     label_column_option(),
@@ -194,11 +194,11 @@ int run_train(const ParsedOptions& options) {
   // 4. Model and tokenizer.
   Model model = load_model(weights_dir, config, train_options.seed);
   Tokenizer tokenizer = load_model_tokenizer(weights_dir, model.config);
-  const size_t limit = static_cast<size_t>(model.config.P);
+  const size_t limit = static_cast<size_t>(model.config.max_tokens);
   const size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
-                         " positions (max_position_embeddings in config.json)"));
+                         " usable positions (max_position_embeddings ", model.config.P, " in config.json)"));
   }
   LabelledData train = prepare_examples(train_set, labels, tokenizer, max_length);
   std::optional<LabelledData> validation;

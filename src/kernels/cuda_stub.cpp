@@ -134,8 +134,12 @@ void linear_forward(const Exec&, float*, const float*, const float*, const float
   no_cuda("linear_forward");
 }
 
-void embedding_forward(const Exec&, float*, const int32_t*, const int32_t*, const float*,
-                       const float*, const float*, int, int, int) {
+void position_ids_from_input_ids(const Exec&, int32_t*, const int32_t*, int, int, int) {
+  no_cuda("position_ids_from_input_ids");
+}
+
+void embedding_forward(const Exec&, float*, const int32_t*, const int32_t*, const int32_t*,
+                       const float*, const float*, const float*, int, int, int) {
   no_cuda("embedding_forward");
 }
 
@@ -174,7 +178,7 @@ void linear_backward(const Exec&, float*, float*, float*, const float*, const fl
 }
 
 void embedding_backward(const Exec&, float*, float*, float*, const float*, const int32_t*,
-                        const int32_t*, int, int, int) {
+                        const int32_t*, const int32_t*, int, int, int) {
   no_cuda("embedding_backward");
 }
 

@@ -137,9 +137,11 @@ LoadReport load_weights(const std::vector<std::filesystem::path>& files, const M
     }
     const SourceTensor& info = *entry->info;
     if (info.shape != shape_of(param)) {
-      std::string hint = group == ParamGroup::Head && key.rfind("classifier", 0) == 0
-                             ? cat(" (config.json has ", config.K(), " labels)")
-                             : " (does config.json belong to this checkpoint?)";
+      // The output projection's rows are the labels: a different count is the usual mismatch.
+      const bool label_rows = group == ParamGroup::Head && param.dim(0) == config.K() && !info.shape.empty() &&
+                              info.shape[0] != param.dim(0);
+      std::string hint = label_rows ? cat(" (config.json has ", config.K(), " labels)")
+                                    : " (does config.json belong to this checkpoint?)";
       throw Error(cat(entry->file->path().string(), ": tensor '", found_as, "' has shape ",
                       info.shape_str(), " but the configuration implies ", param.shape_str(), hint));
     }

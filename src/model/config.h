@@ -1,12 +1,12 @@
 // Model configuration: config.json as Hugging Face writes it, per family, and the one normalized
 // shape the rest of the code uses.
 //
-// Each family keeps its own field names (BertConfig: hidden_size, num_hidden_layers, ...;
-// DistilBertConfig: dim, n_layers, ...) with transformers' defaults, so reading and writing
-// config.json is a plain mapping that a reader can check against the transformers source
-// (models/bert/configuration_bert.py, models/distilbert/configuration_distilbert.py). Everything
-// downstream sees only `ModelConfig`, whose field names follow the dimension legend
-// (C hidden, L layers, NH heads, FF intermediate, V vocab, P positions, TV token types, K labels).
+// Each family reads its own field names with transformers' defaults in its own file
+// (families/*.cpp: BertConfig's hidden_size, num_hidden_layers, ...; DistilBertConfig's dim,
+// n_layers, ...; ElectraConfig's embedding_size), so reading config.json is a plain mapping that
+// a reader can check against the family's configuration_*.py. Everything downstream sees only
+// `ModelConfig`, whose field names follow the dimension legend (C hidden, E embedding width,
+// L layers, NH heads, FF intermediate, V vocab, P positions, TV token types, K labels).
 #pragma once
 
 #include <filesystem>
@@ -18,48 +18,10 @@
 
 namespace finetune {
 
-enum class Family { Bert, DistilBert };
+// The model families finetune implements (one file each in families/, docs/families.md).
+enum class Family { Bert, DistilBert, Roberta, XlmRoberta, Camembert, Electra };
 
-const char* family_name(Family family);  // "bert", "distilbert" (the model_type)
-
-// configuration_bert.py, with transformers' defaults.
-struct BertConfig {
-  int vocab_size = 30522;
-  int hidden_size = 768;
-  int num_hidden_layers = 12;
-  int num_attention_heads = 12;
-  int intermediate_size = 3072;
-  std::string hidden_act = "gelu";
-  double hidden_dropout_prob = 0.1;
-  double attention_probs_dropout_prob = 0.1;
-  int max_position_embeddings = 512;
-  int type_vocab_size = 2;
-  double initializer_range = 0.02;
-  double layer_norm_eps = 1e-12;
-  int pad_token_id = 0;
-  std::string position_embedding_type = "absolute";
-  double classifier_dropout = -1;  // null in config.json: hidden_dropout_prob is used
-};
-
-// configuration_distilbert.py, with transformers' defaults.
-struct DistilBertConfig {
-  int vocab_size = 30522;
-  int max_position_embeddings = 512;
-  bool sinusoidal_pos_embds = false;
-  int n_layers = 6;
-  int n_heads = 12;
-  int dim = 768;
-  int hidden_dim = 3072;
-  double dropout = 0.1;
-  double attention_dropout = 0.1;
-  std::string activation = "gelu";
-  double initializer_range = 0.02;
-  double seq_classif_dropout = 0.2;
-  int pad_token_id = 0;
-};
-
-// DistilBERT's LayerNorms are built with a fixed eps (modeling_distilbert.py: eps=1e-12).
-constexpr double kDistilBertLayerNormEps = 1e-12;
+const char* family_name(Family family);  // the model_type: "bert", "xlm-roberta", ...
 
 // The normalized configuration the model code uses.
 struct ModelConfig {
@@ -68,11 +30,15 @@ struct ModelConfig {
 
   int V = 0;   // vocab_size
   int C = 0;   // hidden size
+  int E = 0;   // embedding width: ELECTRA's embedding_size, the hidden size C elsewhere
   int L = 0;   // layers
   int NH = 0;  // attention heads
   int FF = 0;  // intermediate (feed-forward) size
   int P = 0;   // max_position_embeddings
   int TV = 0;  // token type vocabulary (0: the family has no token types)
+  // The longest sequence the position table serves: P for absolute positions, P - pad - 1 for
+  // RoBERTa's positions counted from padding_idx (514 rows serve 512 tokens).
+  int max_tokens = 0;
   int HS() const { return C / NH; }
   int K() const { return static_cast<int>(labels.size()); }
 
@@ -81,7 +47,7 @@ struct ModelConfig {
   std::string activation_name = "gelu";  // as written in config.json
   double hidden_dropout = 0.1;      // embeddings, attention output, feed-forward output
   double attention_dropout = 0.1;   // attention probabilities
-  double classifier_dropout = 0.1;  // before the classifier
+  double classifier_dropout = 0.1;  // the classification head's dropout (both, where it has two)
   double initializer_range = 0.02;
   int pad_token_id = 0;
 

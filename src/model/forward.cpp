@@ -9,8 +9,9 @@
 namespace finetune {
 namespace {
 
-// Dropout sites of one micro-step: 0 embeddings, 1 head, then three per layer.
-constexpr uint64_t kEmbeddingSite = 0, kHeadSite = 1;
+// Dropout sites of one micro-step: 0 embeddings, 1 the head's output, three per layer from 2 on,
+// and the head's input (RoBERTa, ELECTRA) far above any layer's.
+constexpr uint64_t kEmbeddingSite = 0, kHeadSite = 1, kHeadInputSite = uint64_t{1} << 40;
 uint64_t layer_site(int layer, int which) { return 2 + 3 * static_cast<uint64_t>(layer) + which; }
 
 // The dropout of one site. With the step on the device, the stream holds only the site and the
@@ -24,12 +25,22 @@ kernels::DropoutSpec spec(const ForwardOptions& o, const Activations& acts, floa
   return kernels::DropoutSpec{p, o.seed, kernels::dropout_stream(o.micro_step, site)};
 }
 
-EncoderLayerDropout layer_dropout(const ForwardOptions& o, const Activations& acts, const FamilySpec& family,
-                                  int layer) {
-  EncoderLayerDropout d;
+blocks::EncoderLayerDropout layer_dropout(const ForwardOptions& o, const Activations& acts,
+                                          const FamilySpec& family, int layer) {
+  blocks::EncoderLayerDropout d;
   d.attention_probs = spec(o, acts, o.dropout.attention, layer_site(layer, 0));
-  if (family.attention_output_dropout) d.attention_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 1));
+  if (family.layer.attention_output_dropout) {
+    d.attention_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 1));
+  }
   d.ff_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 2));
+  return d;
+}
+
+blocks::ClassificationHeadDropout head_dropout(const ForwardOptions& o, const Activations& acts,
+                                               const FamilySpec& family) {
+  blocks::ClassificationHeadDropout d;
+  if (family.head.dropout_on_input) d.input = spec(o, acts, o.dropout.classifier, kHeadInputSite);
+  d.output = spec(o, acts, o.dropout.classifier, kHeadSite);
   return d;
 }
 
@@ -59,8 +70,10 @@ void Activations::bind(int B, int T) {
 
 void Activations::take_all(Arena& arena, int B, int T) {
   const ModelConfig& c = *config_;
-  const int64_t b = B, t = T, C = c.C, FF = c.FF, NH = c.NH, K = c.K();
+  const FamilySpec& family = family_spec(c.family);
+  const int64_t b = B, t = T, C = c.C, E = c.E, FF = c.FF, NH = c.NH, K = c.K();
   const bool train = mode_ == Mode::Train;
+  const bool projected = E != C;
   auto floats = [&](std::initializer_list<int64_t> dims) { return arena.take(DType::F32, dims); };
   auto train_only = [&](std::initializer_list<int64_t> dims) { return train ? floats(dims) : Tensor(); };
 
@@ -69,52 +82,62 @@ void Activations::take_all(Arena& arena, int B, int T) {
   attention_mask = arena.take(DType::I32, {b, t});
   labels = train ? arena.take(DType::I32, {b}) : Tensor();
   micro_step = train ? arena.take(DType::I64, {1}) : Tensor();
-  embedding_sum = floats({b, t, C});
-  embedding_mean = train_only({b * t});
-  embedding_rstd = train_only({b * t});
-  embedded = floats({b, t, C});
+
+  blocks::EmbeddingsActivations& e = embeddings;
+  e.position_ids = family.embeddings.positions == blocks::PositionIds::FromPaddingIdx
+                       ? arena.take(DType::I32, {b, t})
+                       : Tensor();
+  e.sum = floats({b, t, E});
+  e.mean = train_only({b * t});
+  e.rstd = train_only({b * t});
+  e.out = floats({b, t, C});
+  e.normed = projected ? floats({b, t, E}) : e.out;
 
   layers.resize(c.L);
   for (int l = 0; l < c.L; ++l) {
-    EncoderLayerActivations& a = layers[l];
+    blocks::EncoderLayerActivations& a = layers[l];
     if (!train && l > 0) {
       a = layers[0];  // inference: every layer reuses the first layer's buffers
       continue;
     }
-    a.qkv = floats({b, t, 3 * C});
-    a.attention_probs = floats({b, NH, t, t});
-    a.context = floats({b, t, C});
-    a.attention_out = floats({b, t, C});
+    a.attention.qkv = floats({b, t, 3 * C});
+    a.attention.attention_probs = floats({b, NH, t, t});
+    a.attention.context = floats({b, t, C});
+    a.attention.out = floats({b, t, C});
     a.attention_sum = train_only({b, t, C});
     a.attention_mean = train_only({b * t});
     a.attention_rstd = train_only({b * t});
     a.attention_norm = floats({b, t, C});
-    a.ff_hidden = floats({b, t, FF});
+    a.ff.hidden = floats({b, t, FF});
     // Inference applies the activation in place; training keeps its input for the backward.
-    a.ff_activated = train ? floats({b, t, FF}) : a.ff_hidden;
-    a.ff_out = floats({b, t, C});
+    a.ff.activated = train ? floats({b, t, FF}) : a.ff.hidden;
+    a.ff.out = floats({b, t, C});
     a.output_sum = train_only({b, t, C});
     a.output_mean = train_only({b * t});
     a.output_rstd = train_only({b * t});
     // Inference: each layer writes its output over its input (see encoder_layer_forward).
-    a.out = train ? floats({b, t, C}) : embedded;
+    a.out = train ? floats({b, t, C}) : e.out;
   }
-  cls = floats({b, C});
-  pre = floats({b, C});
-  pre_activated = floats({b, C});
-  logits = floats({b, K});
+  head.first = floats({b, C});
+  head.dense = floats({b, C});
+  head.activated = floats({b, C});
+  head.logits = floats({b, K});
+  head.d_dense = train_only({b, C});
+  head.d_first = train_only({b, C});
+  logits = head.logits;
 
   losses = train_only({b});
   d_logits = train_only({b, K});
-  d_pre = train_only({b, C});
-  d_cls = train_only({b, C});
   d_hidden = train_only({b, t, C});
   scratch.a = train_only({b, t, C});
   scratch.b = train_only({b, t, C});
-  scratch.c = train_only({b, t, C});
   scratch.ff = train_only({b, t, FF});
-  scratch.qkv = train_only({b, t, 3 * C});
-  scratch.probs = train_only({b, NH, t, t});
+  scratch.attention.context = train_only({b, t, C});
+  scratch.attention.qkv = train_only({b, t, 3 * C});
+  scratch.attention.probs = train_only({b, NH, t, t});
+  // The embeddings' backward: d_normed is d_hidden itself unless a projection sits between.
+  embedding_scratch.d_normed = projected ? train_only({b, t, E}) : d_hidden;
+  embedding_scratch.d_sum = projected ? train_only({b, t, E}) : scratch.a;
 }
 
 void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step,
@@ -149,35 +172,20 @@ ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config,
   FT_CHECK(options.mode == acts.mode(), "a ", options.mode == Mode::Train ? "train" : "eval",
            " forward pass needs activations planned for it");
   const FamilySpec& family = family_spec(config.family);
-  const Tensor none;
-  const EmbeddingParams& e = params.embeddings;
 
-  // Embeddings.
-  ops::embedding(ex, acts.embedding_sum, acts.input_ids, family.has_token_types ? acts.token_type_ids : none,
-                 e.word, e.position, family.has_token_types ? e.token_type : none);
-  ops::layernorm(ex, acts.embedded, acts.embedding_mean, acts.embedding_rstd, acts.embedding_sum, e.norm.weight,
-                 e.norm.bias, config.layer_norm_eps);
-  kernels::DropoutSpec embedding_dropout = spec(options, acts, options.dropout.hidden, kEmbeddingSite);
-  if (embedding_dropout.active()) ops::dropout(ex, acts.embedded, acts.embedded, embedding_dropout);
-
-  // Encoder.
-  const Tensor* hidden = &acts.embedded;
+  blocks::embeddings_forward(ex, acts.embeddings, acts.input_ids, acts.token_type_ids, params.embeddings, config,
+                             family.embeddings, spec(options, acts, options.dropout.hidden, kEmbeddingSite));
+  const Tensor* hidden = &acts.embeddings.out;
   for (int l = 0; l < config.L; ++l) {
-    encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask, params.layers[l], config,
-                          layer_dropout(options, acts, family, l));
+    blocks::encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask, params.layers[l], config,
+                                  layer_dropout(options, acts, family, l));
     hidden = &acts.layers[l].out;
   }
-
-  // Classification head on the first token.
-  ops::first_token(ex, acts.cls, *hidden);
-  ops::linear(ex, acts.pre, acts.cls, params.head.pre.weight, params.head.pre.bias);
-  ops::activation(ex, acts.pre_activated, acts.pre, family.head_activation);
-  // pooler_output is the activation before dropout; dropout (train only) then works in place.
-  ForwardOutputs outputs{*hidden, acts.pre_activated, acts.logits};
-  kernels::DropoutSpec head_dropout = spec(options, acts, options.dropout.classifier, kHeadSite);
-  if (head_dropout.active()) ops::dropout(ex, acts.pre_activated, acts.pre_activated, head_dropout);
-  ops::linear(ex, acts.logits, acts.pre_activated, params.head.classifier.weight, params.head.classifier.bias);
-  return outputs;
+  // pooled (the activation before its dropout) is read before the dropout runs in place only in
+  // eval mode; ForwardOutputs documents it.
+  blocks::classification_head_forward(ex, acts.head, *hidden, params.head, family.head,
+                                      head_dropout(options, acts, family));
+  return ForwardOutputs{*hidden, acts.head.activated, acts.head.logits};
 }
 
 void model_loss(const Exec& ex, Activations& acts, float scale) {
@@ -189,34 +197,19 @@ void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams
                     Activations& acts, const ForwardOptions& options) {
   FT_CHECK(acts.mode() == Mode::Train && options.mode == Mode::Train, "backward needs a train-mode forward");
   const FamilySpec& family = family_spec(config.family);
-  const Tensor none;
 
-  // Head: logits = classifier(dropout(act(pre(cls)))).
-  ops::linear_backward(ex, acts.d_pre, grads.head.classifier.weight, grads.head.classifier.bias, acts.d_logits,
-                       acts.pre_activated, params.head.classifier.weight);
-  kernels::DropoutSpec head_dropout = spec(options, acts, options.dropout.classifier, kHeadSite);
-  if (head_dropout.active()) ops::dropout_backward(ex, acts.d_pre, acts.d_pre, head_dropout);
-  ops::activation_backward(ex, acts.d_pre, acts.d_pre, acts.pre, family.head_activation);
-  ops::linear_backward(ex, acts.d_cls, grads.head.pre.weight, grads.head.pre.bias, acts.d_pre, acts.cls,
-                       params.head.pre.weight);
-  ops::first_token_backward(ex, acts.d_hidden, acts.d_cls);
-
+  blocks::classification_head_backward(ex, acts.d_hidden, grads.head, acts.d_logits, acts.head, params.head,
+                                       family.head, head_dropout(options, acts, family));
   // Encoder, last layer first; d_hidden is overwritten in place with each layer's input gradient.
   for (int l = config.L - 1; l >= 0; --l) {
-    const Tensor& in = l == 0 ? acts.embedded : acts.layers[l - 1].out;
-    encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden, acts.layers[l], in,
-                           acts.attention_mask, params.layers[l], config, layer_dropout(options, acts, family, l));
+    const Tensor& in = l == 0 ? acts.embeddings.out : acts.layers[l - 1].out;
+    blocks::encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden, acts.layers[l],
+                                   in, acts.attention_mask, params.layers[l], config,
+                                   layer_dropout(options, acts, family, l));
   }
-
-  // Embeddings: dropout, LayerNorm, then the sparse table update.
-  kernels::DropoutSpec embedding_dropout = spec(options, acts, options.dropout.hidden, kEmbeddingSite);
-  if (embedding_dropout.active()) ops::dropout_backward(ex, acts.d_hidden, acts.d_hidden, embedding_dropout);
-  const EmbeddingParams& e = params.embeddings;
-  EmbeddingParams& ge = grads.embeddings;
-  ops::layernorm_backward(ex, acts.scratch.a, ge.norm.weight, ge.norm.bias, acts.d_hidden, acts.embedding_sum,
-                          e.norm.weight, acts.embedding_mean, acts.embedding_rstd);
-  ops::embedding_backward(ex, ge.word, ge.position, family.has_token_types ? ge.token_type : none, acts.scratch.a,
-                          acts.input_ids, family.has_token_types ? acts.token_type_ids : none);
+  blocks::embeddings_backward(ex, grads.embeddings, acts.embedding_scratch, acts.d_hidden, acts.embeddings,
+                              acts.input_ids, acts.token_type_ids, params.embeddings, family.embeddings,
+                              spec(options, acts, options.dropout.hidden, kEmbeddingSite));
 }
 
 }  // namespace finetune

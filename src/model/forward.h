@@ -6,15 +6,15 @@
 // mode all layers share one set of buffers (memory independent of depth); in train mode each
 // layer keeps what its backward pass reads, and gradient scratch is planned too.
 //
-// Pipeline (modeling_bert.py / modeling_distilbert.py):
-//   embeddings = dropout(LayerNorm(word[ids] + position[0..T-1] (+ token_type[type_ids])))
-//   hidden     = L x encoder layer (encoder_layer.h)
-//   head       = classifier(dropout(act(pre(hidden[:, 0]))))
-//                act: tanh (BERT pooler) | ReLU (DistilBERT pre_classifier)
+// Pipeline, the blocks of model/blocks/ in the family's choice (model/family.h):
+//   embeddings = embeddings block (blocks/embeddings.h): tables, LayerNorm, dropout, projection
+//   hidden     = L x encoder layer (blocks/encoder_layer.h)
+//   logits     = classification head on the first token (blocks/classification_head.h)
 // Dropout is active only in train mode, with masks drawn from the counter-based generator
 // (kernels/dropout.h) by (seed, micro-step, site), so the backward pass regenerates them.
 //
-// Dimension legend: B batch, T tokens, C hidden, NH heads, FF intermediate, K labels.
+// Dimension legend: B batch, T tokens, C hidden, E embedding width, NH heads, FF intermediate,
+// K labels.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,9 @@
 #include "core/exec.h"
 #include "data/batch.h"
 #include "model/config.h"
-#include "model/encoder_layer.h"
+#include "model/blocks/classification_head.h"
+#include "model/blocks/embeddings.h"
+#include "model/blocks/encoder_layer.h"
 #include "model/params.h"
 #include "ops/memory.h"
 
@@ -36,7 +38,7 @@ enum class Mode { Eval, Train };
 struct DropoutRates {
   float hidden = 0;      // embeddings, attention output (BERT), feed-forward output
   float attention = 0;   // attention probabilities
-  float classifier = 0;  // before the classifier
+  float classifier = 0;  // the classification head's dropout(s)
 
   static DropoutRates from_config(const ModelConfig& config);
   static DropoutRates all(float p) { return DropoutRates{p, p, p}; }
@@ -76,23 +78,17 @@ class Activations {
   Tensor attention_mask;  // [B, T] I32
   Tensor labels;          // [B] I32 (train mode)
   Tensor micro_step;      // [1] I64 (train mode): the dropout step counter kernels may read
-  Tensor embedding_sum;   // [B, T, C] before the embedding LayerNorm
-  Tensor embedding_mean;  // [B*T] (train mode)
-  Tensor embedding_rstd;  // [B*T] (train mode)
-  Tensor embedded;        // [B, T, C] encoder input (after dropout)
-  std::vector<EncoderLayerActivations> layers;
-  Tensor cls;             // [B, C] hidden state of the first token
-  Tensor pre;             // [B, C] pooler.dense / pre_classifier output
-  Tensor pre_activated;   // [B, C] after tanh / ReLU (and dropout)
-  Tensor logits;          // [B, K]
+  blocks::EmbeddingsActivations embeddings;  // embeddings.out is the encoder's input
+  std::vector<blocks::EncoderLayerActivations> layers;
+  blocks::ClassificationHeadActivations head;
+  Tensor logits;          // [B, K] (head.logits)
 
   // Train mode only: per-example losses and gradient buffers.
   Tensor losses;          // [B]
   Tensor d_logits;        // [B, K]
-  Tensor d_pre;           // [B, C]
-  Tensor d_cls;           // [B, C]
   Tensor d_hidden;        // [B, T, C] gradient flowing down through the layers
-  EncoderLayerGradScratch scratch;
+  blocks::EncoderLayerGradScratch scratch;
+  blocks::EmbeddingsGradScratch embedding_scratch;
 
  private:
   void take_all(Arena& arena, int B, int T);

@@ -1,24 +1,20 @@
 // Parameter shapes, the flat parameter buffer and the dispatch of for_each_parameter.
 #include "model/params.h"
 
-#include "model/encoder_layer.h"
+#include "model/blocks/classification_head.h"
+#include "model/blocks/embeddings.h"
+#include "model/blocks/encoder_layer.h"
+#include "model/blocks/self_attention.h"
 #include "model/family.h"
 
 namespace finetune {
 
 ModelParams make_parameter_shapes(const ModelConfig& config) {
-  const int64_t V = config.V, P = config.P, TV = config.TV, C = config.C, K = config.K();
-  auto matrix = [](int64_t rows, int64_t cols) { return Tensor(nullptr, DType::F32, {rows, cols}); };
-  auto vector = [](int64_t n) { return Tensor(nullptr, DType::F32, {n}); };
-
+  const FamilySpec& family = family_spec(config.family);
   ModelParams p;
-  p.embeddings.word = matrix(V, C);
-  p.embeddings.position = matrix(P, C);
-  if (family_spec(config.family).has_token_types) p.embeddings.token_type = matrix(TV, C);
-  p.embeddings.norm = LayerNormParams{vector(C), vector(C)};
-  p.layers.assign(config.L, encoder_layer_shapes(config));
-  p.head.pre = LinearParams{matrix(C, C), vector(C)};
-  p.head.classifier = LinearParams{matrix(K, C), vector(K)};
+  p.embeddings = blocks::embeddings_shapes(config, family.embeddings);
+  p.layers.assign(config.L, blocks::encoder_layer_shapes(config));
+  p.head = blocks::classification_head_shapes(config);
   return p;
 }
 
@@ -60,7 +56,7 @@ ParameterStore::ParameterStore(const ModelConfig& config, const Exec& ex)
     if (decayed_pass) decayed_count_ = cursor - buffer_.as<float>();
   }
   FT_CHECK(cursor == buffer_.as<float>() + count_, "parameter layout does not add up");
-  for (auto& layer : params_.layers) bind_fused_qkv(layer, config.C);
+  for (auto& layer : params_.layers) blocks::bind_fused_qkv(layer, config.C);
 }
 
 Tensor ParameterStore::flat() { return Tensor(buffer_.data(), DType::F32, {count_}, device()); }

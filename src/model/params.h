@@ -9,10 +9,12 @@
 // `bert.encoder.layer.0.attention.self.query.weight`, `classifier.weight`): it drives loading,
 // saving, zero-grad, the optimizer, grad-norm and the tests, so a key is spelled in one place.
 //
-// Field names are family-neutral (an encoder layer is the same post-LN block in both families);
-// each field's comment gives the BERT and DistilBERT module it stands for.
+// Field names are family-neutral (the structs belong to the building blocks of blocks/, which
+// the families compose); each field's comment gives the BERT and DistilBERT module it stands
+// for, and each family file lists its own keys.
 //
-// Dimension legend: V vocab, P positions, TV token types, C hidden, FF intermediate, K labels.
+// Dimension legend: V vocab, P positions, TV token types, C hidden, E embedding width, FF
+// intermediate, K labels.
 #pragma once
 
 #include <functional>
@@ -37,10 +39,11 @@ struct LayerNormParams {
 };
 
 struct EmbeddingParams {
-  Tensor word;        // [V, C]  word_embeddings
-  Tensor position;    // [P, C]  position_embeddings
-  Tensor token_type;  // [TV, C] token_type_embeddings (BERT only; empty for DistilBERT)
-  LayerNormParams norm;  // embeddings.LayerNorm
+  Tensor word;        // [V, E]  word_embeddings
+  Tensor position;    // [P, E]  position_embeddings
+  Tensor token_type;  // [TV, E] token_type_embeddings (empty for DistilBERT)
+  LayerNormParams norm;  // embeddings.LayerNorm [E]
+  LinearParams project;  // [C, E] ELECTRA's embeddings_project (empty unless E != C)
 };
 
 struct EncoderLayerParams {
@@ -59,9 +62,10 @@ struct EncoderLayerParams {
   Tensor qkv_bias;    // [3C]
 };
 
+// The classification head: a dense layer on the first token, then the output projection.
 struct HeadParams {
-  LinearParams pre;         // BERT bert.pooler.dense (tanh) / DistilBERT pre_classifier (ReLU) [C, C]
-  LinearParams classifier;  // classifier [K, C]
+  LinearParams dense;  // [C, C] bert.pooler.dense / pre_classifier / classifier.dense
+  LinearParams out;    // [K, C] classifier / classifier / classifier.out_proj
 };
 
 struct ModelParams {

@@ -27,14 +27,19 @@ void linear_backward(const Exec& ex, const Tensor& din, const Tensor& dweight, c
                      const Tensor& dout, const Tensor& in, const Tensor& weight);
 
 // --- embeddings (ops/embedding.cpp) ------------------------------------------------------------
-// out[B,T,C] = word[ids] + position[0..T-1] (+ token_type[type_ids]); token_type_ids and
-// token_type may be empty (DistilBERT). Ids outside the tables are an Error (bad input).
+// out[B,T,C] = word[ids] + position[position_ids, or 0..T-1] (+ token_type[type_ids]);
+// token_type_ids and token_type may be empty (DistilBERT), position_ids too (absolute
+// positions). Ids outside the tables are an Error (bad input).
 void embedding(const Exec& ex, const Tensor& out, const Tensor& input_ids,
-               const Tensor& token_type_ids, const Tensor& word, const Tensor& position,
-               const Tensor& token_type);
+               const Tensor& token_type_ids, const Tensor& position_ids, const Tensor& word,
+               const Tensor& position, const Tensor& token_type);
 void embedding_backward(const Exec& ex, const Tensor& dword, const Tensor& dposition,
                         const Tensor& dtoken_type, const Tensor& dout, const Tensor& input_ids,
-                        const Tensor& token_type_ids);
+                        const Tensor& token_type_ids, const Tensor& position_ids);
+// position_ids[B,T] (I32) counted from `pad` as RoBERTa does (kernels/embedding.h); a sequence
+// longer than the table's usable rows (table_rows - pad - 1) is an Error naming --max-length.
+void position_ids_from_input_ids(const Exec& ex, const Tensor& position_ids, const Tensor& input_ids,
+                                 int pad, int64_t table_rows);
 
 // --- LayerNorm (ops/normalization.cpp) ---------------------------------------------------------
 // out = LayerNorm(in); mean/rstd may be empty.

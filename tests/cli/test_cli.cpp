@@ -310,10 +310,16 @@ TEST_F(CliTest, ConfigProblemsNameTheKey) {
   expect_clean_error(
       "predict --model " + testing::shell_quote(labels) + " --input " + testing::shell_quote(input),
       "2 labels");
+  fs::path gpt2 = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "gpt2"; });
+  expect_clean_error("predict --model " + testing::shell_quote(gpt2) + " --input " + testing::shell_quote(input),
+                     "model_type': 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, "
+                     "camembert, electra)");
+  // A BERT checkpoint declared as RoBERTa: its keys do not fit the family, named.
   fs::path roberta = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "roberta"; });
   expect_clean_error("predict --model " + testing::shell_quote(roberta) + " --input " +
                          testing::shell_quote(input),
-                     "model_type': 'roberta' is not supported");
+                     "tensor(s) that a roberta model with this config.json needs: "
+                     "roberta.embeddings.word_embeddings.weight");
   fs::path broken = copy_fixture("tiny-bert-gelu-tanh");
   std::ofstream(broken / "config.json", std::ios::trunc)
       << "{\"model_type\": \"bert\",\n \"hidden_size\": }";

@@ -87,12 +87,13 @@ TEST_F(CudaElementwise, FirstTokenForwardAndBackward) {
 }
 
 // Embedding: ids with many repeats (a tiny vocabulary, and one id used by every token of a long
-// batch), with and without token types, gradients accumulated onto old values.
+// batch), with and without token types, positions 0..T-1 or RoBERTa's (counted from pad 1, the
+// ids computed on the device and compared with cpu::'s), gradients accumulated onto old values.
 void check_embedding(Exec ex, int B, int T, int C, int V, int TV, bool with_types,
-                     bool with_type_table, uint32_t seed) {
-  SCOPED_TRACE(
-      shape("B", B, "T", T, "C", C, "V", V, "types", with_types, "table", with_type_table));
-  const int P = T + 3;
+                     bool with_type_table, uint32_t seed, bool with_positions = false) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "V", V, "types", with_types, "table",
+                     with_type_table, "position ids", with_positions));
+  const int P = T + 3, pad = 1;
   std::mt19937 gen(seed);
   std::vector<int32_t> ids(size_t(B) * T), types(size_t(B) * T);
   for (auto& id : ids) id = int32_t(gen() % V);
@@ -104,22 +105,28 @@ void check_embedding(Exec ex, int B, int T, int C, int V, int TV, bool with_type
              dtt0 = uniform(tt.size(), seed + 7, -0.1f, 0.1f);
   const int32_t* type_ids = with_types ? types.data() : nullptr;
   const float* type_table = with_type_table ? tt.data() : nullptr;
+  std::vector<int32_t> positions(ids.size());
+  cpu::position_ids_from_input_ids(Exec::cpu(), positions.data(), ids.data(), pad, B, T);
+  const int32_t* position_ids = with_positions ? positions.data() : nullptr;
   std::vector<float> want(size_t(B) * T * C), want_dword = dword0, want_dpos = dpos0,
                                               want_dtt = dtt0;
-  cpu::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids, word.data(), pos.data(),
-                         type_table, B, T, C);
+  cpu::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids, position_ids,
+                         word.data(), pos.data(), type_table, B, T, C);
   ref::embedding_backward(Exec::cpu(), want_dword.data(), want_dpos.data(),
                           with_type_table ? want_dtt.data() : nullptr, dout.data(), ids.data(),
-                          type_ids, B, T, C);
-  DeviceBuffer<int32_t> d_ids(ids), d_types(types);
+                          type_ids, position_ids, B, T, C);
+  DeviceBuffer<int32_t> d_ids(ids), d_types(types), d_positions(ids.size());
+  cuda::position_ids_from_input_ids(ex, d_positions.get(), d_ids.get(), pad, B, T);
+  EXPECT_EQ(d_positions.download(), positions) << "position ids";
   DeviceBuffer<float> d_word(word), d_pos(pos), d_tt(tt), d_dout(dout), d_out(want.size()),
       d_dword(dword0), d_dpos(dpos0), d_dtt(dtt0);
+  const int32_t* d_position_ids = with_positions ? d_positions.get() : nullptr;
   cuda::embedding_forward(ex, d_out.get(), d_ids.get(), with_types ? d_types.get() : nullptr,
-                          d_word.get(), d_pos.get(), with_type_table ? d_tt.get() : nullptr, B, T,
-                          C);
+                          d_position_ids, d_word.get(), d_pos.get(),
+                          with_type_table ? d_tt.get() : nullptr, B, T, C);
   cuda::embedding_backward(ex, d_dword.get(), d_dpos.get(), with_type_table ? d_dtt.get() : nullptr,
-                           d_dout.get(), d_ids.get(), with_types ? d_types.get() : nullptr, B, T,
-                           C);
+                           d_dout.get(), d_ids.get(), with_types ? d_types.get() : nullptr,
+                           d_position_ids, B, T, C);
   EXPECT_TRUE(bit_equal(d_out.download(), want)) << "forward";
   EXPECT_TRUE(bit_equal(d_dword.download(), want_dword)) << "dword";
   EXPECT_TRUE(bit_equal(d_dpos.download(), want_dpos)) << "dposition";
@@ -134,6 +141,7 @@ TEST_F(CudaElementwise, EmbeddingMatchesCpuAndRefBitForBit) {
     check_embedding(exec(), B, T, C, V, 2, true, true, seed += 8);
     check_embedding(exec(), B, T, C, V, 2, false, true, seed += 8);   // type row 0
     check_embedding(exec(), B, T, C, V, 2, false, false, seed += 8);  // DistilBERT
+    check_embedding(exec(), B, T, C, V, 1, false, true, seed += 8, true);  // RoBERTa
   }
   check_embedding(exec(), 16, 512, 8, 1, 1, true, true, 99);  // one id for all 8192 tokens
 }

@@ -38,7 +38,8 @@ TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
   const Exec ex{Device::CUDA, nullptr};
   const std::vector<std::pair<std::string, std::function<void()>>> calls = {
       {"linear_forward", [&] { cuda::linear_forward(ex, f, f, f, f, 1, 1, 1); }},
-      {"embedding_forward", [&] { cuda::embedding_forward(ex, f, i, i, f, f, f, 1, 1, 1); }},
+      {"embedding_forward", [&] { cuda::embedding_forward(ex, f, i, i, i, f, f, f, 1, 1, 1); }},
+      {"position_ids_from_input_ids", [&] { cuda::position_ids_from_input_ids(ex, i, i, 1, 1, 1); }},
       {"layernorm_forward", [&] { cuda::layernorm_forward(ex, f, f, f, f, f, f, 1, 1, 1e-5f); }},
       {"add_layernorm_forward",
        [&] { cuda::add_layernorm_forward(ex, f, f, f, f, f, f, f, f, 1, 1, 1e-5f); }},
@@ -47,7 +48,7 @@ TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
       {"first_token_forward", [&] { cuda::first_token_forward(ex, f, f, 1, 1, 1); }},
       {"softmax_forward", [&] { cuda::softmax_forward(ex, f, f, 1, 1); }},
       {"linear_backward", [&] { cuda::linear_backward(ex, f, f, f, f, f, f, 1, 1, 1); }},
-      {"embedding_backward", [&] { cuda::embedding_backward(ex, f, f, f, f, i, i, 1, 1, 1); }},
+      {"embedding_backward", [&] { cuda::embedding_backward(ex, f, f, f, f, i, i, i, 1, 1, 1); }},
       {"layernorm_backward", [&] { cuda::layernorm_backward(ex, f, f, f, f, f, f, f, f, 1, 1); }},
       {"activation_backward",
        [&] { cuda::activation_backward(ex, f, f, f, 1, Activation::GeluErf); }},

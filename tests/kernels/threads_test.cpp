@@ -112,7 +112,7 @@ TEST(Threads, BackwardKernelsDoNotDependOnThreadCount) {
                             probs.data(), mask.data(), B, T, 192, NH, dropout);
     std::vector<float> dword(size_t(V) * C, 0.0f), dpos(size_t(T) * C, 0.0f);
     cpu::embedding_backward(Exec::cpu(), dword.data(), dpos.data(), nullptr, demb.data(),
-                            ids.data(), nullptr, B, T, C);
+                            ids.data(), nullptr, nullptr, B, T, C);
     std::vector<float> all;
     for (const auto* v : {&din, &dw, &db, &dact, &dqkv, &dword, &dpos}) {
       all.insert(all.end(), v->begin(), v->end());

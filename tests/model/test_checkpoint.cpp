@@ -203,7 +203,7 @@ TEST_F(CheckpointTest, FreshHeadIsSeededAndScaledLikeTransformers) {
   Model c = load_model(testing::fixtures_dir() / "tiny-distilbert-base", 2);
   EXPECT_EQ(all_parameters(a), all_parameters(b));
   EXPECT_NE(all_parameters(a), all_parameters(c));
-  const Tensor& w = a.params().head.classifier.weight;
+  const Tensor& w = a.params().head.out.weight;
   double sum = 0, squares = 0;
   for (int64_t i = 0; i < w.numel(); ++i) {
     sum += w.f32()[i];
@@ -213,8 +213,8 @@ TEST_F(CheckpointTest, FreshHeadIsSeededAndScaledLikeTransformers) {
   double std_dev = std::sqrt(squares / n - (sum / n) * (sum / n));
   // normal(0, 0.02) over 2 x 36 draws: the sample std lies within 0.02 +- 25% with near certainty.
   EXPECT_NEAR(std_dev, a.config.initializer_range, 0.005);
-  for (int64_t i = 0; i < a.params().head.classifier.bias.numel(); ++i) {
-    EXPECT_EQ(a.params().head.classifier.bias.f32()[i], 0.0f);
+  for (int64_t i = 0; i < a.params().head.out.bias.numel(); ++i) {
+    EXPECT_EQ(a.params().head.out.bias.f32()[i], 0.0f);
   }
 }
 

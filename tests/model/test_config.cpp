@@ -84,7 +84,9 @@ TEST(ModelConfig, SavedJsonCarriesLabelsAndArchitecture) {
 
 TEST(ModelConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(R"({"hidden_size": 8})").find("key 'model_type': missing"), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "roberta"})").find("'roberta' is not supported"), std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "gpt2"})").find("'gpt2' is not supported (supported: bert, distilbert, "
+                                                       "roberta, xlm-roberta, camembert, electra)"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "bert", "hidden_size": 30, "num_attention_heads": 4})")
                 .find("'hidden_size': 30 is not a multiple of num_attention_heads 4"),
             std::string::npos);

@@ -1,7 +1,9 @@
 // The whole model against PyTorch + transformers (DESIGN.md principle 6, model level): logits,
-// every layer's hidden states and BERT's pooler output for a padded batch of real emotion
-// texts, per checkpoint in tests/fixtures (both families, both activations, BF16/F16 storage),
-// plus padding invariance: each text alone gives the logits it gets inside the padded batch.
+// the last hidden state and BERT's pooler output for a padded batch of real emotion texts, per
+// checkpoint in tests/fixtures (every family, both activations, BF16/F16 storage, base and
+// pretraining checkpoints with a fresh head), sentence pairs through the pair template, RoBERTa's
+// position ids, plus padding invariance: each text alone gives the logits it gets inside the
+// padded batch.
 //
 // Inputs are the reference's own input_ids/attention_mask, so these tests isolate the model from
 // the tokenizer (which has its own goldens). Every output is compared with the exact (float64)
@@ -9,11 +11,13 @@
 // derives from the computation (error_bounds.h; docs/numerics.md, "Model").
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 
 #include "core/log.h"
 #include "data/batch.h"
+#include "io/json.h"
 #include "model/forward.h"
 #include "model/model.h"
 #include "error_bounds.h"
@@ -36,14 +40,40 @@ void expect_within_bound(const testing::ErrorBounds& bounds, const std::string& 
 struct Case {
   std::string name;  // fixture directory and reference name
   bool has_head;     // the reference has logits (a ForSequenceClassification checkpoint)
+  // The bounds to compare with, when not the fixture's own: a pretraining checkpoint whose
+  // encoder is bitwise the classifier's (tools/make_family_fixtures.py) has the same
+  // last_hidden_state, so it uses the classifier's bounds.
+  std::string bounds = "";
+  std::string bounds_name() const { return bounds.empty() ? name : bounds; }
 };
 
 std::vector<Case> cases() {
-  return {{"tiny-distilbert", true},       {"tiny-bert", true},
-          {"tiny-bert-gelu-tanh", true},   {"tiny-bert-bf16", true},
-          {"tiny-distilbert-f16", true},   {"tiny-distilbert-base", false},
-          {"tiny-distilbert-mlm", false},  {"tiny-bert-base", false},
-          {"tiny-bert-mlm", false}};
+  return {{"tiny-distilbert", true},
+          {"tiny-bert", true},
+          {"tiny-bert-gelu-tanh", true},
+          {"tiny-bert-bf16", true},
+          {"tiny-distilbert-f16", true},
+          {"tiny-distilbert-base", false},
+          {"tiny-distilbert-mlm", false},
+          {"tiny-bert-base", false},
+          {"tiny-bert-mlm", false},
+          {"tiny-roberta", true},
+          {"tiny-xlm-roberta", true},
+          {"tiny-camembert", true},
+          {"tiny-electra", true},
+          {"tiny-electra-same-width", true},
+          {"tiny-roberta-base", false},
+          {"tiny-roberta-mlm", false, "tiny-roberta"},
+          {"tiny-electra-discriminator", false, "tiny-electra"}};
+}
+
+// The classifiers whose references also hold sentence pairs (tools/make_family_fixtures.py).
+std::vector<Case> pair_cases() {
+  return {{"tiny-roberta", true},
+          {"tiny-xlm-roberta", true},
+          {"tiny-camembert", true},
+          {"tiny-electra", true},
+          {"tiny-electra-same-width", true}};
 }
 
 // A batch built straight from the reference's int tensors.
@@ -52,12 +82,13 @@ struct ReferenceBatch {
   BatchView view;
 };
 
-ReferenceBatch reference_batch(const testing::Reference& ref) {
+// `prefix` "pair_" selects the reference's sentence-pair batch.
+ReferenceBatch reference_batch(const testing::Reference& ref, const std::string& prefix = "") {
   ReferenceBatch b;
-  b.ids = ref.ints("input_ids");
-  b.types = ref.ints("token_type_ids");
-  b.mask = ref.ints("attention_mask");
-  auto shape = ref.shape("input_ids");
+  b.ids = ref.ints(prefix + "input_ids");
+  b.types = ref.ints(prefix + "token_type_ids");
+  b.mask = ref.ints(prefix + "attention_mask");
+  auto shape = ref.shape(prefix + "input_ids");
   b.view.B = static_cast<int>(shape[0]);
   b.view.T = static_cast<int>(shape[1]);
   b.view.input_ids = b.ids.data();
@@ -79,7 +110,19 @@ struct CapturedLog {
 // gtest prints parameters in failure messages and test lists: show the fixture name.
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
+// RoBERTa-like references store create_position_ids_from_input_ids' result: the ids the model
+// derived must equal it.
+void expect_reference_position_ids(const testing::Reference& ref, const std::string& prefix,
+                                   const Activations& acts, const std::string& where) {
+  if (!ref.has(prefix + "position_ids")) return;
+  ASSERT_FALSE(acts.embeddings.position_ids.empty()) << where << ": the reference has position ids, the model none";
+  const int32_t* got = acts.embeddings.position_ids.i32();
+  std::vector<int32_t> want = ref.ints(prefix + "position_ids");
+  EXPECT_EQ(std::vector<int32_t>(got, got + want.size()), want) << where << ": " << prefix << "position_ids";
+}
+
 class ForwardTest : public ::testing::TestWithParam<Case> {};
+class PairTest : public ::testing::TestWithParam<Case> {};
 class PaddingTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ForwardTest, MatchesTransformers) {
@@ -87,10 +130,11 @@ TEST_P(ForwardTest, MatchesTransformers) {
   CapturedLog log;
   Model model = load_model(testing::fixtures_dir() / c.name);
   testing::Reference ref(c.name);
-  testing::ErrorBounds bounds(c.name);
+  testing::ErrorBounds bounds(c.bounds_name());
   ReferenceBatch batch = reference_batch(ref);
   Activations acts(model.config, batch.view.B, batch.view.T, Mode::Eval);
   ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, batch.view);
+  expect_reference_position_ids(ref, "", acts, c.name);
 
   expect_within_bound(bounds, c.name, "last_hidden_state", out.last_hidden_state.f32(),
                       static_cast<size_t>(out.last_hidden_state.numel()));
@@ -103,8 +147,37 @@ TEST_P(ForwardTest, MatchesTransformers) {
   } else {
     // A base checkpoint gets a fresh head, and says so.
     EXPECT_FALSE(model.load_report.fresh.empty());
-    EXPECT_NE(log.messages.find("classifier.weight"), std::string::npos) << log.messages;
+    EXPECT_NE(log.messages.find(model.load_report.fresh.back()), std::string::npos) << log.messages;
   }
+  // Where transformers' own verdict on loading the checkpoint as a classifier is recorded, the
+  // fresh and the ignored tensors are exactly its missing and unexpected keys.
+  Json info = parse_json_file(testing::fixtures_dir() / "reference" / (c.name + ".json"));
+  if (info.contains("loading_as_classifier")) {
+    auto sorted = [](std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    const Json& verdict = info["loading_as_classifier"];
+    EXPECT_EQ(sorted(model.load_report.fresh), sorted(verdict["missing_keys"].get<std::vector<std::string>>()));
+    EXPECT_EQ(sorted(model.load_report.ignored), sorted(verdict["unexpected_keys"].get<std::vector<std::string>>()));
+    EXPECT_NE(log.messages.find(model.load_report.ignored.front()), std::string::npos) << log.messages;
+  }
+}
+
+// Sentence pairs: the pair template's ids (and, for ELECTRA, token types 0/1) through the model.
+TEST_P(PairTest, PairsMatchTransformers) {
+  const Case& c = GetParam();
+  CapturedLog log;
+  Model model = load_model(testing::fixtures_dir() / c.name);
+  testing::Reference ref(c.name);
+  testing::ErrorBounds bounds(c.name);
+  ReferenceBatch batch = reference_batch(ref, "pair_");
+  Activations acts(model.config, batch.view.B, batch.view.T, Mode::Eval);
+  ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, batch.view);
+  expect_reference_position_ids(ref, "pair_", acts, c.name);
+  expect_within_bound(bounds, c.name, "pair_last_hidden_state", out.last_hidden_state.f32(),
+                      static_cast<size_t>(out.last_hidden_state.numel()));
+  expect_within_bound(bounds, c.name, "pair_logits", out.logits.f32(), static_cast<size_t>(out.logits.numel()));
 }
 
 TEST_P(PaddingTest, EachTextAloneGivesItsBatchedLogits) {
@@ -141,10 +214,14 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ForwardTest, ::testing::ValuesIn(cases()), case_name);
-// The references that also hold each text's logits computed alone (tools/make_reference.py).
+INSTANTIATE_TEST_SUITE_P(Fixtures, PairTest, ::testing::ValuesIn(pair_cases()), case_name);
+// The references that also hold each text's logits computed alone (tools/make_reference.py,
+// tools/make_family_fixtures.py).
 INSTANTIATE_TEST_SUITE_P(Fixtures, PaddingTest,
                          ::testing::Values(Case{"tiny-distilbert", true}, Case{"tiny-bert", true},
-                                           Case{"tiny-bert-gelu-tanh", true}),
+                                           Case{"tiny-bert-gelu-tanh", true}, Case{"tiny-roberta", true},
+                                           Case{"tiny-xlm-roberta", true}, Case{"tiny-camembert", true},
+                                           Case{"tiny-electra", true}, Case{"tiny-electra-same-width", true}),
                          case_name);
 
 // The packaged real model (all-MiniLM-L6-v2, fetched by scripts/fetch-model.sh): encoder output

@@ -51,8 +51,12 @@ class ErrorBounds {
   // Elements [offset, offset + n) of the tensor, e.g. one row of a batch.
   BoundCheck check_range(const std::string& tensor, size_t offset, const float* got,
                          size_t n) const;
-  // E.g. a trained model.safetensors against the "final." tensors of a trajectory's bounds.
+  // E.g. a trained model.safetensors against the "final." tensors of a trajectory's bounds. A
+  // tensor whose bounds hold only a sample of its rows (`<name>.rows` with `<name>.row_ids`) is
+  // compared in those rows.
   FileCheck check_file(const std::string& prefix, const std::filesystem::path& safetensors) const;
+  // The compared tensors whose names start with `prefix` (e.g. "grad."), without ".f64".
+  std::vector<std::string> names(const std::string& prefix) const;
 
  private:
   SafetensorsFile file_;

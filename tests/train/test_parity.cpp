@@ -1,6 +1,7 @@
 // Training numerics against PyTorch + transformers (DESIGN.md principle 6, whole model), with
 // references from tools/make_training_reference.py (dropout 0, eager attention, fp32):
-//   - the loss and every parameter gradient of one batch at step 0, both families;
+//   - the loss and every parameter gradient of one batch at step 0, every family (RoBERTa and
+//     ELECTRA also on a batch of sentence pairs);
 //   - two 16-step runs of `finetune train` with the contract's flags (AdamW + linear warmup +
 //     clipping; Adam + constant lr + gradient accumulation): the logged loss, accuracy and lr of
 //     every step and all final parameters.
@@ -32,8 +33,12 @@ class StepZeroTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StepZeroTest, LossAndEveryGradientMatchPyTorch) {
   const std::string name = GetParam();
+  // "<fixture>-pairs": the fixture's step 0 on a batch of sentence pairs.
+  const std::string suffix = "-pairs";
+  const bool pairs = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const std::string fixture = pairs ? name.substr(0, name.size() - suffix.size()) : name;
   LogSink previous = set_log_sink(nullptr);
-  Model model = load_model(testing::fixtures_dir() / name);
+  Model model = load_model(testing::fixtures_dir() / fixture);
   set_log_sink(previous);
   testing::Reference ref("train_step0_" + name);
 
@@ -76,12 +81,19 @@ TEST_P(StepZeroTest, LossAndEveryGradientMatchPyTorch) {
                      });
   RecordProperty("bound_ratio.loss", std::to_string(loss_check.ratio));
   RecordProperty("bound_ratio.gradients", std::to_string(worst));
-  EXPECT_EQ(compared, name == "tiny-bert" ? 41 : 40);
+  // Every gradient transformers has (named_parameters()) was compared: no more, no fewer.
+  EXPECT_EQ(static_cast<size_t>(compared), bounds.names("grad.").size());
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, StepZeroTest, ::testing::Values("tiny-distilbert", "tiny-bert"),
-                         [](const auto& info) { return info.param == "tiny-bert" ? std::string("bert")
-                                                                                 : std::string("distilbert"); });
+INSTANTIATE_TEST_SUITE_P(Fixtures, StepZeroTest,
+                         ::testing::Values("tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs",
+                                           "tiny-xlm-roberta", "tiny-electra", "tiny-electra-pairs"),
+                         [](const auto& info) {
+                           std::string name = info.param.substr(5);  // without "tiny-"
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
 
 // --- 16-step trajectories through the CLI --------------------------------------------------------
 
@@ -143,7 +155,14 @@ TEST_P(TrajectoryTest, LossesAndFinalParametersMatchPyTorch) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Runs, TrajectoryTest, ::testing::Values("A", "B"));
+INSTANTIATE_TEST_SUITE_P(Runs, TrajectoryTest,
+                         ::testing::Values("A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& ch : name)
+                             if (ch == '-') ch = '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace finetune

@@ -24,12 +24,29 @@
 
 namespace finetune::kernels::cpu {
 
+void position_ids_from_input_ids(const Exec& ex,
+                                 int32_t* position_ids,     // [B, T]
+                                 const int32_t* input_ids,  // [B, T]
+                                 int pad, int B, int T) {
+  // A running count per sequence: sequential in t, cheap (B*T integer additions); one thread.
+  for (int64_t b = 0; b < B; ++b) {
+    int32_t count = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t row = b * T + t;
+      const bool real = input_ids[row] != pad;
+      count += real ? 1 : 0;
+      position_ids[row] = real ? pad + count : pad;
+    }
+  }
+}
+
 void embedding_forward(const Exec& ex,
                        float* out,                     // [B, T, C]
                        const int32_t* input_ids,       // [B, T]
                        const int32_t* token_type_ids,  // [B, T] or null
+                       const int32_t* position_ids,    // [B, T] or null (0..T-1)
                        const float* word,              // [V, C]
-                       const float* position,          // [P, C], P >= T
+                       const float* position,          // [P, C]
                        const float* token_type,        // [TV, C] or null
                        int B, int T, int C) {
   FT_CHECK(token_type_ids == nullptr || token_type != nullptr,
@@ -39,7 +56,8 @@ void embedding_forward(const Exec& ex,
   for (int64_t row = 0; row < rows; ++row) {
     const int64_t t = row % T;
     const float* w = word + static_cast<int64_t>(input_ids[row]) * C;  // [C]
-    const float* p = position + t * C;                                 // [C]
+    const int64_t pos = position_ids ? position_ids[row] : t;
+    const float* p = position + pos * C;                               // [C]
     float* y = out + row * C;                                          // [C]
     if (token_type) {
       const int64_t type = token_type_ids ? token_type_ids[row] : 0;
@@ -68,6 +86,7 @@ void embedding_backward(const Exec& ex,
                         const float* dout,              // [B, T, C]
                         const int32_t* input_ids,       // [B, T]
                         const int32_t* token_type_ids,  // [B, T] or null
+                        const int32_t* position_ids,    // [B, T] or null (0..T-1)
                         int B, int T, int C) {
   FT_CHECK(token_type_ids == nullptr || dtoken_type != nullptr,
            "embedding_backward: token_type_ids given but the model has no token-type table");
@@ -81,7 +100,8 @@ void embedding_backward(const Exec& ex,
       const int64_t t = row % T;
       const float* dy = dout + row * C + c0;                             // [width]
       float* w = dword + static_cast<int64_t>(input_ids[row]) * C + c0;  // [width]
-      float* p = dposition + t * C + c0;                                 // [width]
+      const int64_t pos = position_ids ? position_ids[row] : t;
+      float* p = dposition + pos * C + c0;                               // [width]
 #pragma omp simd
       for (int c = 0; c < width; ++c) w[c] += dy[c];
 #pragma omp simd

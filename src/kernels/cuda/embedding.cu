@@ -36,9 +36,24 @@ namespace {
 constexpr int kThreads = 256;  // a multiple of the warp size (compaction by ballots)
 constexpr int kWarps = kThreads / kWarp;
 
+__global__ void position_ids_kernel(int32_t* __restrict__ position_ids,     // [B, T]
+                                    const int32_t* __restrict__ input_ids,  // [B, T]
+                                    int pad, int B, int T) {
+  const int b = blockIdx.x * blockDim.x + threadIdx.x;
+  if (b >= B) return;
+  int32_t count = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t row = int64_t{b} * T + t;
+    const bool real = input_ids[row] != pad;
+    count += real ? 1 : 0;
+    position_ids[row] = real ? pad + count : pad;
+  }
+}
+
 __global__ void embedding_forward_kernel(float* __restrict__ out,                     // [B, T, C]
                                          const int32_t* __restrict__ input_ids,       // [B, T]
                                          const int32_t* __restrict__ token_type_ids,  // or null
+                                         const int32_t* __restrict__ position_ids,    // or null
                                          const float* __restrict__ word,              // [V, C]
                                          const float* __restrict__ position,          // [P, C]
                                          const float* __restrict__ token_type,  // [TV, C] or null
@@ -48,7 +63,7 @@ __global__ void embedding_forward_kernel(float* __restrict__ out,               
        i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t row = i / C;
     const int c = static_cast<int>(i % C);
-    const int64_t t = row % T;
+    const int64_t t = position_ids != nullptr ? int64_t{position_ids[row]} : row % T;
     const float w = word[int64_t{input_ids[row]} * C + c];
     const float p = position[t * C + c];
     if (token_type != nullptr) {
@@ -112,6 +127,7 @@ __global__ void __launch_bounds__(kThreads)
                               const float* __restrict__ dout,              // [B, T, C]
                               const int32_t* __restrict__ input_ids,       // [B, T]
                               const int32_t* __restrict__ token_type_ids,  // [B, T] or null
+                              const int32_t* __restrict__ position_ids,    // [B, T] or null
                               int B, int T, int C) {
   __shared__ int list[kThreads];
   __shared__ int warp_counts[kWarps];
@@ -129,7 +145,13 @@ __global__ void __launch_bounds__(kThreads)
                         list, warp_counts);
     }
   }
-  if (r < T) {
+  if (position_ids != nullptr) {
+    const int pos = position_ids[r];
+    if (first_with_key(position_ids, r, pos)) {
+      add_rows_with_key(dposition + int64_t{pos} * C, dout, position_ids, pos, r, rows, C, list,
+                        warp_counts);
+    }
+  } else if (r < T) {
     float* p = dposition + r * C;  // [C]
     for (int c = threadIdx.x; c < C; c += kThreads) {
       float acc = p[c];
@@ -141,12 +163,25 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
+void position_ids_from_input_ids(const Exec& ex,
+                                 int32_t* position_ids,     // [B, T]
+                                 const int32_t* input_ids,  // [B, T]
+                                 int pad, int B, int T) {
+  CudaContext& ctx = context(ex, "position_ids_from_input_ids");
+  if (B <= 0 || T <= 0) return;
+  constexpr int kRowThreads = 128;
+  position_ids_kernel<<<(B + kRowThreads - 1) / kRowThreads, kRowThreads, 0, ctx.stream>>>(
+      position_ids, input_ids, pad, B, T);
+  CUDA_CHECK_LAUNCH();
+}
+
 void embedding_forward(const Exec& ex,
                        float* out,                     // [B, T, C]
                        const int32_t* input_ids,       // [B, T]
                        const int32_t* token_type_ids,  // [B, T] or null (no token types)
+                       const int32_t* position_ids,    // [B, T] or null (0..T-1)
                        const float* word,              // [V, C]
-                       const float* position,          // [P, C], P >= T
+                       const float* position,          // [P, C]
                        const float* token_type,        // [TV, C] or null
                        int B, int T, int C) {
   FT_CHECK(token_type_ids == nullptr || token_type != nullptr,
@@ -154,7 +189,7 @@ void embedding_forward(const Exec& ex,
   CudaContext& ctx = context(ex, "embedding_forward");
   if (B <= 0 || T <= 0 || C <= 0) return;
   embedding_forward_kernel<<<blocks_for(int64_t{B} * T * C, kThreads, 8192), kThreads, 0,
-                             ctx.stream>>>(out, input_ids, token_type_ids, word, position,
+                             ctx.stream>>>(out, input_ids, token_type_ids, position_ids, word, position,
                                            token_type, B, T, C);
   CUDA_CHECK_LAUNCH();
 }
@@ -166,6 +201,7 @@ void embedding_backward(const Exec& ex,
                         const float* dout,              // [B, T, C]
                         const int32_t* input_ids,       // [B, T]
                         const int32_t* token_type_ids,  // [B, T] or null
+                        const int32_t* position_ids,    // [B, T] or null (0..T-1)
                         int B, int T, int C) {
   FT_CHECK(token_type_ids == nullptr || dtoken_type != nullptr,
            "embedding_backward: token_type_ids given but the model has no token-type table");
@@ -174,7 +210,7 @@ void embedding_backward(const Exec& ex,
   const int64_t rows = int64_t{B} * T;
   FT_CHECK(rows <= 0x7fffffff, "embedding_backward: too many tokens ", rows);
   embedding_backward_kernel<<<static_cast<unsigned>(rows), kThreads, 0, ctx.stream>>>(
-      dword, dposition, dtoken_type, dout, input_ids, token_type_ids, B, T, C);
+      dword, dposition, dtoken_type, dout, input_ids, token_type_ids, position_ids, B, T, C);
   CUDA_CHECK_LAUNCH();
 }
 
