@@ -105,6 +105,15 @@ def finetune_predict(binary: Path, directory: Path, input_file: Path, batch_size
     return [json.loads(line) for line in lines if line.strip()], seconds
 
 
+def usable_positions(config) -> int:
+    """The longest input the position table serves: max_position_embeddings, less pad + 1 for
+    the RoBERTa family, whose position ids start at pad_token_id + 1
+    (create_position_ids_from_input_ids; roberta-base: 514 rows for 512 tokens)."""
+    if config.model_type in ("roberta", "xlm-roberta", "camembert"):
+        return config.max_position_embeddings - config.pad_token_id - 1
+    return config.max_position_embeddings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, required=True,
@@ -117,8 +126,8 @@ def main() -> int:
                         help="drop a trailing ';label' (text before the last ';')")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=None,
-                        help="truncate to N tokens (default: max_position_embeddings, as "
-                             "finetune predict does)")
+                        help="truncate to N tokens (default: every position the model has, "
+                             "as finetune predict does; see usable_positions)")
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="largest allowed |probability difference| (see the docstring)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
@@ -135,7 +144,7 @@ def main() -> int:
     try:
         tokenizer, model = load_pytorch(args.model)
         id2label = {int(i): name for i, name in model.config.id2label.items()}
-        max_length = args.max_length or model.config.max_position_embeddings
+        max_length = args.max_length or usable_positions(model.config)
         start = time.perf_counter()
         ref = pytorch_probs(tokenizer, model, texts, args.batch_size, max_length)
         torch_seconds = time.perf_counter() - start

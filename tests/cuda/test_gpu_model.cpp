@@ -62,7 +62,8 @@ Model load_quietly(const fs::path& dir) {
 TEST(GpuModel, ForwardMatchesTransformers) {
   SKIP_WITHOUT_GPU();
   Gpu gpu;
-  for (std::string name : {"tiny-distilbert", "tiny-bert"}) {
+  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-xlm-roberta", "tiny-camembert",
+                           "tiny-electra", "tiny-electra-same-width"}) {
     Model model = load_quietly(testing::fixtures_dir() / name);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref(name);
@@ -90,8 +91,11 @@ TEST(GpuModel, ForwardMatchesTransformers) {
 TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
   SKIP_WITHOUT_GPU();
   Gpu gpu;
-  for (std::string name : {"tiny-distilbert", "tiny-bert"}) {
-    Model model = load_quietly(testing::fixtures_dir() / name);
+  // "-pairs": the fixture's step 0 on sentence pairs (tests/train/test_parity.cpp).
+  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs", "tiny-xlm-roberta",
+                           "tiny-electra", "tiny-electra-pairs"}) {
+    const std::string fixture = name.substr(0, name.rfind("-pairs") == name.size() - 6 ? name.size() - 6 : name.size());
+    Model model = load_quietly(testing::fixtures_dir() / fixture);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref("train_step0_" + name);
     std::vector<int32_t> ids = ref.ints("input_ids"), mask = ref.ints("attention_mask");
@@ -224,8 +228,7 @@ void check_fp32_trajectory(const std::string& run) {
 
 TEST(GpuTraining, Fp32TrajectoriesMatchPyTorch) {
   SKIP_WITHOUT_GPU();
-  check_fp32_trajectory("A");
-  check_fp32_trajectory("B");
+  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"}) check_fp32_trajectory(run);
 }
 
 TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
@@ -234,31 +237,35 @@ TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
   // the logits move by ~1e-2 relative and the losses (1 to 3) by a few 1e-2. Adam then turns
   // gradient differences into steps of up to lr each, so parameters are bounded by 2 * sum(lr)
   // (docs/numerics.md, bf16).
-  check_trajectory("A", "bf16", 0.1, 2.0, 0);
-  check_trajectory("B", "bf16", 0.1, 2.0, 0);
+  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"}) {
+    check_trajectory(run, "bf16", 0.1, 2.0, 0);
+  }
 }
 
 TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   SKIP_WITHOUT_GPU();
   // Shuffled batches of several bucket lengths, dropout on, two epochs: every replay must see its
-  // own batch and its own dropout step, or the numbers would differ from the eager run's.
-  fs::path dir = testing::make_temp_dir("gpu-graphs");
-  const std::string base = testing::shell_quote(testing::finetune_binary()) +
-                           " train --device cuda --precision fp32 --model " +
-                           testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") +
-                           " --train " +
-                           testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
-                           " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3";
-  auto graphs = testing::run_command(base + " --output " + testing::shell_quote(dir / "graphs") +
-                                     " --log " + testing::shell_quote(dir / "graphs.log"));
-  auto eager = testing::run_command(base + " --no-cuda-graphs --output " +
-                                    testing::shell_quote(dir / "eager") + " --log " +
-                                    testing::shell_quote(dir / "eager.log"));
-  ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
-  ASSERT_EQ(eager.exit_code, 0) << eager.err;
-  expect_same_steps(dir / "graphs.log", dir / "eager.log", 24);
-  expect_same_weights(dir / "graphs/model.safetensors", dir / "eager/model.safetensors");
-  fs::remove_all(dir);
+  // own batch and its own dropout step, or the numbers would differ from the eager run's. RoBERTa
+  // adds the position ids computed inside the graph and the head's input dropout; ELECTRA the
+  // embedding projection.
+  for (const char* fixture : {"tiny-distilbert", "tiny-roberta", "tiny-electra"}) {
+    SCOPED_TRACE(fixture);
+    fs::path dir = testing::make_temp_dir("gpu-graphs");
+    const std::string base = testing::shell_quote(testing::finetune_binary()) +
+                             " train --device cuda --precision fp32 --model " +
+                             testing::shell_quote(testing::fixtures_dir() / fixture) + " --train " +
+                             testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
+                             " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3 --max-length 32";
+    auto graphs = testing::run_command(base + " --output " + testing::shell_quote(dir / "graphs") + " --log " +
+                                       testing::shell_quote(dir / "graphs.log"));
+    auto eager = testing::run_command(base + " --no-cuda-graphs --output " + testing::shell_quote(dir / "eager") +
+                                      " --log " + testing::shell_quote(dir / "eager.log"));
+    ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
+    ASSERT_EQ(eager.exit_code, 0) << eager.err;
+    expect_same_steps(dir / "graphs.log", dir / "eager.log", 24);
+    expect_same_weights(dir / "graphs/model.safetensors", dir / "eager/model.safetensors");
+    fs::remove_all(dir);
+  }
 }
 
 // --experimental-gpu-speedups (Adam skipping embedding rows without a gradient, the bf16 weight

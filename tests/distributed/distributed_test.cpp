@@ -142,6 +142,48 @@ TEST_F(DistributedTest, TwoProcessesOfBatch4TrainLikeOneProcessOfBatch8) {
   expect_same_run("one", "two");
 }
 
+// The RoBERTa and ELECTRA trajectories of tools/make_family_fixtures.py (16 AdamW steps) in two
+// processes of half the batch each: the same global steps, so the same losses and final
+// weights within the exact run's fp32 rounding bounds, as test_parity.cpp holds one process to.
+TEST_F(DistributedTest, NewFamiliesTrainTheirReferenceTrajectoryInTwoProcesses) {
+  for (const std::string run : {"tiny-roberta", "tiny-electra"}) {
+    SCOPED_TRACE(run);
+    Json ref = parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
+    std::string args;
+    int global_batch = 0;
+    bool batch_next = false;
+    for (const auto& arg : ref["finetune_train_args"]) {
+      std::string a = arg.get<std::string>();
+      if (batch_next) {
+        global_batch = std::stoi(a);
+        ASSERT_EQ(global_batch % 2, 0);
+        a = std::to_string(global_batch / 2);
+      }
+      batch_next = a == "--batch-size";
+      args += " " + testing::shell_quote(a);
+    }
+    const fs::path out = dir_ / run, log = dir_ / (run + ".jsonl");
+    auto r = testing::run_command("cd " + testing::shell_quote(testing::repo_root()) + " && " + mpirun(2) +
+                                  testing::shell_quote(testing::finetune_binary()) + " train" + args +
+                                  " --threads 1 --output " + testing::shell_quote(out) + " --log " +
+                                  testing::shell_quote(log));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(cat("global batch ", global_batch, " (2 processes x ", global_batch / 2, ")")),
+              std::string::npos)
+        << r.out;
+    const testing::ErrorBounds bounds("train_traj_" + run);
+    std::vector<double> losses;
+    for (const Json& line : log_lines(log)) {
+      if (line.contains("loss")) losses.push_back(line["loss"].get<double>());
+    }
+    ASSERT_EQ(losses.size(), bounds.exact("loss").size());
+    testing::BoundCheck loss = bounds.check("loss", losses.data(), losses.size());
+    EXPECT_TRUE(loss.passed()) << loss.describe("loss");
+    testing::FileCheck final_weights = bounds.check_file("final.", out / "model.safetensors");
+    for (const std::string& failure : final_weights.failures) ADD_FAILURE() << failure;
+  }
+}
+
 TEST_F(DistributedTest, AccumulationAndProcessesCombineIntoTheSameStep) {
   // 2 processes x batch 2 x 2 accumulation steps = 8 examples per step, as one process of 8.
   auto one = testing::run_command(train_args(8, "one"));

@@ -14,6 +14,7 @@
 #include "io/file.h"
 #include "model/model.h"
 #include "test_paths.h"
+#include "tokenizer/tokenizer.h"
 
 namespace finetune {
 namespace {
@@ -86,6 +87,24 @@ TEST_F(HubReposTest, AModelFetchesConfigWeightsAndTokenizerOnly) {
   HubModel light = fetch_hub_model(hub, "org/tiny-distilbert", "main", /*weights=*/false);
   EXPECT_EQ(light.files, (std::vector<std::string>{"config.json", "tokenizer.json",
                                                    "tokenizer_config.json", "vocab.txt"}));
+}
+
+// RoBERTa's vocab.json + merges.txt and CamemBERT's sentencepiece.bpe.model, in repositories
+// without a tokenizer.json: fetched, and the model and tokenizer load from the snapshot.
+TEST_F(HubReposTest, LegacyTokenizerFilesAreFetched) {
+  HubClient hub = client();
+  HubModel roberta = fetch_hub_model(hub, "org/tiny-roberta", "main");
+  EXPECT_EQ(roberta.files, (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
+                                                     "vocab.json", "merges.txt"}));
+  HubModel camembert = fetch_hub_model(hub, "org/tiny-camembert", "main");
+  EXPECT_EQ(camembert.files, (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
+                                                       "sentencepiece.bpe.model"}));
+  for (const HubModel* m : {&roberta, &camembert}) {
+    Model model = load_model(m->directory, 1);
+    Tokenizer tokenizer = Tokenizer::from_directory(m->directory);
+    EXPECT_FALSE(tokenizer.encode("i feel fine", 0).ids.empty());
+    EXPECT_EQ(model.load_report.fresh.size(), 0u);
+  }
 }
 
 TEST_F(HubReposTest, PytorchBinAndShardedCheckpointsAreFetchedWhole) {
