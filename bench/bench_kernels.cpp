@@ -137,8 +137,8 @@ void bench_embedding(int B, int T, int C) {
        "B=" + std::to_string(B) + " T=" + std::to_string(T) + " C=" + std::to_string(C), 0,
        [&](bool cpu) {
          (cpu ? fk::cpu::embedding_forward : fk::ref::embedding_forward)(
-             Exec::cpu(), out.data(), ids.data(), nullptr, nullptr, word.data(), pos.data(), nullptr,
-             B, T, C);
+             Exec::cpu(), out.data(), ids.data(), nullptr, nullptr, word.data(), pos.data(),
+             nullptr, B, T, C);
        });
 }
 
@@ -212,13 +212,15 @@ void bench_adam_rows(long rows, long row_length) {
   for (long r = 0; r < rows; ++r) {
     if (r % 50 >= 21) continue;
     active[r] = 1;
-    for (long j = 0; j < row_length; ++j) grads[r * row_length + j] = float(j % 997) * 1e-5f - 5e-3f;
+    for (long j = 0; j < row_length; ++j)
+      grads[r * row_length + j] = float(j % 997) * 1e-5f - 5e-3f;
   }
   for (long i = 0; i < n; ++i) params[i] = float(i % 1000) * 1e-3f - 0.5f;
   fk::AdamParams hp;
   hp.bias_correction1 = 1 - 0.9;
   hp.bias_correction2 = 1 - 0.999;
-  const std::string shape = "rows=" + std::to_string(rows) + " length=" + std::to_string(row_length);
+  const std::string shape =
+      "rows=" + std::to_string(rows) + " length=" + std::to_string(row_length);
   both(
       "adam_step (embedding table, dense)", shape, 0,
       [&](bool cpu) {

@@ -24,15 +24,18 @@ constexpr size_t kChunkLines = 8192;
 constexpr size_t kChunkBytes = size_t{32} << 20;
 
 const std::vector<OptionSpec> kOptions = {
-    {"--model", "DIR|HUB_ID", "model directory (config.json, weights, tokenizer files) or hub model", "", true},
+    {"--model", "DIR|HUB_ID",
+     "model directory (config.json, weights, tokenizer files) or hub model", "", true},
     revision_option(),
     input_option(),
-    {"--max-length", "N", "truncate texts to N tokens (default: all the model's positions allow)", ""},
+    {"--max-length", "N", "truncate texts to N tokens (default: all the model's positions allow)",
+     ""},
     truncation_option(),
     {"--batch-size", "N", "texts per forward pass", "32"},
     {"--json", "", "print one JSON object per line: {\"label\": ..., \"probs\": [...]}", ""},
     device_option(),
-    {"--precision", "fp32|bf16", "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
+    {"--precision", "fp32|bf16",
+     "precision of matrix products (default: bf16 on cuda, fp32 on cpu)", ""},
     threads_option(),
 };
 
@@ -48,8 +51,10 @@ int run_predict(const ParsedOptions& options) {
   apply_threads(options);
   DeviceSession device(options);
   const Exec& ex = device.exec();
-  const int batch_size = static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
-  const long long requested_length = options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
+  const int batch_size =
+      static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
+  const long long requested_length =
+      options.has("--max-length") ? options.get_int("--max-length", 1) : 0;
   const TruncationStrategy strategy = truncation_strategy(options);
   const std::filesystem::path input = options.get_string("--input");
   require_file(input, "--input");
@@ -61,7 +66,8 @@ int run_predict(const ParsedOptions& options) {
   size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
-                         " usable positions (max_position_embeddings ", model.config.P, " in config.json)"));
+                         " usable positions (max_position_embeddings ", model.config.P,
+                         " in config.json)"));
   }
   check_room_for_text(max_length, tokenizer);
 
@@ -106,8 +112,8 @@ int run_predict(const ParsedOptions& options) {
       } else {
         char confidence[16];
         std::snprintf(confidence, sizeof confidence, "%.3f", p[best]);
-        out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence + "  " +
-               one_line(inputs[i].text);
+        out += labels[best] + std::string(label_width - labels[best].size() + 2, ' ') + confidence +
+               "  " + one_line(inputs[i].text);
         // A pair shows both texts, separated by a tab (easy to split with cut or awk).
         if (inputs[i].text_pair) {
           out += '\t';
@@ -119,7 +125,8 @@ int run_predict(const ParsedOptions& options) {
     }
   }
   output.finish();
-  if (truncated > 0) log_notice(cat(truncated, " of ", texts, " texts were truncated to ", max_length, " tokens"));
+  if (truncated > 0)
+    log_notice(cat(truncated, " of ", texts, " texts were truncated to ", max_length, " tokens"));
   return 0;
 }
 

@@ -45,8 +45,8 @@ const std::vector<OptionSpec> kOptions = {
     {"--dropout", "X", "override every dropout probability of the model (0 disables dropout)", ""},
     {"--no-shuffle", "", "keep file order (batches are consecutive examples)", ""},
     {"--seed", "N", "seed for shuffling, dropout and a fresh classification head", "42"},
-    {"--max-length", "N",
-     "truncate texts to N tokens (default: all the model's positions allow)", ""},
+    {"--max-length", "N", "truncate texts to N tokens (default: all the model's positions allow)",
+     ""},
     limit_option(),
     text_column_option(),
     label_column_option(),
@@ -127,7 +127,8 @@ int run_train(const ParsedOptions& options) {
   comm->use_device(ex);
   TrainOptions train_options;
   train_options.epochs = static_cast<int>(options.get_int("--epochs", 1, ParsedOptions::kMaxInt));
-  train_options.batch_size = static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
+  train_options.batch_size =
+      static_cast<int>(options.get_int("--batch-size", 1, ParsedOptions::kMaxInt));
   train_options.gradient_accumulation_steps =
       static_cast<int>(options.get_int("--gradient-accumulation-steps", 1, ParsedOptions::kMaxInt));
   const double lr = options.get_number("--lr");
@@ -198,7 +199,8 @@ int run_train(const ParsedOptions& options) {
   const size_t max_length = requested_length > 0 ? static_cast<size_t>(requested_length) : limit;
   if (max_length > limit) {
     throw UsageError(cat("--max-length ", max_length, " exceeds the model's ", limit,
-                         " usable positions (max_position_embeddings ", model.config.P, " in config.json)"));
+                         " usable positions (max_position_embeddings ", model.config.P,
+                         " in config.json)"));
   }
   LabelledData train = prepare_examples(train_set, labels, tokenizer, max_length);
   std::optional<LabelledData> validation;

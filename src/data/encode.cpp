@@ -18,8 +18,10 @@ namespace {
 // where its post-processor assigns the second text of a pair type 1: the encodings carry zeros
 // then, so the model sees what it sees under transformers.
 template <typename Encode>
-std::vector<Encoding> encode_all(const Tokenizer& tokenizer, size_t count, size_t max_length, EncodeStats* stats,
-                                 const std::function<std::string(size_t)>& describe, const Encode& encode) {
+std::vector<Encoding> encode_all(const Tokenizer& tokenizer, size_t count, size_t max_length,
+                                 EncodeStats* stats,
+                                 const std::function<std::string(size_t)>& describe,
+                                 const Encode& encode) {
   const bool type_ids = tokenizer.returns_token_type_ids();
   std::vector<Encoding> encodings(count);
   // Exceptions must not escape an OpenMP region: remember the first failing index instead.
@@ -68,11 +70,12 @@ std::vector<Encoding> encode_inputs(const Tokenizer& tokenizer,
                                     const std::vector<TextInput>& inputs, size_t max_length,
                                     TruncationStrategy strategy, EncodeStats* stats,
                                     const std::function<std::string(size_t)>& describe) {
-  return encode_all(tokenizer, inputs.size(), max_length, stats, describe, [&](size_t i, size_t length) {
-    const TextInput& input = inputs[i];
-    if (!input.text_pair) return tokenizer.encode(input.text, length);
-    return tokenizer.encode_pair(input.text, *input.text_pair, length, strategy);
-  });
+  return encode_all(tokenizer, inputs.size(), max_length, stats, describe,
+                    [&](size_t i, size_t length) {
+                      const TextInput& input = inputs[i];
+                      if (!input.text_pair) return tokenizer.encode(input.text, length);
+                      return tokenizer.encode_pair(input.text, *input.text_pair, length, strategy);
+                    });
 }
 
 }  // namespace finetune

@@ -118,11 +118,17 @@ void wait_event(EventHandle*) {
 
 struct GraphHandle {};
 
-void begin_capture(const Exec&) { no_cuda("begin_capture"); }
+void begin_capture(const Exec&) {
+  no_cuda("begin_capture");
+}
 
-GraphHandle* end_capture(const Exec&) { no_cuda("end_capture"); }
+GraphHandle* end_capture(const Exec&) {
+  no_cuda("end_capture");
+}
 
-void launch_graph(const Exec&, GraphHandle*) { no_cuda("launch_graph"); }
+void launch_graph(const Exec&, GraphHandle*) {
+  no_cuda("launch_graph");
+}
 
 void destroy_graph(GraphHandle* graph) {
   if (graph != nullptr) no_cuda("destroy_graph");

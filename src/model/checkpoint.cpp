@@ -25,8 +25,8 @@ class TensorIndex {
       for (const SourceTensor& info : file.tensors()) {
         auto [it, inserted] = entries_.emplace(info.name, Entry{&file, &info});
         if (!inserted) {
-          throw Error(cat("tensor '", info.name, "' appears in both ", it->second.file->path().string(),
-                          " and ", path.string()));
+          throw Error(cat("tensor '", info.name, "' appears in both ",
+                          it->second.file->path().string(), " and ", path.string()));
         }
       }
     }
@@ -53,7 +53,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Names under which a parameter may be stored, best first.
@@ -103,7 +104,8 @@ void init_fresh_parameter(const std::string& key, Tensor& param, double initiali
   }
   const uint64_t stream = stream_for(key);
   for (int64_t i = 0; i < n; ++i) {
-    data[i] = static_cast<float>(initializer_range) * normal_at(seed, stream, static_cast<uint64_t>(i));
+    data[i] =
+        static_cast<float>(initializer_range) * normal_at(seed, stream, static_cast<uint64_t>(i));
   }
 }
 
@@ -117,46 +119,49 @@ LoadReport load_weights(const std::vector<std::filesystem::path>& files, const M
   std::vector<std::string> missing_encoder;
   std::vector<std::pair<std::string, Tensor*>> missing_head;
 
-  for_each_parameter(config, params, nullptr, [&](const std::string& key, Tensor& param, Tensor*,
-                                                  ParamGroup group) {
-    const TensorIndex::Entry* entry = nullptr;
-    std::string found_as;
-    for (const auto& name : candidate_names(key, family)) {
-      if ((entry = index.find(name)) != nullptr) {
-        found_as = name;
-        break;
-      }
-    }
-    if (entry == nullptr) {
-      if (group == ParamGroup::Head) {
-        missing_head.emplace_back(key, &param);
-      } else {
-        missing_encoder.push_back(key);
-      }
-      return;
-    }
-    const SourceTensor& info = *entry->info;
-    if (info.shape != shape_of(param)) {
-      // The output projection's rows are the labels: a different count is the usual mismatch.
-      const bool label_rows = group == ParamGroup::Head && param.dim(0) == config.K() && !info.shape.empty() &&
-                              info.shape[0] != param.dim(0);
-      std::string hint = label_rows ? cat(" (config.json has ", config.K(), " labels)")
-                                    : " (does config.json belong to this checkpoint?)";
-      throw Error(cat(entry->file->path().string(), ": tensor '", found_as, "' has shape ",
-                      info.shape_str(), " but the configuration implies ", param.shape_str(), hint));
-    }
-    if (info.dtype != StDType::F32 && info.dtype != StDType::F16 && info.dtype != StDType::BF16) {
-      throw Error(cat(entry->file->path().string(), ": tensor '", found_as, "' has dtype ",
-                      st_dtype_name(info.dtype), "; parameters must be F32, F16 or BF16"));
-    }
-    entry->file->read_as_f32(info, param.f32(), param.numel());
-    used.insert(found_as);
-  });
+  for_each_parameter(
+      config, params, nullptr,
+      [&](const std::string& key, Tensor& param, Tensor*, ParamGroup group) {
+        const TensorIndex::Entry* entry = nullptr;
+        std::string found_as;
+        for (const auto& name : candidate_names(key, family)) {
+          if ((entry = index.find(name)) != nullptr) {
+            found_as = name;
+            break;
+          }
+        }
+        if (entry == nullptr) {
+          if (group == ParamGroup::Head) {
+            missing_head.emplace_back(key, &param);
+          } else {
+            missing_encoder.push_back(key);
+          }
+          return;
+        }
+        const SourceTensor& info = *entry->info;
+        if (info.shape != shape_of(param)) {
+          // The output projection's rows are the labels: a different count is the usual mismatch.
+          const bool label_rows = group == ParamGroup::Head && param.dim(0) == config.K() &&
+                                  !info.shape.empty() && info.shape[0] != param.dim(0);
+          std::string hint = label_rows ? cat(" (config.json has ", config.K(), " labels)")
+                                        : " (does config.json belong to this checkpoint?)";
+          throw Error(cat(entry->file->path().string(), ": tensor '", found_as, "' has shape ",
+                          info.shape_str(), " but the configuration implies ", param.shape_str(),
+                          hint));
+        }
+        if (info.dtype != StDType::F32 && info.dtype != StDType::F16 &&
+            info.dtype != StDType::BF16) {
+          throw Error(cat(entry->file->path().string(), ": tensor '", found_as, "' has dtype ",
+                          st_dtype_name(info.dtype), "; parameters must be F32, F16 or BF16"));
+        }
+        entry->file->read_as_f32(info, param.f32(), param.numel());
+        used.insert(found_as);
+      });
 
   if (!missing_encoder.empty()) {
     throw Error(cat(where, ": missing ", missing_encoder.size(), " tensor(s) that a ",
-                    family_name(config.family), " model with this config.json needs: ",
-                    join_limited(missing_encoder, 8)));
+                    family_name(config.family),
+                    " model with this config.json needs: ", join_limited(missing_encoder, 8)));
   }
 
   LoadReport report;
@@ -181,17 +186,19 @@ LoadReport load_weights(const std::vector<std::filesystem::path>& files, const M
   }
   if (!report.ignored.empty()) {
     log_notice(cat("ignored ", report.ignored.size(), " checkpoint tensor(s) that ",
-                   classification_architecture(config.family), " does not use: ",
-                   join_limited(report.ignored, 12)));
+                   classification_architecture(config.family),
+                   " does not use: ", join_limited(report.ignored, 12)));
   }
   return report;
 }
 
-void save_weights(const std::filesystem::path& file, const ModelConfig& config, ModelParams& params) {
+void save_weights(const std::filesystem::path& file, const ModelConfig& config,
+                  ModelParams& params) {
   std::vector<StTensorToWrite> tensors;
-  for_each_parameter(config, params, nullptr, [&](const std::string& key, Tensor& param, Tensor*, ParamGroup) {
-    tensors.push_back(StTensorToWrite{key, StDType::F32, shape_of(param), param.data});
-  });
+  for_each_parameter(
+      config, params, nullptr, [&](const std::string& key, Tensor& param, Tensor*, ParamGroup) {
+        tensors.push_back(StTensorToWrite{key, StDType::F32, shape_of(param), param.data});
+      });
   write_safetensors(file, tensors, {{"format", "pt"}});
 }
 

@@ -12,13 +12,15 @@ namespace finetune {
 
 int positive_int_field(const JsonView& json, const std::string& key, int fallback) {
   int64_t value = json.get_int_or(key, fallback);
-  if (value <= 0 || value > (1 << 30)) json.fail(key, cat("expected a positive integer, got ", value));
+  if (value <= 0 || value > (1 << 30))
+    json.fail(key, cat("expected a positive integer, got ", value));
   return static_cast<int>(value);
 }
 
 double probability_field(const JsonView& json, const std::string& key, double fallback) {
   double value = json.get_number_or(key, fallback);
-  if (!(value >= 0.0 && value < 1.0)) json.fail(key, cat("expected a probability in [0, 1), got ", value));
+  if (!(value >= 0.0 && value < 1.0))
+    json.fail(key, cat("expected a probability in [0, 1), got ", value));
   return value;
 }
 
@@ -28,7 +30,8 @@ double positive_number_field(const JsonView& json, const std::string& key, doubl
   return value;
 }
 
-kernels::Activation parse_activation(const JsonView& json, const std::string& key, const std::string& name) {
+kernels::Activation parse_activation(const JsonView& json, const std::string& key,
+                                     const std::string& name) {
   // transformers.activations.ACT2FN names; gelu_new, gelu_fast and gelu_pytorch_tanh are the
   // same tanh approximation written three ways.
   if (name == "gelu") return kernels::Activation::GeluErf;
@@ -36,13 +39,16 @@ kernels::Activation parse_activation(const JsonView& json, const std::string& ke
     return kernels::Activation::GeluTanh;
   }
   if (name == "relu") return kernels::Activation::Relu;
-  json.fail(key, cat("activation '", name,
-                     "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu)"));
+  json.fail(
+      key,
+      cat("activation '", name,
+          "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu)"));
 }
 
-void require_divisible(const JsonView& json, const std::string& key, int hidden, const std::string& heads_key,
-                       int heads) {
-  if (hidden % heads != 0) json.fail(key, cat(hidden, " is not a multiple of ", heads_key, " ", heads));
+void require_divisible(const JsonView& json, const std::string& key, int hidden,
+                       const std::string& heads_key, int heads) {
+  if (hidden % heads != 0)
+    json.fail(key, cat(hidden, " is not a multiple of ", heads_key, " ", heads));
 }
 
 namespace {
@@ -58,14 +64,16 @@ std::vector<std::string> parse_labels(const JsonView& json) {
   for (auto it = id2label.raw().begin(); it != id2label.raw().end(); ++it) {
     const std::string& key = it.key();
     size_t id = 0;
-    bool numeric = !key.empty() && key.size() < 10 &&
-                   std::all_of(key.begin(), key.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    bool numeric =
+        !key.empty() && key.size() < 10 &&
+        std::all_of(key.begin(), key.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
     if (numeric) id = std::stoul(key);
     if (!numeric || id >= count || seen[id]) {
       json.fail("id2label", cat("ids must be 0..", count - 1, " each once; got '", key, "'"));
     }
     if (!it.value().is_string()) {
-      json.fail("id2label", cat("label ", key, " must be a string, got ", json_type_phrase(it.value())));
+      json.fail("id2label",
+                cat("label ", key, " must be a string, got ", json_type_phrase(it.value())));
     }
     seen[id] = true;
     labels[id] = it.value().get<std::string>();
@@ -87,12 +95,14 @@ ModelConfig parse_model_config(const Json& document, const std::string& origin) 
   JsonView json(document, origin);
   json.expect_object("a model configuration");
   if (!json.has("model_type")) {
-    json.fail("model_type", cat("missing (finetune supports model_type ", supported_model_types(), ")"));
+    json.fail("model_type",
+              cat("missing (finetune supports model_type ", supported_model_types(), ")"));
   }
   const std::string model_type = json.get_string("model_type");
   const FamilySpec* family = find_family(model_type);
   if (family == nullptr) {
-    json.fail("model_type", cat("'", model_type, "' is not supported (supported: ", supported_model_types(), ")"));
+    json.fail("model_type", cat("'", model_type,
+                                "' is not supported (supported: ", supported_model_types(), ")"));
   }
   ModelConfig config = family->parse_config(json);
   config.family = family->family;
@@ -106,11 +116,13 @@ ModelConfig parse_model_config(const Json& document, const std::string& origin) 
   }
 
   if (config.pad_token_id < 0 || config.pad_token_id >= config.V) {
-    json.fail("pad_token_id", cat(config.pad_token_id, " is outside the vocabulary of ", config.V, " tokens"));
+    json.fail("pad_token_id",
+              cat(config.pad_token_id, " is outside the vocabulary of ", config.V, " tokens"));
   }
   if (config.max_tokens <= 0) {
-    json.fail("max_position_embeddings", cat(config.P, " positions leave no room for a token (pad_token_id ",
-                                             config.pad_token_id, ")"));
+    json.fail("max_position_embeddings",
+              cat(config.P, " positions leave no room for a token (pad_token_id ",
+                  config.pad_token_id, ")"));
   }
 
   if (json.has("id2label")) {
@@ -118,7 +130,8 @@ ModelConfig parse_model_config(const Json& document, const std::string& origin) 
     config.labels_from_config = true;
   } else {
     int64_t num_labels = json.get_int_or("num_labels", 2);
-    if (num_labels <= 0 || num_labels > 100000) json.fail("num_labels", "expected a positive integer");
+    if (num_labels <= 0 || num_labels > 100000)
+      json.fail("num_labels", "expected a positive integer");
     for (int64_t i = 0; i < num_labels; ++i) config.labels.push_back(cat("LABEL_", i));
   }
   config.raw = document;

@@ -45,8 +45,8 @@ struct ModelConfig {
   double layer_norm_eps = 1e-12;
   kernels::Activation activation = kernels::Activation::GeluErf;
   std::string activation_name = "gelu";  // as written in config.json
-  double hidden_dropout = 0.1;      // embeddings, attention output, feed-forward output
-  double attention_dropout = 0.1;   // attention probabilities
+  double hidden_dropout = 0.1;           // embeddings, attention output, feed-forward output
+  double attention_dropout = 0.1;        // attention probabilities
   double classifier_dropout = 0.1;  // the classification head's dropout (both, where it has two)
   double initializer_range = 0.02;
   int pad_token_id = 0;

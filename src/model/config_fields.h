@@ -24,10 +24,11 @@ double probability_field(const JsonView& json, const std::string& key, double fa
 double positive_number_field(const JsonView& json, const std::string& key, double fallback);
 
 // transformers.activations.ACT2FN names finetune implements; `key` names the field in errors.
-kernels::Activation parse_activation(const JsonView& json, const std::string& key, const std::string& name);
+kernels::Activation parse_activation(const JsonView& json, const std::string& key,
+                                     const std::string& name);
 
 // Fails on `key` unless hidden is a multiple of heads (attention heads split the hidden size).
-void require_divisible(const JsonView& json, const std::string& key, int hidden, const std::string& heads_key,
-                       int heads);
+void require_divisible(const JsonView& json, const std::string& key, int hidden,
+                       const std::string& heads_key, int heads);
 
 }  // namespace finetune

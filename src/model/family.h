@@ -38,7 +38,8 @@ struct FamilySpec {
   blocks::ClassificationHeadSpec head;
 
   // Visits every parameter with its ForSequenceClassification key, in layout order.
-  void (*visit)(const ModelConfig& config, ModelParams& params, ModelParams* grads, const ParameterVisitor& fn);
+  void (*visit)(const ModelConfig& config, ModelParams& params, ModelParams* grads,
+                const ParameterVisitor& fn);
   // Checkpoint tensors that are buffers, not parameters, and are ignored without notice
   // (e.g. BERT's embeddings.position_ids), given relative to the base prefix.
   const char* const* ignored_buffers;

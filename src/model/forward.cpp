@@ -12,11 +12,15 @@ namespace {
 // Dropout sites of one micro-step: 0 embeddings, 1 the head's output, three per layer from 2 on,
 // and the head's input (RoBERTa, ELECTRA) far above any layer's.
 constexpr uint64_t kEmbeddingSite = 0, kHeadSite = 1, kHeadInputSite = uint64_t{1} << 40;
-uint64_t layer_site(int layer, int which) { return 2 + 3 * static_cast<uint64_t>(layer) + which; }
+uint64_t layer_site(int layer, int which) {
+  return 2 + 3 * static_cast<uint64_t>(layer) + which;
+}
 
 // The dropout of one site. With the step on the device, the stream holds only the site and the
-// kernel adds the counter's step (kernels/dropout.h): the same stream as dropout_stream(step, site).
-kernels::DropoutSpec spec(const ForwardOptions& o, const Activations& acts, float p, uint64_t site) {
+// kernel adds the counter's step (kernels/dropout.h): the same stream as dropout_stream(step,
+// site).
+kernels::DropoutSpec spec(const ForwardOptions& o, const Activations& acts, float p,
+                          uint64_t site) {
   if (o.mode != Mode::Train || p <= 0.0f) return {};
   if (o.micro_step_on_device) {
     return kernels::DropoutSpec{p, o.seed, kernels::dropout_stream(0, site),
@@ -47,11 +51,13 @@ blocks::ClassificationHeadDropout head_dropout(const ForwardOptions& o, const Ac
 }  // namespace
 
 DropoutRates DropoutRates::from_config(const ModelConfig& config) {
-  return DropoutRates{static_cast<float>(config.hidden_dropout), static_cast<float>(config.attention_dropout),
+  return DropoutRates{static_cast<float>(config.hidden_dropout),
+                      static_cast<float>(config.attention_dropout),
                       static_cast<float>(config.classifier_dropout)};
 }
 
-Activations::Activations(const Exec& ex, const ModelConfig& config, int max_batch, int max_tokens, Mode mode)
+Activations::Activations(const Exec& ex, const ModelConfig& config, int max_batch, int max_tokens,
+                         Mode mode)
     : config_(&config), max_batch_(max_batch), max_tokens_(max_tokens), mode_(mode) {
   FT_CHECK(max_batch > 0 && max_tokens > 0, "activation plan ", max_batch, " x ", max_tokens);
   // Plan by rehearsal: the same take() sequence on a counting arena gives the exact capacity.
@@ -75,7 +81,9 @@ void Activations::take_all(Arena& arena, int B, int T) {
   const bool train = mode_ == Mode::Train;
   const bool projected = E != C;
   auto floats = [&](std::initializer_list<int64_t> dims) { return arena.take(DType::F32, dims); };
-  auto train_only = [&](std::initializer_list<int64_t> dims) { return train ? floats(dims) : Tensor(); };
+  auto train_only = [&](std::initializer_list<int64_t> dims) {
+    return train ? floats(dims) : Tensor();
+  };
 
   input_ids = arena.take(DType::I32, {b, t});
   token_type_ids = arena.take(DType::I32, {b, t});
@@ -162,22 +170,26 @@ void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uin
 }
 
 ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                             Activations& acts, const BatchView& batch, const ForwardOptions& options) {
+                             Activations& acts, const BatchView& batch,
+                             const ForwardOptions& options) {
   upload_batch(ex, acts, batch, options.micro_step);
   return model_forward_uploaded(ex, config, params, acts, options);
 }
 
-ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                                      Activations& acts, const ForwardOptions& options) {
+ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config,
+                                      const ModelParams& params, Activations& acts,
+                                      const ForwardOptions& options) {
   FT_CHECK(options.mode == acts.mode(), "a ", options.mode == Mode::Train ? "train" : "eval",
            " forward pass needs activations planned for it");
   const FamilySpec& family = family_spec(config.family);
 
-  blocks::embeddings_forward(ex, acts.embeddings, acts.input_ids, acts.token_type_ids, params.embeddings, config,
-                             family.embeddings, spec(options, acts, options.dropout.hidden, kEmbeddingSite));
+  blocks::embeddings_forward(ex, acts.embeddings, acts.input_ids, acts.token_type_ids,
+                             params.embeddings, config, family.embeddings,
+                             spec(options, acts, options.dropout.hidden, kEmbeddingSite));
   const Tensor* hidden = &acts.embeddings.out;
   for (int l = 0; l < config.L; ++l) {
-    blocks::encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask, params.layers[l], config,
+    blocks::encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask,
+                                  params.layers[l], config,
                                   layer_dropout(options, acts, family, l));
     hidden = &acts.layers[l].out;
   }
@@ -193,22 +205,25 @@ void model_loss(const Exec& ex, Activations& acts, float scale) {
   ops::cross_entropy(ex, acts.losses, acts.d_logits, acts.logits, acts.labels, scale);
 }
 
-void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams& params, ModelParams& grads,
-                    Activations& acts, const ForwardOptions& options) {
-  FT_CHECK(acts.mode() == Mode::Train && options.mode == Mode::Train, "backward needs a train-mode forward");
+void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
+                    ModelParams& grads, Activations& acts, const ForwardOptions& options) {
+  FT_CHECK(acts.mode() == Mode::Train && options.mode == Mode::Train,
+           "backward needs a train-mode forward");
   const FamilySpec& family = family_spec(config.family);
 
-  blocks::classification_head_backward(ex, acts.d_hidden, grads.head, acts.d_logits, acts.head, params.head,
-                                       family.head, head_dropout(options, acts, family));
+  blocks::classification_head_backward(ex, acts.d_hidden, grads.head, acts.d_logits, acts.head,
+                                       params.head, family.head,
+                                       head_dropout(options, acts, family));
   // Encoder, last layer first; d_hidden is overwritten in place with each layer's input gradient.
   for (int l = config.L - 1; l >= 0; --l) {
     const Tensor& in = l == 0 ? acts.embeddings.out : acts.layers[l - 1].out;
-    blocks::encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden, acts.layers[l],
-                                   in, acts.attention_mask, params.layers[l], config,
-                                   layer_dropout(options, acts, family, l));
+    blocks::encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden,
+                                   acts.layers[l], in, acts.attention_mask, params.layers[l],
+                                   config, layer_dropout(options, acts, family, l));
   }
-  blocks::embeddings_backward(ex, grads.embeddings, acts.embedding_scratch, acts.d_hidden, acts.embeddings,
-                              acts.input_ids, acts.token_type_ids, params.embeddings, family.embeddings,
+  blocks::embeddings_backward(ex, grads.embeddings, acts.embedding_scratch, acts.d_hidden,
+                              acts.embeddings, acts.input_ids, acts.token_type_ids,
+                              params.embeddings, family.embeddings,
                               spec(options, acts, options.dropout.hidden, kEmbeddingSite));
 }
 

@@ -23,10 +23,10 @@
 #include "core/buffer.h"
 #include "core/exec.h"
 #include "data/batch.h"
-#include "model/config.h"
 #include "model/blocks/classification_head.h"
 #include "model/blocks/embeddings.h"
 #include "model/blocks/encoder_layer.h"
+#include "model/config.h"
 #include "model/params.h"
 #include "ops/memory.h"
 
@@ -81,12 +81,12 @@ class Activations {
   blocks::EmbeddingsActivations embeddings;  // embeddings.out is the encoder's input
   std::vector<blocks::EncoderLayerActivations> layers;
   blocks::ClassificationHeadActivations head;
-  Tensor logits;          // [B, K] (head.logits)
+  Tensor logits;  // [B, K] (head.logits)
 
   // Train mode only: per-example losses and gradient buffers.
-  Tensor losses;          // [B]
-  Tensor d_logits;        // [B, K]
-  Tensor d_hidden;        // [B, T, C] gradient flowing down through the layers
+  Tensor losses;    // [B]
+  Tensor d_logits;  // [B, K]
+  Tensor d_hidden;  // [B, T, C] gradient flowing down through the layers
   blocks::EncoderLayerGradScratch scratch;
   blocks::EmbeddingsGradScratch embedding_scratch;
 
@@ -112,17 +112,19 @@ struct ForwardOutputs {
 // batch is in pinned memory and `step_staging` (where the counter is written to be copied from)
 // is pinned too; a copy from pageable memory may wait for the stream. Pinned memory must not be
 // rewritten until the copies have run.
-void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch, uint64_t micro_step = 0,
-                  int64_t* step_staging = nullptr);
+void upload_batch(const Exec& ex, Activations& acts, const BatchView& batch,
+                  uint64_t micro_step = 0, int64_t* step_staging = nullptr);
 
 // Forward pass of the batch last uploaded. Queues only kernels (nothing waits, nothing is
 // copied), so it can be captured into a CUDA graph. `options.mode` must match the activations'.
-ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                                      Activations& acts, const ForwardOptions& options = {});
+ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config,
+                                      const ModelParams& params, Activations& acts,
+                                      const ForwardOptions& options = {});
 
 // upload_batch then model_forward_uploaded.
 ForwardOutputs model_forward(const Exec& ex, const ModelConfig& config, const ModelParams& params,
-                             Activations& acts, const BatchView& batch, const ForwardOptions& options = {});
+                             Activations& acts, const BatchView& batch,
+                             const ForwardOptions& options = {});
 
 // Loss of the batch just run forward in train mode: per-example cross-entropy into acts.losses
 // and its gradient, scaled by `scale`, into acts.d_logits. Labels come from the batch.

@@ -39,9 +39,9 @@ struct LayerNormParams {
 };
 
 struct EmbeddingParams {
-  Tensor word;        // [V, E]  word_embeddings
-  Tensor position;    // [P, E]  position_embeddings
-  Tensor token_type;  // [TV, E] token_type_embeddings (empty for DistilBERT)
+  Tensor word;           // [V, E]  word_embeddings
+  Tensor position;       // [P, E]  position_embeddings
+  Tensor token_type;     // [TV, E] token_type_embeddings (empty for DistilBERT)
   LayerNormParams norm;  // embeddings.LayerNorm [E]
   LinearParams project;  // [C, E] ELECTRA's embeddings_project (empty unless E != C)
 };

@@ -38,8 +38,8 @@ void embedding_backward(const Exec& ex, const Tensor& dword, const Tensor& dposi
                         const Tensor& token_type_ids, const Tensor& position_ids);
 // position_ids[B,T] (I32) counted from `pad` as RoBERTa does (kernels/embedding.h); a sequence
 // longer than the table's usable rows (table_rows - pad - 1) is an Error naming --max-length.
-void position_ids_from_input_ids(const Exec& ex, const Tensor& position_ids, const Tensor& input_ids,
-                                 int pad, int64_t table_rows);
+void position_ids_from_input_ids(const Exec& ex, const Tensor& position_ids,
+                                 const Tensor& input_ids, int pad, int64_t table_rows);
 
 // --- LayerNorm (ops/normalization.cpp) ---------------------------------------------------------
 // out = LayerNorm(in); mean/rstd may be empty.
@@ -58,9 +58,9 @@ void layernorm_backward(const Exec& ex, const Tensor& din, const Tensor& dweight
 // out[B,T,C], probs[B,NH,T,T] from qkv[B,T,3C] and mask[B,T]; dropout on the probabilities.
 void attention(const Exec& ex, const Tensor& out, const Tensor& probs, const Tensor& qkv,
                const Tensor& mask, int NH, DropoutSpec dropout);
-void attention_backward(const Exec& ex, const Tensor& dqkv, const Tensor& dprobs, const Tensor& dout,
-                        const Tensor& qkv, const Tensor& probs, const Tensor& mask, int NH,
-                        DropoutSpec dropout);
+void attention_backward(const Exec& ex, const Tensor& dqkv, const Tensor& dprobs,
+                        const Tensor& dout, const Tensor& qkv, const Tensor& probs,
+                        const Tensor& mask, int NH, DropoutSpec dropout);
 
 // --- elementwise (ops/elementwise.cpp) ---------------------------------------------------------
 void activation(const Exec& ex, const Tensor& out, const Tensor& in, kernels::Activation kind);
@@ -80,8 +80,8 @@ void softmax(const Exec& ex, const Tensor& out, const Tensor& in);
 // --- loss (ops/loss.cpp) -----------------------------------------------------------------------
 // losses[B] = cross-entropy of logits[B,K] against labels[B] (I32, checked in [0, K));
 // dlogits (may be empty) = scale * (softmax - onehot).
-void cross_entropy(const Exec& ex, const Tensor& losses, const Tensor& dlogits, const Tensor& logits,
-                   const Tensor& labels, float scale);
+void cross_entropy(const Exec& ex, const Tensor& losses, const Tensor& dlogits,
+                   const Tensor& logits, const Tensor& labels, float scale);
 
 // --- optimizer (ops/optimizer.cpp) -------------------------------------------------------------
 // One Adam/AdamW step over flat 1-d tensors of equal length.

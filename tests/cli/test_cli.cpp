@@ -9,9 +9,9 @@
 #include <functional>
 #include <sstream>
 
+#include "error_bounds.h"
 #include "io/json.h"
 #include "kernels/device.h"
-#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -83,8 +83,8 @@ TEST_F(CliTest, TokenizeMatchesTransformersIds) {
     for (size_t b = 0; b < lines.size(); ++b) {
       Json row = Json::parse(lines[b]);
       ASSERT_EQ(row.size(), with_types ? 3u : 2u)
-          << "exactly input_ids, " << (with_types ? "token_type_ids, " : "") << "attention_mask: "
-          << lines[b];
+          << "exactly input_ids, " << (with_types ? "token_type_ids, " : "")
+          << "attention_mask: " << lines[b];
       std::vector<int32_t> want_ids, want_types, want_mask;
       for (size_t t = 0; t < T && mask[b * T + t] == 1; ++t) {
         want_ids.push_back(ids[b * T + t]);
@@ -127,7 +127,8 @@ TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
         const float* s = sigma.data() + b * 6;
         double zmax = *std::max_element(z, z + 6), total = 0, expected_dz = 0;
         for (int k = 0; k < 6; ++k) total += std::exp(z[k] - zmax);
-        for (int k = 0; k < 6; ++k) expected_dz += std::exp(z[k] - zmax) / total * testing::kLambda * s[k];
+        for (int k = 0; k < 6; ++k)
+          expected_dz += std::exp(z[k] - zmax) / total * testing::kLambda * s[k];
         size_t best = 0;
         for (int k = 0; k < 6; ++k) {
           double want = std::exp(z[k] - zmax) / total;
@@ -311,9 +312,10 @@ TEST_F(CliTest, ConfigProblemsNameTheKey) {
       "predict --model " + testing::shell_quote(labels) + " --input " + testing::shell_quote(input),
       "2 labels");
   fs::path gpt2 = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "gpt2"; });
-  expect_clean_error("predict --model " + testing::shell_quote(gpt2) + " --input " + testing::shell_quote(input),
-                     "model_type': 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, "
-                     "camembert, electra)");
+  expect_clean_error(
+      "predict --model " + testing::shell_quote(gpt2) + " --input " + testing::shell_quote(input),
+      "model_type': 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, "
+      "camembert, electra)");
   // A BERT checkpoint declared as RoBERTa: its keys do not fit the family, named.
   fs::path roberta = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "roberta"; });
   expect_clean_error("predict --model " + testing::shell_quote(roberta) + " --input " +

@@ -2,7 +2,8 @@
 // the CPU path itself: the forward pass, step-0 gradients, the 16-step trajectories through
 // `finetune train --device cuda` in fp32 (fp32 tolerances) and bf16 (bf16 tolerances), a resumed
 // GPU run equal to an uninterrupted one, --experimental-gpu-speedups changing no bit, and a
-// checkpoint saved on the GPU predicting the same on the CPU. Every test skips with a message where no CUDA device is usable.
+// checkpoint saved on the GPU predicting the same on the CPU. Every test skips with a message where
+// no CUDA device is usable.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "error_bounds.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "kernels/device.h"
@@ -19,7 +21,6 @@
 #include "model/inference.h"
 #include "model/model.h"
 #include "ops/memory.h"
-#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -62,8 +63,8 @@ Model load_quietly(const fs::path& dir) {
 TEST(GpuModel, ForwardMatchesTransformers) {
   SKIP_WITHOUT_GPU();
   Gpu gpu;
-  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-xlm-roberta", "tiny-camembert",
-                           "tiny-electra", "tiny-electra-same-width"}) {
+  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-xlm-roberta",
+                           "tiny-camembert", "tiny-electra", "tiny-electra-same-width"}) {
     Model model = load_quietly(testing::fixtures_dir() / name);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref(name);
@@ -83,7 +84,8 @@ TEST(GpuModel, ForwardMatchesTransformers) {
     ops::synchronize(gpu.ex);
     // The CPU's bound: exact logits and the fp32 rounding bound of any summation order
     // (error_bounds.h; docs/numerics.md).
-    testing::BoundCheck c = testing::ErrorBounds(name).check("logits", logits.data(), logits.size());
+    testing::BoundCheck c =
+        testing::ErrorBounds(name).check("logits", logits.data(), logits.size());
     EXPECT_TRUE(c.passed()) << name << ": " << c.describe("logits");
   }
 }
@@ -92,9 +94,10 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
   SKIP_WITHOUT_GPU();
   Gpu gpu;
   // "-pairs": the fixture's step 0 on sentence pairs (tests/train/test_parity.cpp).
-  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs", "tiny-xlm-roberta",
-                           "tiny-electra", "tiny-electra-pairs"}) {
-    const std::string fixture = name.substr(0, name.rfind("-pairs") == name.size() - 6 ? name.size() - 6 : name.size());
+  for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs",
+                           "tiny-xlm-roberta", "tiny-electra", "tiny-electra-pairs"}) {
+    const std::string fixture =
+        name.substr(0, name.rfind("-pairs") == name.size() - 6 ? name.size() - 6 : name.size());
     Model model = load_quietly(testing::fixtures_dir() / fixture);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref("train_step0_" + name);
@@ -120,8 +123,8 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
     testing::ErrorBounds bounds("train_step0_" + name);
     for_each_parameter(model.config, model.params(), &host_grads.params(),
                        [&](const std::string& key, Tensor&, Tensor* grad, ParamGroup) {
-                         testing::BoundCheck c =
-                             bounds.check("grad." + key, grad->f32(), static_cast<size_t>(grad->numel()));
+                         testing::BoundCheck c = bounds.check("grad." + key, grad->f32(),
+                                                              static_cast<size_t>(grad->numel()));
                          EXPECT_TRUE(c.passed()) << name << ": " << c.describe("grad." + key);
                        });
   }
@@ -221,14 +224,15 @@ void check_fp32_trajectory(const std::string& run) {
   EXPECT_TRUE(loss.passed()) << run << ": " << loss.describe("loss (by step from 0)");
   testing::FileCheck final_params = bounds.check_file("final.", dir / "out/model.safetensors");
   for (const std::string& failure : final_params.failures) ADD_FAILURE() << run << ": " << failure;
-  std::printf("[ trajectory ] %s fp32: loss at %.3g of its bound, parameters at %.3g\n", run.c_str(),
-              loss.ratio, final_params.worst_ratio);
+  std::printf("[ trajectory ] %s fp32: loss at %.3g of its bound, parameters at %.3g\n",
+              run.c_str(), loss.ratio, final_params.worst_ratio);
   fs::remove_all(dir);
 }
 
 TEST(GpuTraining, Fp32TrajectoriesMatchPyTorch) {
   SKIP_WITHOUT_GPU();
-  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"}) check_fp32_trajectory(run);
+  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"})
+    check_fp32_trajectory(run);
 }
 
 TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
@@ -251,15 +255,17 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   for (const char* fixture : {"tiny-distilbert", "tiny-roberta", "tiny-electra"}) {
     SCOPED_TRACE(fixture);
     fs::path dir = testing::make_temp_dir("gpu-graphs");
-    const std::string base = testing::shell_quote(testing::finetune_binary()) +
-                             " train --device cuda --precision fp32 --model " +
-                             testing::shell_quote(testing::fixtures_dir() / fixture) + " --train " +
-                             testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
-                             " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3 --max-length 32";
-    auto graphs = testing::run_command(base + " --output " + testing::shell_quote(dir / "graphs") + " --log " +
-                                       testing::shell_quote(dir / "graphs.log"));
-    auto eager = testing::run_command(base + " --no-cuda-graphs --output " + testing::shell_quote(dir / "eager") +
-                                      " --log " + testing::shell_quote(dir / "eager.log"));
+    const std::string base =
+        testing::shell_quote(testing::finetune_binary()) +
+        " train --device cuda --precision fp32 --model " +
+        testing::shell_quote(testing::fixtures_dir() / fixture) + " --train " +
+        testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
+        " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3 --max-length 32";
+    auto graphs = testing::run_command(base + " --output " + testing::shell_quote(dir / "graphs") +
+                                       " --log " + testing::shell_quote(dir / "graphs.log"));
+    auto eager = testing::run_command(base + " --no-cuda-graphs --output " +
+                                      testing::shell_quote(dir / "eager") + " --log " +
+                                      testing::shell_quote(dir / "eager.log"));
     ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
     ASSERT_EQ(eager.exit_code, 0) << eager.err;
     expect_same_steps(dir / "graphs.log", dir / "eager.log", 24);
@@ -280,9 +286,10 @@ TEST(GpuTraining, ExperimentalSpeedupsChangeNoBit) {
     fs::path dir = testing::make_temp_dir("gpu-speedups");
     const std::string base =
         testing::shell_quote(testing::finetune_binary()) + " train --device cuda --precision " +
-        precision + " --model " + testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") +
-        " --train " + testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
-        " --validation " + testing::shell_quote(testing::shared_dir() / "data/emotion/validation.txt") +
+        precision + " --model " +
+        testing::shell_quote(testing::fixtures_dir() / "tiny-distilbert") + " --train " +
+        testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") + " --validation " +
+        testing::shell_quote(testing::shared_dir() / "data/emotion/validation.txt") +
         " --limit 96 --batch-size 8 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3";
     auto plain = testing::run_command(base + " --output " + testing::shell_quote(dir / "plain") +
                                       " --log " + testing::shell_quote(dir / "plain.log"));

@@ -91,8 +91,8 @@ TEST_F(CudaElementwise, FirstTokenForwardAndBackward) {
 // ids computed on the device and compared with cpu::'s), gradients accumulated onto old values.
 void check_embedding(Exec ex, int B, int T, int C, int V, int TV, bool with_types,
                      bool with_type_table, uint32_t seed, bool with_positions = false) {
-  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "V", V, "types", with_types, "table",
-                     with_type_table, "position ids", with_positions));
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "V", V, "types", with_types, "table", with_type_table,
+                     "position ids", with_positions));
   const int P = T + 3, pad = 1;
   std::mt19937 gen(seed);
   std::vector<int32_t> ids(size_t(B) * T), types(size_t(B) * T);
@@ -110,8 +110,8 @@ void check_embedding(Exec ex, int B, int T, int C, int V, int TV, bool with_type
   const int32_t* position_ids = with_positions ? positions.data() : nullptr;
   std::vector<float> want(size_t(B) * T * C), want_dword = dword0, want_dpos = dpos0,
                                               want_dtt = dtt0;
-  cpu::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids, position_ids,
-                         word.data(), pos.data(), type_table, B, T, C);
+  cpu::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids, position_ids, word.data(),
+                         pos.data(), type_table, B, T, C);
   ref::embedding_backward(Exec::cpu(), want_dword.data(), want_dpos.data(),
                           with_type_table ? want_dtt.data() : nullptr, dout.data(), ids.data(),
                           type_ids, position_ids, B, T, C);
@@ -139,8 +139,8 @@ TEST_F(CudaElementwise, EmbeddingMatchesCpuAndRefBitForBit) {
        {std::tuple{1, 1, 1, 1}, std::tuple{3, 5, 7, 4}, std::tuple{8, 22, 768, 50},
         std::tuple{4, 129, 33, 3}, std::tuple{2, 300, 16, 1000}}) {
     check_embedding(exec(), B, T, C, V, 2, true, true, seed += 8);
-    check_embedding(exec(), B, T, C, V, 2, false, true, seed += 8);   // type row 0
-    check_embedding(exec(), B, T, C, V, 2, false, false, seed += 8);  // DistilBERT
+    check_embedding(exec(), B, T, C, V, 2, false, true, seed += 8);        // type row 0
+    check_embedding(exec(), B, T, C, V, 2, false, false, seed += 8);       // DistilBERT
     check_embedding(exec(), B, T, C, V, 1, false, true, seed += 8, true);  // RoBERTa
   }
   check_embedding(exec(), 16, 512, 8, 1, 1, true, true, 99);  // one id for all 8192 tokens

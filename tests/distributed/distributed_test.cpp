@@ -1,8 +1,9 @@
 // Data-parallel training under `mpirun` (docs/distributed.md), run through the real executable on
 // this machine's loopback: two processes of batch 4 take the same steps as one process of batch 8
 // (each run's losses, accuracies, validation and final weights within the fp32 rounding bounds of
-// the exact run, docs/numerics.md), a checkpoint of a two-process run resumes in one process, and when one
-// process dies or stalls the other stops with a clear message in bounded time instead of hanging.
+// the exact run, docs/numerics.md), a checkpoint of a two-process run resumes in one process, and
+// when one process dies or stalls the other stops with a clear message in bounded time instead of
+// hanging.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
-#include "io/json.h"
 #include "error_bounds.h"
+#include "io/json.h"
 #include "io/safetensors.h"
 #include "test_paths.h"
 
@@ -71,9 +72,8 @@ class DistributedTest : public ::testing::Test {
                     testing::shell_quote(shared / "train.txt"), " --validation ",
                     testing::shell_quote(shared / "validation.txt"),
                     " --limit 44 --epochs 2 --lr 1e-3 --seed 7 --threads 1 --no-shuffle",
-                    " --max-length 32 --dropout ", dropout,
-                    " --batch-size ", std::to_string(batch), " --output ",
-                    testing::shell_quote(dir_ / name), " --log ",
+                    " --max-length 32 --dropout ", dropout, " --batch-size ", std::to_string(batch),
+                    " --output ", testing::shell_quote(dir_ / name), " --log ",
                     testing::shell_quote(dir_ / (name + ".jsonl")), " ", extra);
   }
   template <typename... Parts>
@@ -97,15 +97,19 @@ class DistributedTest : public ::testing::Test {
         val_accuracy.push_back(line["val_accuracy"].get<double>());
       }
     }
-    for (const auto& [tensor, values] : {std::pair{"loss", &loss}, std::pair{"accuracy", &accuracy},
-                                         std::pair{"val_loss", &val_loss}, std::pair{"val_accuracy", &val_accuracy}}) {
+    for (const auto& [tensor, values] :
+         {std::pair{"loss", &loss}, std::pair{"accuracy", &accuracy},
+          std::pair{"val_loss", &val_loss}, std::pair{"val_accuracy", &val_accuracy}}) {
       ASSERT_EQ(values->size(), bounds.exact(tensor).size()) << name << " " << tensor;
       testing::BoundCheck c = bounds.check(tensor, values->data(), values->size());
       EXPECT_TRUE(c.passed()) << name << ": " << c.describe(tensor);
     }
-    testing::FileCheck final_weights = bounds.check_file("final.", dir_ / name / "model.safetensors");
-    for (const std::string& failure : final_weights.failures) ADD_FAILURE() << name << ": " << failure;
-    std::printf("%s: final weights at %.3g of their bound\n", name.c_str(), final_weights.worst_ratio);
+    testing::FileCheck final_weights =
+        bounds.check_file("final.", dir_ / name / "model.safetensors");
+    for (const std::string& failure : final_weights.failures)
+      ADD_FAILURE() << name << ": " << failure;
+    std::printf("%s: final weights at %.3g of their bound\n", name.c_str(),
+                final_weights.worst_ratio);
   }
 
   // Two runs of the same steps: the same step numbers and learning rates, and each within the
@@ -129,7 +133,6 @@ class DistributedTest : public ::testing::Test {
   fs::path dir_;
 };
 
-
 TEST_F(DistributedTest, TwoProcessesOfBatch4TrainLikeOneProcessOfBatch8) {
   auto one = testing::run_command(train_args(8, "one"));
   ASSERT_EQ(one.exit_code, 0) << one.err;
@@ -148,7 +151,8 @@ TEST_F(DistributedTest, TwoProcessesOfBatch4TrainLikeOneProcessOfBatch8) {
 TEST_F(DistributedTest, NewFamiliesTrainTheirReferenceTrajectoryInTwoProcesses) {
   for (const std::string run : {"tiny-roberta", "tiny-electra"}) {
     SCOPED_TRACE(run);
-    Json ref = parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
+    Json ref =
+        parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
     std::string args;
     int global_batch = 0;
     bool batch_next = false;
@@ -163,13 +167,15 @@ TEST_F(DistributedTest, NewFamiliesTrainTheirReferenceTrajectoryInTwoProcesses) 
       args += " " + testing::shell_quote(a);
     }
     const fs::path out = dir_ / run, log = dir_ / (run + ".jsonl");
-    auto r = testing::run_command("cd " + testing::shell_quote(testing::repo_root()) + " && " + mpirun(2) +
-                                  testing::shell_quote(testing::finetune_binary()) + " train" + args +
-                                  " --threads 1 --output " + testing::shell_quote(out) + " --log " +
-                                  testing::shell_quote(log));
+    auto r =
+        testing::run_command("cd " + testing::shell_quote(testing::repo_root()) + " && " +
+                             mpirun(2) + testing::shell_quote(testing::finetune_binary()) +
+                             " train" + args + " --threads 1 --output " +
+                             testing::shell_quote(out) + " --log " + testing::shell_quote(log));
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_NE(r.out.find(cat("global batch ", global_batch, " (2 processes x ", global_batch / 2, ")")),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find(cat("global batch ", global_batch, " (2 processes x ", global_batch / 2, ")")),
+        std::string::npos)
         << r.out;
     const testing::ErrorBounds bounds("train_traj_" + run);
     std::vector<double> losses;

@@ -94,11 +94,13 @@ TEST_F(HubReposTest, AModelFetchesConfigWeightsAndTokenizerOnly) {
 TEST_F(HubReposTest, LegacyTokenizerFilesAreFetched) {
   HubClient hub = client();
   HubModel roberta = fetch_hub_model(hub, "org/tiny-roberta", "main");
-  EXPECT_EQ(roberta.files, (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
-                                                     "vocab.json", "merges.txt"}));
+  EXPECT_EQ(roberta.files,
+            (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
+                                      "vocab.json", "merges.txt"}));
   HubModel camembert = fetch_hub_model(hub, "org/tiny-camembert", "main");
-  EXPECT_EQ(camembert.files, (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
-                                                       "sentencepiece.bpe.model"}));
+  EXPECT_EQ(camembert.files,
+            (std::vector<std::string>{"config.json", "model.safetensors", "tokenizer_config.json",
+                                      "sentencepiece.bpe.model"}));
   for (const HubModel* m : {&roberta, &camembert}) {
     Model model = load_model(m->directory, 1);
     Tokenizer tokenizer = Tokenizer::from_directory(m->directory);

@@ -175,28 +175,28 @@ TEST(BackwardFd, Embedding) {
   const std::vector<int32_t> roberta_positions = {2, 3, 1, 2, 3, 1};
   enum class Types { Ids, TableOnly, None };
   for (bool from_ids : {false, true})
-  for (Types mode : {Types::Ids, Types::TableOnly, Types::None}) {
-    SCOPED_TRACE(shape("token types", static_cast<int>(mode), "position ids", from_ids));
-    const int32_t* position_ids = from_ids ? roberta_positions.data() : nullptr;
-    Vec word = uniform_d(V * C, 51), pos = uniform_d(P * C, 52), tt = uniform_d(TV * C, 53);
-    const int32_t* type_ids = mode == Types::Ids ? types.data() : nullptr;
-    const bool table = mode != Types::None;
-    const Vec r = uniform_d(size_t(B) * T * C, 54);
-    const auto loss = [&] {
-      Vec out(size_t(B) * T * C);
-      ref::math::embedding_forward(out.data(), ids.data(), type_ids, position_ids, word.data(),
-                                   pos.data(), table ? tt.data() : nullptr, B, T, C);
-      return dot(r, out);
-    };
-    Vec dword(V * C, 0.0), dpos(P * C, 0.0), dtt(TV * C, 0.0);
-    ref::math::embedding_backward(dword.data(), dpos.data(), table ? dtt.data() : nullptr, r.data(),
-                                  ids.data(), type_ids, position_ids, B, T, C);
-    EXPECT_TRUE(matches_finite_differences(word, dword, loss)) << "dword";
-    EXPECT_TRUE(matches_finite_differences(pos, dpos, loss)) << "dposition";
-    if (table) {
-      EXPECT_TRUE(matches_finite_differences(tt, dtt, loss)) << "dtoken_type";
+    for (Types mode : {Types::Ids, Types::TableOnly, Types::None}) {
+      SCOPED_TRACE(shape("token types", static_cast<int>(mode), "position ids", from_ids));
+      const int32_t* position_ids = from_ids ? roberta_positions.data() : nullptr;
+      Vec word = uniform_d(V * C, 51), pos = uniform_d(P * C, 52), tt = uniform_d(TV * C, 53);
+      const int32_t* type_ids = mode == Types::Ids ? types.data() : nullptr;
+      const bool table = mode != Types::None;
+      const Vec r = uniform_d(size_t(B) * T * C, 54);
+      const auto loss = [&] {
+        Vec out(size_t(B) * T * C);
+        ref::math::embedding_forward(out.data(), ids.data(), type_ids, position_ids, word.data(),
+                                     pos.data(), table ? tt.data() : nullptr, B, T, C);
+        return dot(r, out);
+      };
+      Vec dword(V * C, 0.0), dpos(P * C, 0.0), dtt(TV * C, 0.0);
+      ref::math::embedding_backward(dword.data(), dpos.data(), table ? dtt.data() : nullptr,
+                                    r.data(), ids.data(), type_ids, position_ids, B, T, C);
+      EXPECT_TRUE(matches_finite_differences(word, dword, loss)) << "dword";
+      EXPECT_TRUE(matches_finite_differences(pos, dpos, loss)) << "dposition";
+      if (table) {
+        EXPECT_TRUE(matches_finite_differences(tt, dtt, loss)) << "dtoken_type";
+      }
     }
-  }
 }
 
 TEST(BackwardFd, FirstToken) {

@@ -39,7 +39,8 @@ TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
   const std::vector<std::pair<std::string, std::function<void()>>> calls = {
       {"linear_forward", [&] { cuda::linear_forward(ex, f, f, f, f, 1, 1, 1); }},
       {"embedding_forward", [&] { cuda::embedding_forward(ex, f, i, i, i, f, f, f, 1, 1, 1); }},
-      {"position_ids_from_input_ids", [&] { cuda::position_ids_from_input_ids(ex, i, i, 1, 1, 1); }},
+      {"position_ids_from_input_ids",
+       [&] { cuda::position_ids_from_input_ids(ex, i, i, 1, 1, 1); }},
       {"layernorm_forward", [&] { cuda::layernorm_forward(ex, f, f, f, f, f, f, 1, 1, 1e-5f); }},
       {"add_layernorm_forward",
        [&] { cuda::add_layernorm_forward(ex, f, f, f, f, f, f, f, f, 1, 1, 1e-5f); }},
@@ -62,7 +63,9 @@ TEST(CudaStub, EveryKernelThrowsBuiltWithoutCuda) {
        [&] { cuda::cross_entropy_forward_backward(ex, f, f, f, i, 1, 1, 1.0f); }},
       {"adam_step", [&] { cuda::adam_step(ex, f, f, f, f, 1, AdamParams{}); }},
       {"adam_step_rows",
-       [&] { cuda::adam_step_rows(ex, f, f, f, f, reinterpret_cast<uint8_t*>(i), 1, 1, AdamParams{}); }},
+       [&] {
+         cuda::adam_step_rows(ex, f, f, f, f, reinterpret_cast<uint8_t*>(i), 1, 1, AdamParams{});
+       }},
       {"sum_of_squares", [&] { cuda::sum_of_squares(ex, d, f, 1); }},
   };
   for (const auto& [name, call] : calls) {

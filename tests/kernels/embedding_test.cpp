@@ -41,8 +41,8 @@ TEST(Embedding, RefMatchesHandExample) {
   EXPECT_EQ(out, (std::vector<float>{1100.5f, 2200.25f, 1005, 2010}));
   // Explicit position ids [3, 1]: position rows 3 and 1.
   const std::vector<int32_t> positions = {3, 1};
-  ref::embedding_forward(Exec::cpu(), out.data(), ids.data(), nullptr, positions.data(), word.data(),
-                         pos.data(), nullptr, 1, 2, 2);
+  ref::embedding_forward(Exec::cpu(), out.data(), ids.data(), nullptr, positions.data(),
+                         word.data(), pos.data(), nullptr, 1, 2, 2);
   EXPECT_EQ(out, (std::vector<float>{99, 199, 5, 10}));
 }
 
@@ -99,10 +99,10 @@ void check(int B, int T, int C, Types types, Positions positions, uint32_t seed)
   const int32_t* positions_ptr = positions == Positions::FromIds ? position_ids.data() : nullptr;
 
   std::vector<float> want(size_t(B) * T * C), got(want.size(), NAN), torch_order(want.size());
-  ref::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids_ptr, positions_ptr, word.data(),
-                         pos.data(), type_ptr, B, T, C);
-  cpu::embedding_forward(Exec::cpu(), got.data(), ids.data(), type_ids_ptr, positions_ptr, word.data(),
-                         pos.data(), type_ptr, B, T, C);
+  ref::embedding_forward(Exec::cpu(), want.data(), ids.data(), type_ids_ptr, positions_ptr,
+                         word.data(), pos.data(), type_ptr, B, T, C);
+  cpu::embedding_forward(Exec::cpu(), got.data(), ids.data(), type_ids_ptr, positions_ptr,
+                         word.data(), pos.data(), type_ptr, B, T, C);
   std::vector<double> scale(want.size());
   for (int r = 0; r < B * T; ++r) {
     for (int c = 0; c < C; ++c) {

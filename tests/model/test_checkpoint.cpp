@@ -32,7 +32,8 @@ std::vector<OwnedTensor> read_all(const fs::path& path) {
   std::vector<OwnedTensor> out;
   for (const auto& info : file.tensors()) {
     const uint8_t* begin = file.bytes(info);
-    out.push_back({info.name, info.dtype, info.shape, std::vector<uint8_t>(begin, begin + (info.end - info.begin))});
+    out.push_back({info.name, info.dtype, info.shape,
+                   std::vector<uint8_t>(begin, begin + (info.end - info.begin))});
   }
   return out;
 }
@@ -48,7 +49,8 @@ fs::path copy_without_weights(const std::string& fixture, const fs::path& dir) {
   fs::path target = dir / fixture;
   fs::create_directories(target);
   for (const auto& entry : fs::directory_iterator(testing::fixtures_dir() / fixture)) {
-    if (entry.path().filename() != "model.safetensors") fs::copy(entry.path(), target / entry.path().filename());
+    if (entry.path().filename() != "model.safetensors")
+      fs::copy(entry.path(), target / entry.path().filename());
   }
   return target;
 }
@@ -110,7 +112,8 @@ TEST_F(CheckpointTest, LegacyGammaBetaNamesLoad) {
   auto tensors = read_all(testing::fixtures_dir() / "tiny-bert/model.safetensors");
   int renamed = 0;
   for (auto& t : tensors) {
-    for (auto [from, to] : {std::pair{"LayerNorm.weight", "LayerNorm.gamma"}, {"LayerNorm.bias", "LayerNorm.beta"}}) {
+    for (auto [from, to] :
+         {std::pair{"LayerNorm.weight", "LayerNorm.gamma"}, {"LayerNorm.bias", "LayerNorm.beta"}}) {
       size_t at = t.name.find(from);
       if (at != std::string::npos) {
         t.name.replace(at, std::string(from).size(), to);
@@ -135,7 +138,8 @@ TEST_F(CheckpointTest, MissingEncoderTensorIsNamed) {
   write_all(dir / "model.safetensors", tensors);
   std::string message = load_error(dir);
   EXPECT_NE(message.find("missing 1 tensor"), std::string::npos) << message;
-  EXPECT_NE(message.find("distilbert.transformer.layer.1.ffn.lin2.weight"), std::string::npos) << message;
+  EXPECT_NE(message.find("distilbert.transformer.layer.1.ffn.lin2.weight"), std::string::npos)
+      << message;
 }
 
 TEST_F(CheckpointTest, TensorInTwoShardsIsRefused) {

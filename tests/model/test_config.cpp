@@ -21,7 +21,8 @@ std::string error_of(const std::string& json_text) {
 }
 
 TEST(ModelConfig, ReadsSharedDistilBertConfig) {
-  ModelConfig c = load_model_config(testing::shared_dir() / "models/distilbert-base-uncased/config.json");
+  ModelConfig c =
+      load_model_config(testing::shared_dir() / "models/distilbert-base-uncased/config.json");
   EXPECT_EQ(c.family, Family::DistilBert);
   EXPECT_EQ(c.C, 768);
   EXPECT_EQ(c.L, 6);
@@ -71,7 +72,8 @@ TEST(ModelConfig, LabelsFromId2Label) {
 }
 
 TEST(ModelConfig, SavedJsonCarriesLabelsAndArchitecture) {
-  ModelConfig c = parse_model_config(Json::parse(R"({"model_type": "distilbert", "custom": 5})"), "x");
+  ModelConfig c =
+      parse_model_config(Json::parse(R"({"model_type": "distilbert", "custom": 5})"), "x");
   set_labels(c, {"a", "b", "c"});
   Json out = config_to_json(c);
   EXPECT_EQ(out["architectures"][0], "DistilBertForSequenceClassification");
@@ -84,27 +86,34 @@ TEST(ModelConfig, SavedJsonCarriesLabelsAndArchitecture) {
 
 TEST(ModelConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(R"({"hidden_size": 8})").find("key 'model_type': missing"), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "gpt2"})").find("'gpt2' is not supported (supported: bert, distilbert, "
-                                                       "roberta, xlm-roberta, camembert, electra)"),
+  EXPECT_NE(error_of(R"({"model_type": "gpt2"})")
+                .find("'gpt2' is not supported (supported: bert, distilbert, "
+                      "roberta, xlm-roberta, camembert, electra)"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "bert", "hidden_size": 30, "num_attention_heads": 4})")
                 .find("'hidden_size': 30 is not a multiple of num_attention_heads 4"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "bert", "hidden_act": "swish"})").find("'hidden_act'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "bert", "num_hidden_layers": -1})").find("'num_hidden_layers'"),
+  EXPECT_NE(error_of(R"({"model_type": "bert", "hidden_act": "swish"})").find("'hidden_act'"),
             std::string::npos);
+  EXPECT_NE(
+      error_of(R"({"model_type": "bert", "num_hidden_layers": -1})").find("'num_hidden_layers'"),
+      std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "bert", "num_hidden_layers": "six"})")
                 .find("expected an integer, got a string"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "bert", "position_embedding_type": "relative_key"})")
                 .find("'position_embedding_type'"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "bert", "id2label": {"0": "a", "2": "b"}})").find("'id2label'"),
+  EXPECT_NE(
+      error_of(R"({"model_type": "bert", "id2label": {"0": "a", "2": "b"}})").find("'id2label'"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "distilbert", "dropout": 1.5})").find("'dropout'"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "distilbert", "dropout": 1.5})").find("'dropout'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "bert", "id2label": {"0": "a", "1": "a"}})").find("same name 'a'"),
-            std::string::npos);
-  EXPECT_NE(error_of(R"({"model_type": "bert", "vocab_size": 10, "pad_token_id": 10})").find("'pad_token_id'"),
+  EXPECT_NE(
+      error_of(R"({"model_type": "bert", "id2label": {"0": "a", "1": "a"}})").find("same name 'a'"),
+      std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "bert", "vocab_size": 10, "pad_token_id": 10})")
+                .find("'pad_token_id'"),
             std::string::npos);
   EXPECT_NE(error_of(R"([1, 2])").find("expected a model configuration"), std::string::npos);
 }

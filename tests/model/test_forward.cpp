@@ -17,10 +17,10 @@
 
 #include "core/log.h"
 #include "data/batch.h"
+#include "error_bounds.h"
 #include "io/json.h"
 #include "model/forward.h"
 #include "model/model.h"
-#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -28,8 +28,8 @@ namespace finetune {
 namespace {
 
 // Checks `n` fp32 results against the bound for `tensor`, naming the worst element on failure.
-void expect_within_bound(const testing::ErrorBounds& bounds, const std::string& where, const std::string& tensor,
-                         const float* got, size_t n) {
+void expect_within_bound(const testing::ErrorBounds& bounds, const std::string& where,
+                         const std::string& tensor, const float* got, size_t n) {
   testing::BoundCheck c = bounds.check(tensor, got, n);
   EXPECT_TRUE(c.passed()) << where << ": " << c.describe(tensor);
   // How much of the bound is used, in the test report (--gtest_output=json): docs/numerics.md
@@ -108,17 +108,21 @@ struct CapturedLog {
 };
 
 // gtest prints parameters in failure messages and test lists: show the fixture name.
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // RoBERTa-like references store create_position_ids_from_input_ids' result: the ids the model
 // derived must equal it.
 void expect_reference_position_ids(const testing::Reference& ref, const std::string& prefix,
                                    const Activations& acts, const std::string& where) {
   if (!ref.has(prefix + "position_ids")) return;
-  ASSERT_FALSE(acts.embeddings.position_ids.empty()) << where << ": the reference has position ids, the model none";
+  ASSERT_FALSE(acts.embeddings.position_ids.empty())
+      << where << ": the reference has position ids, the model none";
   const int32_t* got = acts.embeddings.position_ids.i32();
   std::vector<int32_t> want = ref.ints(prefix + "position_ids");
-  EXPECT_EQ(std::vector<int32_t>(got, got + want.size()), want) << where << ": " << prefix << "position_ids";
+  EXPECT_EQ(std::vector<int32_t>(got, got + want.size()), want)
+      << where << ": " << prefix << "position_ids";
 }
 
 class ForwardTest : public ::testing::TestWithParam<Case> {};
@@ -139,11 +143,13 @@ TEST_P(ForwardTest, MatchesTransformers) {
   expect_within_bound(bounds, c.name, "last_hidden_state", out.last_hidden_state.f32(),
                       static_cast<size_t>(out.last_hidden_state.numel()));
   if (bounds.has("pooler_output") && model.config.family == Family::Bert && c.has_head) {
-    expect_within_bound(bounds, c.name, "pooler_output", out.pooled.f32(), static_cast<size_t>(out.pooled.numel()));
+    expect_within_bound(bounds, c.name, "pooler_output", out.pooled.f32(),
+                        static_cast<size_t>(out.pooled.numel()));
   }
   if (c.has_head) {
     EXPECT_TRUE(model.load_report.fresh.empty()) << log.messages;
-    expect_within_bound(bounds, c.name, "logits", out.logits.f32(), static_cast<size_t>(out.logits.numel()));
+    expect_within_bound(bounds, c.name, "logits", out.logits.f32(),
+                        static_cast<size_t>(out.logits.numel()));
   } else {
     // A base checkpoint gets a fresh head, and says so.
     EXPECT_FALSE(model.load_report.fresh.empty());
@@ -158,9 +164,12 @@ TEST_P(ForwardTest, MatchesTransformers) {
       return v;
     };
     const Json& verdict = info["loading_as_classifier"];
-    EXPECT_EQ(sorted(model.load_report.fresh), sorted(verdict["missing_keys"].get<std::vector<std::string>>()));
-    EXPECT_EQ(sorted(model.load_report.ignored), sorted(verdict["unexpected_keys"].get<std::vector<std::string>>()));
-    EXPECT_NE(log.messages.find(model.load_report.ignored.front()), std::string::npos) << log.messages;
+    EXPECT_EQ(sorted(model.load_report.fresh),
+              sorted(verdict["missing_keys"].get<std::vector<std::string>>()));
+    EXPECT_EQ(sorted(model.load_report.ignored),
+              sorted(verdict["unexpected_keys"].get<std::vector<std::string>>()));
+    EXPECT_NE(log.messages.find(model.load_report.ignored.front()), std::string::npos)
+        << log.messages;
   }
 }
 
@@ -177,7 +186,8 @@ TEST_P(PairTest, PairsMatchTransformers) {
   expect_reference_position_ids(ref, "pair_", acts, c.name);
   expect_within_bound(bounds, c.name, "pair_last_hidden_state", out.last_hidden_state.f32(),
                       static_cast<size_t>(out.last_hidden_state.numel()));
-  expect_within_bound(bounds, c.name, "pair_logits", out.logits.f32(), static_cast<size_t>(out.logits.numel()));
+  expect_within_bound(bounds, c.name, "pair_logits", out.logits.f32(),
+                      static_cast<size_t>(out.logits.numel()));
 }
 
 TEST_P(PaddingTest, EachTextAloneGivesItsBatchedLogits) {
@@ -200,9 +210,10 @@ TEST_P(PaddingTest, EachTextAloneGivesItsBatchedLogits) {
     one.token_type_ids = batch.types.data() + b * T;
     one.attention_mask = batch.mask.data() + b * T;
     ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, one);
-    testing::BoundCheck check = bounds.check_range("logits_unpadded", static_cast<size_t>(b * K), out.logits.f32(), K);
-    EXPECT_TRUE(check.passed()) << c.name << " text " << b << " (" << length << " tokens): "
-                                << check.describe("logits_unpadded");
+    testing::BoundCheck check =
+        bounds.check_range("logits_unpadded", static_cast<size_t>(b * K), out.logits.f32(), K);
+    EXPECT_TRUE(check.passed()) << c.name << " text " << b << " (" << length
+                                << " tokens): " << check.describe("logits_unpadded");
   }
 }
 
@@ -219,9 +230,11 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, PairTest, ::testing::ValuesIn(pair_cases()), 
 // tools/make_family_fixtures.py).
 INSTANTIATE_TEST_SUITE_P(Fixtures, PaddingTest,
                          ::testing::Values(Case{"tiny-distilbert", true}, Case{"tiny-bert", true},
-                                           Case{"tiny-bert-gelu-tanh", true}, Case{"tiny-roberta", true},
-                                           Case{"tiny-xlm-roberta", true}, Case{"tiny-camembert", true},
-                                           Case{"tiny-electra", true}, Case{"tiny-electra-same-width", true}),
+                                           Case{"tiny-bert-gelu-tanh", true},
+                                           Case{"tiny-roberta", true},
+                                           Case{"tiny-xlm-roberta", true},
+                                           Case{"tiny-camembert", true}, Case{"tiny-electra", true},
+                                           Case{"tiny-electra-same-width", true}),
                          case_name);
 
 // The packaged real model (all-MiniLM-L6-v2, fetched by scripts/fetch-model.sh): encoder output
@@ -240,9 +253,11 @@ TEST(RealModel, MiniLMHiddenStatesMatchTransformers) {
   ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, batch.view);
   expect_within_bound(bounds, "minilm", "last_hidden_state", out.last_hidden_state.f32(),
                       static_cast<size_t>(out.last_hidden_state.numel()));
-  expect_within_bound(bounds, "minilm", "pooler_output", out.pooled.f32(), static_cast<size_t>(out.pooled.numel()));
+  expect_within_bound(bounds, "minilm", "pooler_output", out.pooled.f32(),
+                      static_cast<size_t>(out.pooled.numel()));
   // BertModel has a pooler but no classifier: only the classifier is fresh.
-  EXPECT_EQ(model.load_report.fresh, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+  EXPECT_EQ(model.load_report.fresh,
+            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
 }
 
 }  // namespace

@@ -129,8 +129,10 @@ FileCheck ErrorBounds::check_file(const std::string& prefix,
       std::vector<float> sample;
       for (double id : row_ids) {
         const size_t row = static_cast<size_t>(id);
-        if (width == 0 || id < 0 || row >= rows) throw Error("bounds: " + name + ".row_ids names a row not in the file");
-        sample.insert(sample.end(), values.begin() + row * width, values.begin() + (row + 1) * width);
+        if (width == 0 || id < 0 || row >= rows)
+          throw Error("bounds: " + name + ".row_ids names a row not in the file");
+        sample.insert(sample.end(), values.begin() + row * width,
+                      values.begin() + (row + 1) * width);
       }
       c = check(name + ".rows", sample.data(), sample.size());
       if (!c.passed()) {

@@ -563,10 +563,12 @@ void add_standard_repos(HubMirror& mirror) {
                     mirror_files_from_directory(fixtures / "tiny-bert-bin"));
   // Tokenizers from legacy files only: vocab.json + merges.txt, a SentencePiece model.
   std::vector<MirrorFile> roberta = mirror_files_from_directory(fixtures / "tiny-roberta");
-  roberta.erase(std::remove_if(roberta.begin(), roberta.end(), [](const MirrorFile& f) { return f.path == "tokenizer.json"; }),
+  roberta.erase(std::remove_if(roberta.begin(), roberta.end(),
+                               [](const MirrorFile& f) { return f.path == "tokenizer.json"; }),
                 roberta.end());
   mirror.add_commit(false, "org/tiny-roberta", roberta);
-  mirror.add_commit(false, "org/tiny-camembert", mirror_files_from_directory(fixtures / "tiny-camembert"));
+  mirror.add_commit(false, "org/tiny-camembert",
+                    mirror_files_from_directory(fixtures / "tiny-camembert"));
   const fs::path emotion = shared_dir() / "data" / "emotion";
   mirror.add_commit(
       true, "org/emotion",

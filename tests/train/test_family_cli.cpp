@@ -28,21 +28,27 @@ struct FamilyCase {
   std::string classifier;    // the ForSequenceClassification fixture with the same keys
   std::string architecture;  // what the saved config.json names
   std::string model_type;
-  bool token_type_ids;       // whether `tokenize` prints them (transformers' model_input_names)
+  bool token_type_ids;  // whether `tokenize` prints them (transformers' model_input_names)
 };
 
-void PrintTo(const FamilyCase& c, std::ostream* os) { *os << c.fixture; }
+void PrintTo(const FamilyCase& c, std::ostream* os) {
+  *os << c.fixture;
+}
 
 std::vector<FamilyCase> family_cases() {
   return {
       {"tiny-roberta", "tiny-roberta", "RobertaForSequenceClassification", "roberta", false},
-      {"tiny-xlm-roberta", "tiny-xlm-roberta", "XLMRobertaForSequenceClassification", "xlm-roberta", false},
-      {"tiny-camembert", "tiny-camembert", "CamembertForSequenceClassification", "camembert", false},
+      {"tiny-xlm-roberta", "tiny-xlm-roberta", "XLMRobertaForSequenceClassification", "xlm-roberta",
+       false},
+      {"tiny-camembert", "tiny-camembert", "CamembertForSequenceClassification", "camembert",
+       false},
       {"tiny-electra", "tiny-electra", "ElectraForSequenceClassification", "electra", true},
-      {"tiny-electra-same-width", "tiny-electra-same-width", "ElectraForSequenceClassification", "electra", true},
+      {"tiny-electra-same-width", "tiny-electra-same-width", "ElectraForSequenceClassification",
+       "electra", true},
       {"tiny-roberta-base", "tiny-roberta", "RobertaForSequenceClassification", "roberta", false},
       {"tiny-roberta-mlm", "tiny-roberta", "RobertaForSequenceClassification", "roberta", false},
-      {"tiny-electra-discriminator", "tiny-electra", "ElectraForSequenceClassification", "electra", true},
+      {"tiny-electra-discriminator", "tiny-electra", "ElectraForSequenceClassification", "electra",
+       true},
   };
 }
 
@@ -70,9 +76,10 @@ class FamilyCliTest : public ::testing::TestWithParam<FamilyCase> {
   void TearDown() override { fs::remove_all(dir_); }
 
   std::string train_args(const fs::path& output) const {
-    return "train --model " + testing::shell_quote(testing::fixtures_dir() / GetParam().fixture) + " --train " +
-           testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
-           " --limit 24 --batch-size 4 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3 --max-length 24 --output " +
+    return "train --model " + testing::shell_quote(testing::fixtures_dir() / GetParam().fixture) +
+           " --train " + testing::shell_quote(testing::shared_dir() / "data/emotion/train.txt") +
+           " --limit 24 --batch-size 4 --epochs 2 --lr 1e-3 --dropout 0.1 --seed 3 --max-length 24 "
+           "--output " +
            testing::shell_quote(output);
   }
 
@@ -103,24 +110,29 @@ TEST_P(FamilyCliTest, TrainSavesTheFamilysKeysAndEveryCommandRunsOnIt) {
   // The saved directory serves every command.
   const fs::path texts = dir_ / "texts.txt", pairs = dir_ / "pairs.jsonl";
   std::ofstream(texts) << "i feel wonderful today\ni am so angry at everyone\n";
-  std::ofstream(pairs) << R"({"text": "i feel wonderful today", "text_pair": "what a lovely morning"})" << "\n";
-  CommandResult predict = testing::run_finetune("predict --json --model " + testing::shell_quote(out) +
-                                                " --input " + testing::shell_quote(texts));
+  std::ofstream(pairs)
+      << R"({"text": "i feel wonderful today", "text_pair": "what a lovely morning"})"
+      << "\n";
+  CommandResult predict =
+      testing::run_finetune("predict --json --model " + testing::shell_quote(out) + " --input " +
+                            testing::shell_quote(texts));
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   EXPECT_NE(predict.out.find("\"probs\": ["), std::string::npos) << predict.out;
-  EXPECT_EQ(predict.err.find("fresh"), std::string::npos) << "a trained head must load as it is:\n" << predict.err;
-  CommandResult pair = testing::run_finetune("predict --json --model " + testing::shell_quote(out) + " --input " +
-                                             testing::shell_quote(pairs));
+  EXPECT_EQ(predict.err.find("fresh"), std::string::npos) << "a trained head must load as it is:\n"
+                                                          << predict.err;
+  CommandResult pair = testing::run_finetune("predict --json --model " + testing::shell_quote(out) +
+                                             " --input " + testing::shell_quote(pairs));
   ASSERT_EQ(pair.exit_code, 0) << pair.err;
   CommandResult eval = testing::run_finetune(
       "eval --json --model " + testing::shell_quote(out) + " --data " +
       testing::shell_quote(testing::shared_dir() / "data/emotion/validation.txt") + " --limit 20");
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   EXPECT_EQ(Json::parse(eval.out)["examples"], 20);
-  CommandResult tokenize =
-      testing::run_finetune("tokenize --model " + testing::shell_quote(out) + " --input " + testing::shell_quote(pairs));
+  CommandResult tokenize = testing::run_finetune("tokenize --model " + testing::shell_quote(out) +
+                                                 " --input " + testing::shell_quote(pairs));
   ASSERT_EQ(tokenize.exit_code, 0) << tokenize.err;
-  EXPECT_EQ(tokenize.out.find("token_type_ids") != std::string::npos, c.token_type_ids) << tokenize.out;
+  EXPECT_EQ(tokenize.out.find("token_type_ids") != std::string::npos, c.token_type_ids)
+      << tokenize.out;
 }
 
 // Stopped mid-run and resumed: the same weights as the run that was never stopped (data order,
@@ -130,10 +142,11 @@ TEST_P(FamilyCliTest, ResumedRunEqualsUninterruptedRun) {
   ASSERT_EQ(full.exit_code, 0) << full.err;
   CommandResult first = testing::run_finetune(train_args(dir_ / "split") + " --stop-after-steps 4");
   ASSERT_EQ(first.exit_code, 130) << first.err;
-  CommandResult second =
-      testing::run_finetune(train_args(dir_ / "split") + " --resume " + testing::shell_quote(dir_ / "split"));
+  CommandResult second = testing::run_finetune(train_args(dir_ / "split") + " --resume " +
+                                               testing::shell_quote(dir_ / "split"));
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_EQ(all_weights(dir_ / "full/model.safetensors"), all_weights(dir_ / "split/model.safetensors"));
+  EXPECT_EQ(all_weights(dir_ / "full/model.safetensors"),
+            all_weights(dir_ / "split/model.safetensors"));
 }
 
 std::string case_name(const ::testing::TestParamInfo<FamilyCase>& info) {

@@ -14,11 +14,11 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "error_bounds.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "model/forward.h"
 #include "model/model.h"
-#include "error_bounds.h"
 #include "reference.h"
 #include "test_paths.h"
 
@@ -35,7 +35,8 @@ TEST_P(StepZeroTest, LossAndEveryGradientMatchPyTorch) {
   const std::string name = GetParam();
   // "<fixture>-pairs": the fixture's step 0 on a batch of sentence pairs.
   const std::string suffix = "-pairs";
-  const bool pairs = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const bool pairs = name.size() > suffix.size() &&
+                     name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   const std::string fixture = pairs ? name.substr(0, name.size() - suffix.size()) : name;
   LogSink previous = set_log_sink(nullptr);
   Model model = load_model(testing::fixtures_dir() / fixture);
@@ -74,7 +75,8 @@ TEST_P(StepZeroTest, LossAndEveryGradientMatchPyTorch) {
   double worst = 0;
   for_each_parameter(model.config, model.params(), &grads.params(),
                      [&](const std::string& key, Tensor&, Tensor* grad, ParamGroup) {
-                       testing::BoundCheck c = bounds.check("grad." + key, grad->f32(), static_cast<size_t>(grad->numel()));
+                       testing::BoundCheck c = bounds.check("grad." + key, grad->f32(),
+                                                            static_cast<size_t>(grad->numel()));
                        EXPECT_TRUE(c.passed()) << name << ": " << c.describe("grad." + key);
                        worst = std::max(worst, c.ratio);
                        ++compared;
@@ -86,8 +88,9 @@ TEST_P(StepZeroTest, LossAndEveryGradientMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, StepZeroTest,
-                         ::testing::Values("tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs",
-                                           "tiny-xlm-roberta", "tiny-electra", "tiny-electra-pairs"),
+                         ::testing::Values("tiny-distilbert", "tiny-bert", "tiny-roberta",
+                                           "tiny-roberta-pairs", "tiny-xlm-roberta", "tiny-electra",
+                                           "tiny-electra-pairs"),
                          [](const auto& info) {
                            std::string name = info.param.substr(5);  // without "tiny-"
                            for (char& ch : name)
@@ -97,7 +100,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, StepZeroTest,
 
 // --- 16-step trajectories through the CLI --------------------------------------------------------
 
-std::string shell_quote(const std::string& s) { return "'" + s + "'"; }
+std::string shell_quote(const std::string& s) {
+  return "'" + s + "'";
+}
 
 std::vector<Json> read_log(const fs::path& path) {
   std::vector<Json> lines;
@@ -110,12 +115,16 @@ class TrajectoryTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TrajectoryTest, LossesAndFinalParametersMatchPyTorch) {
   const std::string run = GetParam();
-  Json ref = parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
+  Json ref =
+      parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));
   fs::path dir = testing::make_temp_dir("trajectory");
   std::string command = shell_quote(testing::finetune_binary().string()) + " train";
-  for (const auto& arg : ref["finetune_train_args"]) command += " " + shell_quote(arg.get<std::string>());
-  command += " --output " + shell_quote((dir / "out").string()) + " --log " + shell_quote((dir / "log").string());
-  testing::CommandResult result = testing::run_command("cd " + shell_quote(testing::repo_root().string()) + " && " + command);
+  for (const auto& arg : ref["finetune_train_args"])
+    command += " " + shell_quote(arg.get<std::string>());
+  command += " --output " + shell_quote((dir / "out").string()) + " --log " +
+             shell_quote((dir / "log").string());
+  testing::CommandResult result =
+      testing::run_command("cd " + shell_quote(testing::repo_root().string()) + " && " + command);
   ASSERT_EQ(result.exit_code, 0) << command << "\n" << result.err;
 
   std::vector<Json> log = read_log(dir / "log");
@@ -138,14 +147,17 @@ TEST_P(TrajectoryTest, LossesAndFinalParametersMatchPyTorch) {
     losses.push_back(got["loss"].get<double>());
     accuracies.push_back(got["accuracy"].get<double>());
     // Both compute the schedule factor in double.
-    EXPECT_NEAR(got["lr"].get<double>(), want["lr"].get<double>(), 1e-12 + 1e-9 * want["lr"].get<double>())
+    EXPECT_NEAR(got["lr"].get<double>(), want["lr"].get<double>(),
+                1e-12 + 1e-9 * want["lr"].get<double>())
         << run << " step " << k + 1;
   }
   testing::BoundCheck loss_check = bounds.check("loss", losses.data(), losses.size());
   EXPECT_TRUE(loss_check.passed()) << run << ": " << loss_check.describe("loss (by step from 0)");
   // A count of argmaxes: no rerun flipped one (sigma 0), so they must be equal.
-  testing::BoundCheck accuracy_check = bounds.check("accuracy", accuracies.data(), accuracies.size());
-  EXPECT_TRUE(accuracy_check.passed()) << run << ": " << accuracy_check.describe("accuracy (by step from 0)");
+  testing::BoundCheck accuracy_check =
+      bounds.check("accuracy", accuracies.data(), accuracies.size());
+  EXPECT_TRUE(accuracy_check.passed())
+      << run << ": " << accuracy_check.describe("accuracy (by step from 0)");
 
   testing::FileCheck final_params = bounds.check_file("final.", dir / "out" / "model.safetensors");
   for (const std::string& failure : final_params.failures) ADD_FAILURE() << run << ": " << failure;
@@ -156,7 +168,8 @@ TEST_P(TrajectoryTest, LossesAndFinalParametersMatchPyTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Runs, TrajectoryTest,
-                         ::testing::Values("A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"),
+                         ::testing::Values("A", "B", "tiny-roberta", "tiny-xlm-roberta",
+                                           "tiny-electra"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& ch : name)

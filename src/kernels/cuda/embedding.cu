@@ -189,8 +189,8 @@ void embedding_forward(const Exec& ex,
   CudaContext& ctx = context(ex, "embedding_forward");
   if (B <= 0 || T <= 0 || C <= 0) return;
   embedding_forward_kernel<<<blocks_for(int64_t{B} * T * C, kThreads, 8192), kThreads, 0,
-                             ctx.stream>>>(out, input_ids, token_type_ids, position_ids, word, position,
-                                           token_type, B, T, C);
+                             ctx.stream>>>(out, input_ids, token_type_ids, position_ids, word,
+                                           position, token_type, B, T, C);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -27,7 +27,8 @@ void embedding_forward(const Exec& ex,
                        const float* position,          // [P, C]
                        const float* token_type,        // [TV, C] or null
                        int B, int T, int C) {
-  math::embedding_forward(out, input_ids, token_type_ids, position_ids, word, position, token_type, B, T, C);
+  math::embedding_forward(out, input_ids, token_type_ids, position_ids, word, position, token_type,
+                          B, T, C);
 }
 
 void embedding_backward(const Exec& ex,
@@ -39,8 +40,8 @@ void embedding_backward(const Exec& ex,
                         const int32_t* token_type_ids,  // [B, T] or null
                         const int32_t* position_ids,    // [B, T] or null
                         int B, int T, int C) {
-  math::embedding_backward(dword, dposition, dtoken_type, dout, input_ids, token_type_ids, position_ids, B,
-                           T, C);
+  math::embedding_backward(dword, dposition, dtoken_type, dout, input_ids, token_type_ids,
+                           position_ids, B, T, C);
 }
 
 }  // namespace finetune::kernels::ref

@@ -7,9 +7,10 @@
 // then += position_embeddings for the "absolute" position type), DistilBERT's
 // Embeddings.forward (input_embeds + position_embeddings) and RobertaEmbeddings.forward (the same
 // sum as BERT's, with position ids from create_position_ids_from_input_ids). Without position
-// ids, positions are 0..T-1, the default BERT and DistilBERT use when none are passed. When the model has token types but the caller passes
-// no ids, BertEmbeddings uses its all-zero `token_type_ids` buffer, i.e. row 0 of the token-type
-// table for every token; these functions do the same.
+// ids, positions are 0..T-1, the default BERT and DistilBERT use when none are passed. When the
+// model has token types but the caller passes no ids, BertEmbeddings uses its all-zero
+// `token_type_ids` buffer, i.e. row 0 of the token-type table for every token; these functions do
+// the same.
 //
 // Forward: the three rows are summed in double and rounded once (the correctly rounded sum;
 // PyTorch's float order (word + type) + position can differ from it by one ulp).
@@ -59,8 +60,8 @@ void embedding_forward(Real* out,                      // [B, T, C]
       const int64_t row = b * T + t;
       const Real* w = word + static_cast<int64_t>(input_ids[row]) * C;  // [C]
       const int64_t pos = position_ids ? position_ids[row] : t;
-      const Real* p = position + pos * C;                               // [C]
-      const Real* tt = nullptr;                                         // [C] or null
+      const Real* p = position + pos * C;  // [C]
+      const Real* tt = nullptr;            // [C] or null
       if (token_type) {
         const int64_t type = token_type_ids ? token_type_ids[row] : 0;
         tt = token_type + type * C;
@@ -74,8 +75,8 @@ void embedding_forward(Real* out,                      // [B, T, C]
   }
 }
 
-// dword[ids] += dout, dposition[position ids, or t] += dout, dtoken_type[type ids] += dout (row 0 when the ids are
-// null), token rows in order. dtoken_type may be null (no token-type table).
+// dword[ids] += dout, dposition[position ids, or t] += dout, dtoken_type[type ids] += dout (row 0
+// when the ids are null), token rows in order. dtoken_type may be null (no token-type table).
 template <typename Real>
 void embedding_backward(Real* dword,                    // [V, C]
                         Real* dposition,                // [P, C]
@@ -90,10 +91,10 @@ void embedding_backward(Real* dword,                    // [V, C]
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t t = 0; t < T; ++t) {
       const int64_t row = b * T + t;
-      const Real* dy = dout + row * C;                             // [C]
-      Real* w = dword + static_cast<int64_t>(input_ids[row]) * C;  // [C]
+      const Real* dy = dout + row * C;                                            // [C]
+      Real* w = dword + static_cast<int64_t>(input_ids[row]) * C;                 // [C]
       Real* p = dposition + (position_ids ? position_ids[row] : t) * int64_t{C};  // [C]
-      Real* tt = nullptr;                                          // [C] or null
+      Real* tt = nullptr;                                                         // [C] or null
       if (dtoken_type) tt = dtoken_type + (token_type_ids ? token_type_ids[row] : 0) * int64_t{C};
       for (int64_t c = 0; c < C; ++c) {
         w[c] = static_cast<Real>(static_cast<double>(w[c]) + dy[c]);

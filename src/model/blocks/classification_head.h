@@ -36,8 +36,8 @@ struct ClassificationHeadKeys {
 
 HeadParams classification_head_shapes(const ModelConfig& config);
 
-void visit_classification_head(const ClassificationHeadKeys& keys, HeadParams& params, HeadParams* grads,
-                               const ParameterVisitor& fn);
+void visit_classification_head(const ClassificationHeadKeys& keys, HeadParams& params,
+                               HeadParams* grads, const ParameterVisitor& fn);
 
 struct ClassificationHeadActivations {
   Tensor first;      // [B, C] hidden state of token 0 (after the input dropout, if any)
@@ -57,8 +57,9 @@ struct ClassificationHeadDropout {
 
 // Returns `pooled`: the activation before its dropout (BERT's pooler_output), valid until the
 // dropout runs in place, i.e. only in eval mode or with the output dropout inactive.
-void classification_head_forward(const Exec& ex, ClassificationHeadActivations& acts, const Tensor& hidden,
-                                 const HeadParams& params, const ClassificationHeadSpec& spec,
+void classification_head_forward(const Exec& ex, ClassificationHeadActivations& acts,
+                                 const Tensor& hidden, const HeadParams& params,
+                                 const ClassificationHeadSpec& spec,
                                  const ClassificationHeadDropout& dropout);
 
 // d_hidden [B, T, C] is assigned (zero except token 0) from d_logits; parameter gradients

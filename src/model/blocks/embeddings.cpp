@@ -13,7 +13,9 @@ int max_tokens_for(const EmbeddingsSpec& spec, int P, int pad_token_id) {
 
 EmbeddingParams embeddings_shapes(const ModelConfig& config, const EmbeddingsSpec& spec) {
   const int64_t V = config.V, P = config.P, TV = config.TV, C = config.C, E = config.E;
-  auto matrix = [](int64_t rows, int64_t cols) { return Tensor(nullptr, DType::F32, {rows, cols}); };
+  auto matrix = [](int64_t rows, int64_t cols) {
+    return Tensor(nullptr, DType::F32, {rows, cols});
+  };
   EmbeddingParams p;
   p.word = matrix(V, E);
   p.position = matrix(P, E);
@@ -40,33 +42,38 @@ void visit_embeddings(const std::string& prefix, EmbeddingParams& p, EmbeddingPa
 }
 
 void embeddings_forward(const Exec& ex, EmbeddingsActivations& a, const Tensor& input_ids,
-                        const Tensor& token_type_ids, const EmbeddingParams& p, const ModelConfig& config,
-                        const EmbeddingsSpec& spec, const kernels::DropoutSpec& dropout) {
+                        const Tensor& token_type_ids, const EmbeddingParams& p,
+                        const ModelConfig& config, const EmbeddingsSpec& spec,
+                        const kernels::DropoutSpec& dropout) {
   const Tensor none;
   if (spec.positions == PositionIds::FromPaddingIdx) {
     ops::position_ids_from_input_ids(ex, a.position_ids, input_ids, config.pad_token_id, config.P);
   }
-  ops::embedding(ex, a.sum, input_ids, spec.token_types ? token_type_ids : none, a.position_ids, p.word,
-                 p.position, spec.token_types ? p.token_type : none);
-  ops::layernorm(ex, a.normed, a.mean, a.rstd, a.sum, p.norm.weight, p.norm.bias, config.layer_norm_eps);
+  ops::embedding(ex, a.sum, input_ids, spec.token_types ? token_type_ids : none, a.position_ids,
+                 p.word, p.position, spec.token_types ? p.token_type : none);
+  ops::layernorm(ex, a.normed, a.mean, a.rstd, a.sum, p.norm.weight, p.norm.bias,
+                 config.layer_norm_eps);
   if (dropout.active()) ops::dropout(ex, a.normed, a.normed, dropout);
   if (!p.project.weight.empty()) ops::linear(ex, a.out, a.normed, p.project.weight, p.project.bias);
 }
 
-void embeddings_backward(const Exec& ex, EmbeddingParams& g, EmbeddingsGradScratch& s, const Tensor& d_out,
-                         const EmbeddingsActivations& a, const Tensor& input_ids, const Tensor& token_type_ids,
-                         const EmbeddingParams& p, const EmbeddingsSpec& spec, const kernels::DropoutSpec& dropout) {
+void embeddings_backward(const Exec& ex, EmbeddingParams& g, EmbeddingsGradScratch& s,
+                         const Tensor& d_out, const EmbeddingsActivations& a,
+                         const Tensor& input_ids, const Tensor& token_type_ids,
+                         const EmbeddingParams& p, const EmbeddingsSpec& spec,
+                         const kernels::DropoutSpec& dropout) {
   const Tensor none;
   const Tensor* d_normed = &d_out;
   if (!p.project.weight.empty()) {
-    ops::linear_backward(ex, s.d_normed, g.project.weight, g.project.bias, d_out, a.normed, p.project.weight);
+    ops::linear_backward(ex, s.d_normed, g.project.weight, g.project.bias, d_out, a.normed,
+                         p.project.weight);
     d_normed = &s.d_normed;
   }
   if (dropout.active()) ops::dropout_backward(ex, *d_normed, *d_normed, dropout);
-  ops::layernorm_backward(ex, s.d_sum, g.norm.weight, g.norm.bias, *d_normed, a.sum, p.norm.weight, a.mean,
-                          a.rstd);
-  ops::embedding_backward(ex, g.word, g.position, spec.token_types ? g.token_type : none, s.d_sum, input_ids,
-                          spec.token_types ? token_type_ids : none, a.position_ids);
+  ops::layernorm_backward(ex, s.d_sum, g.norm.weight, g.norm.bias, *d_normed, a.sum, p.norm.weight,
+                          a.mean, a.rstd);
+  ops::embedding_backward(ex, g.word, g.position, spec.token_types ? g.token_type : none, s.d_sum,
+                          input_ids, spec.token_types ? token_type_ids : none, a.position_ids);
 }
 
 }  // namespace finetune::blocks

@@ -65,14 +65,16 @@ struct EmbeddingsGradScratch {
 
 // token_type_ids are ignored by families without token types.
 void embeddings_forward(const Exec& ex, EmbeddingsActivations& acts, const Tensor& input_ids,
-                        const Tensor& token_type_ids, const EmbeddingParams& params, const ModelConfig& config,
-                        const EmbeddingsSpec& spec, const kernels::DropoutSpec& dropout);
+                        const Tensor& token_type_ids, const EmbeddingParams& params,
+                        const ModelConfig& config, const EmbeddingsSpec& spec,
+                        const kernels::DropoutSpec& dropout);
 
 // Accumulates the tables', LayerNorm's and projection's gradients from d_out (the gradient of
 // acts.out, which may be overwritten).
 void embeddings_backward(const Exec& ex, EmbeddingParams& grads, EmbeddingsGradScratch& scratch,
-                         const Tensor& d_out, const EmbeddingsActivations& acts, const Tensor& input_ids,
-                         const Tensor& token_type_ids, const EmbeddingParams& params, const EmbeddingsSpec& spec,
+                         const Tensor& d_out, const EmbeddingsActivations& acts,
+                         const Tensor& input_ids, const Tensor& token_type_ids,
+                         const EmbeddingParams& params, const EmbeddingsSpec& spec,
                          const kernels::DropoutSpec& dropout);
 
 }  // namespace finetune::blocks

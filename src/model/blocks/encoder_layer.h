@@ -46,8 +46,9 @@ struct EncoderLayerKeys {
 };
 
 // Visits one layer's parameters in layout order (attention, its norm, feed-forward, its norm).
-void visit_encoder_layer(const std::string& prefix, const EncoderLayerKeys& keys, EncoderLayerParams& params,
-                         EncoderLayerParams* grads, const ParameterVisitor& fn);
+void visit_encoder_layer(const std::string& prefix, const EncoderLayerKeys& keys,
+                         EncoderLayerParams& params, EncoderLayerParams* grads,
+                         const ParameterVisitor& fn);
 
 // Shapes of one layer's parameters (no memory).
 EncoderLayerParams encoder_layer_shapes(const ModelConfig& config);
@@ -85,16 +86,17 @@ struct EncoderLayerGradScratch {
 
 // Runs one layer on `in` (which may be the same memory as acts.out: `in` is last read before
 // acts.out is written).
-void encoder_layer_forward(const Exec& ex, EncoderLayerActivations& acts, const Tensor& in, const Tensor& mask,
-                           const EncoderLayerParams& params, const ModelConfig& config,
-                           const EncoderLayerDropout& dropout);
+void encoder_layer_forward(const Exec& ex, EncoderLayerActivations& acts, const Tensor& in,
+                           const Tensor& mask, const EncoderLayerParams& params,
+                           const ModelConfig& config, const EncoderLayerDropout& dropout);
 
 // Backward through one layer: given dout (the gradient of acts.out), writes din (the gradient of
 // the layer's input `in`; it may alias dout, which is fully read first) and accumulates the
 // layer's parameter gradients into `grads`.
 void encoder_layer_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads,
-                            EncoderLayerGradScratch& scratch, const Tensor& dout, const EncoderLayerActivations& acts,
-                            const Tensor& in, const Tensor& mask, const EncoderLayerParams& params,
+                            EncoderLayerGradScratch& scratch, const Tensor& dout,
+                            const EncoderLayerActivations& acts, const Tensor& in,
+                            const Tensor& mask, const EncoderLayerParams& params,
                             const ModelConfig& config, const EncoderLayerDropout& dropout);
 
 }  // namespace finetune::blocks

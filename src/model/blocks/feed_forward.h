@@ -22,8 +22,9 @@ struct FeedForwardKeys {
   const char* output;
 };
 
-void visit_feed_forward(const std::string& prefix, const FeedForwardKeys& keys, EncoderLayerParams& params,
-                        EncoderLayerParams* grads, const ParameterVisitor& fn);
+void visit_feed_forward(const std::string& prefix, const FeedForwardKeys& keys,
+                        EncoderLayerParams& params, EncoderLayerParams* grads,
+                        const ParameterVisitor& fn);
 
 struct FeedForwardActivations {
   Tensor hidden;     // [B, T, FF] before the activation
@@ -36,8 +37,9 @@ void feed_forward_forward(const Exec& ex, FeedForwardActivations& acts, const Te
 
 // din (assigned) from d_out, with `d_hidden` [B, T, FF] as scratch; parameter gradients
 // accumulate.
-void feed_forward_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads, const Tensor& d_hidden,
-                           const Tensor& d_out, const FeedForwardActivations& acts, const Tensor& in,
+void feed_forward_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads,
+                           const Tensor& d_hidden, const Tensor& d_out,
+                           const FeedForwardActivations& acts, const Tensor& in,
                            const EncoderLayerParams& params, const ModelConfig& config);
 
 }  // namespace finetune::blocks

@@ -14,11 +14,12 @@ inline LinearParams linear_shape(int64_t out, int64_t in) {
 }
 
 inline LayerNormParams norm_shape(int64_t width) {
-  return LayerNormParams{Tensor(nullptr, DType::F32, {width}), Tensor(nullptr, DType::F32, {width})};
+  return LayerNormParams{Tensor(nullptr, DType::F32, {width}),
+                         Tensor(nullptr, DType::F32, {width})};
 }
 
-inline void visit_linear_weight(const ParameterVisitor& fn, const std::string& name, LinearParams& p,
-                                LinearParams* g, ParamGroup group) {
+inline void visit_linear_weight(const ParameterVisitor& fn, const std::string& name,
+                                LinearParams& p, LinearParams* g, ParamGroup group) {
   fn(name + ".weight", p.weight, g ? &g->weight : nullptr, group);
 }
 
@@ -27,8 +28,8 @@ inline void visit_linear_bias(const ParameterVisitor& fn, const std::string& nam
   fn(name + ".bias", p.bias, g ? &g->bias : nullptr, group);
 }
 
-inline void visit_linear(const ParameterVisitor& fn, const std::string& name, LinearParams& p, LinearParams* g,
-                         ParamGroup group) {
+inline void visit_linear(const ParameterVisitor& fn, const std::string& name, LinearParams& p,
+                         LinearParams* g, ParamGroup group) {
   visit_linear_weight(fn, name, p, g, group);
   visit_linear_bias(fn, name, p, g, group);
 }

@@ -32,8 +32,9 @@ struct SelfAttentionKeys {
 
 // Visits query, key, value weights, then their biases (so the fused qkv views are contiguous),
 // then the output projection.
-void visit_self_attention(const std::string& prefix, const SelfAttentionKeys& keys, EncoderLayerParams& params,
-                          EncoderLayerParams* grads, const ParameterVisitor& fn);
+void visit_self_attention(const std::string& prefix, const SelfAttentionKeys& keys,
+                          EncoderLayerParams& params, EncoderLayerParams* grads,
+                          const ParameterVisitor& fn);
 
 // Points qkv_weight/qkv_bias at the contiguous query/key/value storage once memory is bound.
 void bind_fused_qkv(EncoderLayerParams& params, int C);
@@ -51,15 +52,15 @@ struct SelfAttentionGradScratch {
   Tensor probs;    // [B, NH, T, T]
 };
 
-void self_attention_forward(const Exec& ex, SelfAttentionActivations& acts, const Tensor& in, const Tensor& mask,
-                            const EncoderLayerParams& params, const ModelConfig& config,
-                            const kernels::DropoutSpec& probs_dropout);
+void self_attention_forward(const Exec& ex, SelfAttentionActivations& acts, const Tensor& in,
+                            const Tensor& mask, const EncoderLayerParams& params,
+                            const ModelConfig& config, const kernels::DropoutSpec& probs_dropout);
 
 // din (assigned) = d in from d_out; parameter gradients accumulate.
 void self_attention_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads,
                              SelfAttentionGradScratch& scratch, const Tensor& d_out,
-                             const SelfAttentionActivations& acts, const Tensor& in, const Tensor& mask,
-                             const EncoderLayerParams& params, const ModelConfig& config,
-                             const kernels::DropoutSpec& probs_dropout);
+                             const SelfAttentionActivations& acts, const Tensor& in,
+                             const Tensor& mask, const EncoderLayerParams& params,
+                             const ModelConfig& config, const kernels::DropoutSpec& probs_dropout);
 
 }  // namespace finetune::blocks

@@ -11,26 +11,29 @@
 //   bert.encoder.layer.<i>.output.{dense,LayerNorm}.{weight,bias}
 //   bert.pooler.dense.{weight,bias}        (head: BertPooler, tanh)
 //   classifier.{weight,bias}                (head)
-#include "model/families/bert_layer_keys.h"
 #include "model/families/bert_config.h"
+#include "model/families/bert_layer_keys.h"
 #include "model/family.h"
 
 namespace finetune {
 namespace {
 
-constexpr const char* kBertIgnoredBuffers[] = {"embeddings.position_ids", "embeddings.token_type_ids", nullptr};
+constexpr const char* kBertIgnoredBuffers[] = {"embeddings.position_ids",
+                                               "embeddings.token_type_ids", nullptr};
 
 ModelConfig parse_bert(const JsonView& json) {
   return normalize_bert_fields(read_bert_fields(json, BertConfig{}), json, Family::Bert);
 }
 
-void visit_bert(const ModelConfig& config, ModelParams& p, ModelParams* g, const ParameterVisitor& fn) {
+void visit_bert(const ModelConfig& config, ModelParams& p, ModelParams* g,
+                const ParameterVisitor& fn) {
   blocks::visit_embeddings("bert.", p.embeddings, g ? &g->embeddings : nullptr, fn);
   for (int i = 0; i < config.L; ++i) {
     blocks::visit_encoder_layer(cat("bert.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
                                 g ? &g->layers[i] : nullptr, fn);
   }
-  blocks::visit_classification_head({"bert.pooler.dense", "classifier"}, p.head, g ? &g->head : nullptr, fn);
+  blocks::visit_classification_head({"bert.pooler.dense", "classifier"}, p.head,
+                                    g ? &g->head : nullptr, fn);
 }
 
 }  // namespace

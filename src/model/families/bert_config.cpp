@@ -15,13 +15,16 @@ BertConfig read_bert_fields(const JsonView& json, BertConfig c) {
   c.hidden_dropout_prob = probability_field(json, "hidden_dropout_prob", c.hidden_dropout_prob);
   c.attention_probs_dropout_prob =
       probability_field(json, "attention_probs_dropout_prob", c.attention_probs_dropout_prob);
-  c.max_position_embeddings = positive_int_field(json, "max_position_embeddings", c.max_position_embeddings);
+  c.max_position_embeddings =
+      positive_int_field(json, "max_position_embeddings", c.max_position_embeddings);
   c.type_vocab_size = positive_int_field(json, "type_vocab_size", c.type_vocab_size);
   c.initializer_range = json.get_number_or("initializer_range", c.initializer_range);
   c.layer_norm_eps = positive_number_field(json, "layer_norm_eps", c.layer_norm_eps);
   c.pad_token_id = static_cast<int>(json.get_int_or("pad_token_id", c.pad_token_id));
-  c.position_embedding_type = json.get_string_or("position_embedding_type", c.position_embedding_type);
-  if (json.has("classifier_dropout")) c.classifier_dropout = probability_field(json, "classifier_dropout", 0);
+  c.position_embedding_type =
+      json.get_string_or("position_embedding_type", c.position_embedding_type);
+  if (json.has("classifier_dropout"))
+    c.classifier_dropout = probability_field(json, "classifier_dropout", 0);
   return c;
 }
 
@@ -30,7 +33,8 @@ ModelConfig normalize_bert_fields(const BertConfig& c, const JsonView& json, Fam
     json.fail("position_embedding_type",
               cat("'", c.position_embedding_type, "' is not supported (supported: absolute)"));
   }
-  require_divisible(json, "hidden_size", c.hidden_size, "num_attention_heads", c.num_attention_heads);
+  require_divisible(json, "hidden_size", c.hidden_size, "num_attention_heads",
+                    c.num_attention_heads);
   ModelConfig m;
   m.family = family;
   m.V = c.vocab_size;

@@ -7,7 +7,8 @@
 namespace finetune {
 
 inline constexpr blocks::EncoderLayerKeys kBertLayerKeys = {
-    {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"},
+    {"attention.self.query", "attention.self.key", "attention.self.value",
+     "attention.output.dense"},
     "attention.output.LayerNorm",
     {"intermediate.dense", "output.dense"},
     "output.LayerNorm",

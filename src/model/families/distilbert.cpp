@@ -57,13 +57,15 @@ ModelConfig parse_distilbert(const JsonView& json) {
   return m;
 }
 
-void visit_distilbert(const ModelConfig& config, ModelParams& p, ModelParams* g, const ParameterVisitor& fn) {
+void visit_distilbert(const ModelConfig& config, ModelParams& p, ModelParams* g,
+                      const ParameterVisitor& fn) {
   blocks::visit_embeddings("distilbert.", p.embeddings, g ? &g->embeddings : nullptr, fn);
   for (int i = 0; i < config.L; ++i) {
-    blocks::visit_encoder_layer(cat("distilbert.transformer.layer.", i, "."), kDistilBertLayerKeys, p.layers[i],
-                                g ? &g->layers[i] : nullptr, fn);
+    blocks::visit_encoder_layer(cat("distilbert.transformer.layer.", i, "."), kDistilBertLayerKeys,
+                                p.layers[i], g ? &g->layers[i] : nullptr, fn);
   }
-  blocks::visit_classification_head({"pre_classifier", "classifier"}, p.head, g ? &g->head : nullptr, fn);
+  blocks::visit_classification_head({"pre_classifier", "classifier"}, p.head,
+                                    g ? &g->head : nullptr, fn);
 }
 
 }  // namespace

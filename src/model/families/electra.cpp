@@ -23,7 +23,8 @@
 namespace finetune {
 namespace {
 
-constexpr const char* kElectraIgnoredBuffers[] = {"embeddings.position_ids", "embeddings.token_type_ids", nullptr};
+constexpr const char* kElectraIgnoredBuffers[] = {"embeddings.position_ids",
+                                                  "embeddings.token_type_ids", nullptr};
 
 // ElectraConfig's defaults: BertConfig's fields with hidden 256, 4 heads, intermediate 1024, and
 // embedding_size 128.
@@ -37,14 +38,15 @@ ModelConfig parse_electra(const JsonView& json) {
   return m;
 }
 
-void visit_electra(const ModelConfig& config, ModelParams& p, ModelParams* g, const ParameterVisitor& fn) {
+void visit_electra(const ModelConfig& config, ModelParams& p, ModelParams* g,
+                   const ParameterVisitor& fn) {
   blocks::visit_embeddings("electra.", p.embeddings, g ? &g->embeddings : nullptr, fn);
   for (int i = 0; i < config.L; ++i) {
     blocks::visit_encoder_layer(cat("electra.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
                                 g ? &g->layers[i] : nullptr, fn);
   }
-  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head, g ? &g->head : nullptr,
-                                    fn);
+  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head,
+                                    g ? &g->head : nullptr, fn);
 }
 
 }  // namespace

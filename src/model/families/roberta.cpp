@@ -24,9 +24,11 @@
 namespace finetune {
 namespace {
 
-constexpr const char* kRobertaIgnoredBuffers[] = {"embeddings.position_ids", "embeddings.token_type_ids", nullptr};
+constexpr const char* kRobertaIgnoredBuffers[] = {"embeddings.position_ids",
+                                                  "embeddings.token_type_ids", nullptr};
 
-constexpr blocks::EmbeddingsSpec kRobertaEmbeddings{blocks::PositionIds::FromPaddingIdx, /*token_types=*/true};
+constexpr blocks::EmbeddingsSpec kRobertaEmbeddings{blocks::PositionIds::FromPaddingIdx,
+                                                    /*token_types=*/true};
 
 // RobertaConfig's defaults: BertConfig's, with pad 1 and a vocabulary of 50265. XLMRobertaConfig
 // and CamembertConfig keep BertConfig's vocab_size (30522) and also use pad 1.
@@ -39,18 +41,25 @@ ModelConfig parse_roberta_shaped(const JsonView& json, Family family, int defaul
   return m;
 }
 
-ModelConfig parse_roberta(const JsonView& json) { return parse_roberta_shaped(json, Family::Roberta, 50265); }
-ModelConfig parse_xlm_roberta(const JsonView& json) { return parse_roberta_shaped(json, Family::XlmRoberta, 30522); }
-ModelConfig parse_camembert(const JsonView& json) { return parse_roberta_shaped(json, Family::Camembert, 30522); }
+ModelConfig parse_roberta(const JsonView& json) {
+  return parse_roberta_shaped(json, Family::Roberta, 50265);
+}
+ModelConfig parse_xlm_roberta(const JsonView& json) {
+  return parse_roberta_shaped(json, Family::XlmRoberta, 30522);
+}
+ModelConfig parse_camembert(const JsonView& json) {
+  return parse_roberta_shaped(json, Family::Camembert, 30522);
+}
 
-void visit_roberta(const ModelConfig& config, ModelParams& p, ModelParams* g, const ParameterVisitor& fn) {
+void visit_roberta(const ModelConfig& config, ModelParams& p, ModelParams* g,
+                   const ParameterVisitor& fn) {
   blocks::visit_embeddings("roberta.", p.embeddings, g ? &g->embeddings : nullptr, fn);
   for (int i = 0; i < config.L; ++i) {
     blocks::visit_encoder_layer(cat("roberta.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
                                 g ? &g->layers[i] : nullptr, fn);
   }
-  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head, g ? &g->head : nullptr,
-                                    fn);
+  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head,
+                                    g ? &g->head : nullptr, fn);
 }
 
 FamilySpec roberta_shaped(Family family, const char* model_type, const char* architecture,
@@ -78,14 +87,14 @@ const FamilySpec& roberta_family() {
 }
 
 const FamilySpec& xlm_roberta_family() {
-  static const FamilySpec spec =
-      roberta_shaped(Family::XlmRoberta, "xlm-roberta", "XLMRobertaForSequenceClassification", parse_xlm_roberta);
+  static const FamilySpec spec = roberta_shaped(
+      Family::XlmRoberta, "xlm-roberta", "XLMRobertaForSequenceClassification", parse_xlm_roberta);
   return spec;
 }
 
 const FamilySpec& camembert_family() {
-  static const FamilySpec spec =
-      roberta_shaped(Family::Camembert, "camembert", "CamembertForSequenceClassification", parse_camembert);
+  static const FamilySpec spec = roberta_shaped(
+      Family::Camembert, "camembert", "CamembertForSequenceClassification", parse_camembert);
   return spec;
 }
 
