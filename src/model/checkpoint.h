@@ -2,11 +2,12 @@
 //
 // Loading matches every parameter the config implies (for_each_parameter) against the tensors of
 // the checkpoint: first under its ForSequenceClassification key, then, for encoder weights,
-// without the family prefix (base-model checkpoints: BertModel, DistilBertModel,
+// without the family prefix (base-model checkpoints: BertModel, DistilBertModel, RobertaModel,
 // sentence-transformers), and with the legacy LayerNorm names gamma/beta that transformers
 // still renames on load. F32, F16 and BF16 tensors are widened to the fp32 master copy.
 //   - encoder tensors that are missing, or have the wrong shape or dtype: Error, by name;
-//   - a missing classification head (pooler/pre_classifier, classifier): created fresh the way
+//   - a missing classification head (the family's dense layer and output projection, e.g.
+//     bert.pooler.dense + classifier, classifier.dense + classifier.out_proj): created fresh the way
 //     transformers' _init_weights does (weights ~ normal(0, initializer_range), biases 0), with
 //     a notice;
 //   - tensors the model does not use (an MLM head, ...): listed by name in a notice.

@@ -142,6 +142,37 @@ TEST_F(CheckpointTest, MissingEncoderTensorIsNamed) {
       << message;
 }
 
+// Checkpoints that do not fit their family's shapes or keys: one error naming the tensor.
+TEST_F(CheckpointTest, ANewFamilysMismatchedTensorIsNamed) {
+  // ELECTRA declared with embeddings as wide as the hidden size: the tables are 8 wide.
+  fs::path electra = copy_without_weights("tiny-electra", dir_);
+  fs::copy_file(testing::fixtures_dir() / "tiny-electra/model.safetensors",
+                electra / "model.safetensors");
+  Json config = parse_json_file(electra / "config.json");
+  config["embedding_size"] = 16;
+  std::ofstream(electra / "config.json", std::ios::trunc) << config.dump(2);
+  std::string message = load_error(electra);
+  EXPECT_NE(
+      message.find(
+          "'electra.embeddings.word_embeddings.weight' has shape [415, 8] but the configuration "
+          "implies [415, 16]"),
+      std::string::npos)
+      << message;
+
+  // RoBERTa without its position table.
+  auto tensors = read_all(testing::fixtures_dir() / "tiny-roberta/model.safetensors");
+  std::erase_if(tensors, [](const OwnedTensor& t) {
+    return t.name == "roberta.embeddings.position_embeddings.weight";
+  });
+  fs::path roberta = copy_without_weights("tiny-roberta", dir_);
+  write_all(roberta / "model.safetensors", tensors);
+  message = load_error(roberta);
+  EXPECT_NE(message.find("missing 1 tensor(s) that a roberta model with this config.json needs: "
+                         "roberta.embeddings.position_embeddings.weight"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(CheckpointTest, TensorInTwoShardsIsRefused) {
   auto tensors = read_all(testing::fixtures_dir() / "tiny-bert/model.safetensors");
   fs::path dir = copy_without_weights("tiny-bert", dir_);

@@ -60,6 +60,55 @@ TEST(ModelConfig, DefaultsFollowTransformers) {
   EXPECT_DOUBLE_EQ(d.classifier_dropout, 0.2);
 }
 
+// RobertaConfig / XLMRobertaConfig / CamembertConfig / ElectraConfig defaults (transformers
+// 5.24), and what the fixtures' config.json override.
+TEST(ModelConfig, NewFamiliesReadTheirFieldsAndDefaults) {
+  ModelConfig r = parse_model_config(Json::parse(R"({"model_type": "roberta"})"), "config.json");
+  EXPECT_EQ(r.family, Family::Roberta);
+  EXPECT_EQ(r.V, 50265);
+  EXPECT_EQ(r.pad_token_id, 1);
+  EXPECT_EQ(r.TV, 2);
+  EXPECT_DOUBLE_EQ(r.layer_norm_eps, 1e-12);  // the class default; checkpoints say 1e-5
+  EXPECT_EQ(r.max_tokens, 512 - 2);           // positions start at pad + 1
+  ModelConfig x =
+      parse_model_config(Json::parse(R"({"model_type": "xlm-roberta"})"), "config.json");
+  EXPECT_EQ(x.family, Family::XlmRoberta);
+  EXPECT_EQ(x.V, 30522);
+  ModelConfig fixture = load_model_config(testing::fixtures_dir() / "tiny-roberta/config.json");
+  EXPECT_DOUBLE_EQ(fixture.layer_norm_eps, 1e-5);
+  EXPECT_EQ(fixture.P, 34);
+  EXPECT_EQ(fixture.max_tokens, 32);
+  EXPECT_EQ(fixture.TV, 1);
+  ModelConfig camembert = load_model_config(testing::fixtures_dir() / "tiny-camembert/config.json");
+  EXPECT_EQ(camembert.family, Family::Camembert);
+
+  ModelConfig e = parse_model_config(Json::parse(R"({"model_type": "electra"})"), "config.json");
+  EXPECT_EQ(e.family, Family::Electra);
+  EXPECT_EQ(e.C, 256);
+  EXPECT_EQ(e.E, 128);
+  EXPECT_EQ(e.NH, 4);
+  EXPECT_EQ(e.FF, 1024);
+  EXPECT_EQ(e.max_tokens, 512);
+  ModelConfig same =
+      load_model_config(testing::fixtures_dir() / "tiny-electra-same-width/config.json");
+  EXPECT_EQ(same.E, same.C);
+  EXPECT_EQ(same.activation, kernels::Activation::GeluTanh);  // gelu_new in the encoder only
+
+  // Saving keeps the family's names.
+  set_labels(r, {"a", "b"});
+  Json out = config_to_json(r);
+  EXPECT_EQ(out["model_type"], "roberta");
+  EXPECT_EQ(out["architectures"][0], "RobertaForSequenceClassification");
+  set_labels(x, {"a", "b"});
+  EXPECT_EQ(config_to_json(x)["architectures"][0], "XLMRobertaForSequenceClassification");
+
+  EXPECT_NE(error_of(R"({"model_type": "electra", "embedding_size": 0})").find("'embedding_size'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"model_type": "roberta", "max_position_embeddings": 2})")
+                .find("'max_position_embeddings'"),
+            std::string::npos);
+}
+
 TEST(ModelConfig, LabelsFromId2Label) {
   ModelConfig c = parse_model_config(
       Json::parse(R"({"model_type": "bert", "id2label": {"1": "joy", "0": "sadness", "2": "love"},
