@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
-"""Writes a randomly initialised DistilBERT-base classifier for speed benchmarks.
+"""Writes a randomly initialised DistilBERT-base or RoBERTa-base classifier for speed benchmarks.
 
 The tutorial's model is distilbert-base-uncased, whose weights are not on this machine (the hub
 is unreachable); speed does not depend on the weight values, so benchmarks use the real
-architecture (../shared/models/distilbert-base-uncased/config.json, 6 emotion labels) with
-transformers' own random initialisation (seeded), saved with its tokenizer files as a Hugging
-Face directory that both finetune and the PyTorch peer load.
+architecture with transformers' own random initialisation (seeded), 6 emotion labels, saved with
+tokenizer files as a Hugging Face directory that both finetune and the PyTorch peer load:
 
-Usage: python bench/make_random_checkpoint.py [--out .cache/bench/distilbert-base-random]
+  --family distilbert (default)  ../shared/models/distilbert-base-uncased/config.json and its
+                                 WordPiece tokenizer;
+  --family roberta               roberta-base's shape (hidden 768, 12 layers, 12 heads, FF 3072,
+                                 vocab_size 50265, 514 positions, one token type, eps 1e-5,
+                                 pad 1; the fields of its hub config.json), with the byte-level
+                                 BPE tokenizer fixture tests/fixtures/tokenizers/roberta-bpe.
+                                 That tokenizer has 4000 tokens, so tweets come out longer than
+                                 with roberta-base's own 50265 (more tokens per step: the
+                                 benchmark is, if anything, harder than the real job); the
+                                 embedding table still has roberta-base's 50265 rows, so the
+                                 optimizer's cost is roberta-base's.
+
+Usage: python bench/make_random_checkpoint.py [--family distilbert|roberta] [--out DIR]
 """
 
 from __future__ import annotations
@@ -26,32 +37,46 @@ import torch  # noqa: E402
 import transformers  # noqa: E402
 
 LABELS = ["sadness", "joy", "love", "anger", "fear", "surprise"]
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+# roberta-base's config.json fields (the rest are RobertaConfig's defaults).
+ROBERTA_BASE = dict(vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                    intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1,
+                    layer_norm_eps=1e-5, pad_token_id=1, bos_token_id=0, eos_token_id=2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    repo = pathlib.Path(__file__).resolve().parent.parent
-    parser.add_argument("--out", default=str(repo / ".cache/bench/distilbert-base-random"))
-    parser.add_argument("--source", default=str(repo.parent / "shared/models/distilbert-base-uncased"))
+    parser.add_argument("--family", choices=["distilbert", "roberta"], default="distilbert")
+    parser.add_argument("--out", default=None,
+                        help="default: .cache/bench/<distilbert|roberta>-base-random")
+    parser.add_argument("--source", default=None,
+                        help="config.json and tokenizer files to start from (default: per --family)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random initialisation")
     args = parser.parse_args()
-    out = pathlib.Path(args.out)
+    out = pathlib.Path(args.out or REPO / f".cache/bench/{args.family}-base-random")
     if (out / "model.safetensors").exists():
         print(f"make_random_checkpoint: {out} already present")
         return
-    if not (pathlib.Path(args.source) / "config.json").is_file():
-        sys.exit(f"make_random_checkpoint: no config.json in {args.source} (--source)")
+    labels = dict(id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)})
+    if args.family == "distilbert":
+        source = pathlib.Path(args.source or REPO.parent / "shared/models/distilbert-base-uncased")
+        if not (source / "config.json").is_file():
+            sys.exit(f"make_random_checkpoint: no config.json in {source} (--source)")
+        config = transformers.AutoConfig.from_pretrained(source, **labels)
+        tokenizer_files = ("tokenizer.json", "vocab.txt", "tokenizer_config.json")
+    else:
+        source = pathlib.Path(args.source or REPO / "tests/fixtures/tokenizers/roberta-bpe")
+        config = transformers.RobertaConfig(**ROBERTA_BASE, **labels)
+        tokenizer_files = ("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json")
     torch.manual_seed(args.seed)
     transformers.utils.logging.disable_progress_bar()
-    config = transformers.AutoConfig.from_pretrained(
-        args.source, id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)})
     model = transformers.AutoModelForSequenceClassification.from_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json"):
-        source = pathlib.Path(args.source) / name
-        if source.exists():
-            shutil.copyfile(source, out / name)  # contents only: ../shared is read-only
+    for name in tokenizer_files:
+        if (source / name).exists():
+            shutil.copyfile(source / name, out / name)  # contents only: ../shared is read-only
     print(f"make_random_checkpoint: wrote {out}")
 
 

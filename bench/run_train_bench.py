@@ -2,8 +2,8 @@
 """Training speed and memory of `finetune train` beside a PyTorch + transformers loop.
 
 Same machine, same run, same data (emotion train split, shuffled), same batch size (8, dynamic
-padding), same thread count, same model: all-MiniLM-L6-v2 and a random-init DistilBERT-base
-(bench/make_random_checkpoint.py). Reports ms per optimizer step, steps per second and peak
+padding), same thread count, same model: all-MiniLM-L6-v2, a random-init DistilBERT-base and a random-init
+RoBERTa-base (bench/make_random_checkpoint.py; --models picks some). Reports ms per optimizer step, steps per second and peak
 resident memory (RSS) of each process, and the ratio.
 
 How each side is timed:
@@ -14,6 +14,7 @@ How each side is timed:
     warm-up does. Peak RSS is the larger run's, from wait4().
 
   ~/venv/bin/python bench/run_train_bench.py [--threads 2] [--steps 60]
+                                             [--models minilm,distilbert-base,roberta-base]
 """
 
 from __future__ import annotations
@@ -51,15 +52,25 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--steps", type=int, default=60, help="timed steps per side")
     parser.add_argument("--build", default=str(REPO / "build"))
+    parser.add_argument("--models", default="minilm,distilbert-base,roberta-base",
+                        help="comma-separated: minilm, distilbert-base, roberta-base")
     args = parser.parse_args()
     python = sys.executable
     binary = str(pathlib.Path(args.build) / "finetune")
     train = str(SHARED / "data/emotion/train.txt")
-    random_dir = REPO / ".cache/bench/distilbert-base-random"
-    subprocess.run([python, "bench/make_random_checkpoint.py", "--out", str(random_dir)], cwd=REPO, check=True,
-                   capture_output=True)
-    models = [("all-MiniLM-L6-v2", REPO / "models/all-MiniLM-L6-v2"),
-              ("DistilBERT-base (random init)", random_dir)]
+    available = {"minilm": ("all-MiniLM-L6-v2", REPO / "models/all-MiniLM-L6-v2", None),
+                 "distilbert-base": ("DistilBERT-base (random init)", REPO / ".cache/bench/distilbert-base-random",
+                                     "distilbert"),
+                 "roberta-base": ("RoBERTa-base (random init)", REPO / ".cache/bench/roberta-base-random", "roberta")}
+    models = []
+    for key in args.models.split(","):
+        if key not in available:
+            sys.exit(f"run_train_bench: unknown model '{key}' (known: {', '.join(available)})")
+        label, path, family = available[key]
+        if family:
+            subprocess.run([python, "bench/make_random_checkpoint.py", "--family", family, "--out", str(path)],
+                           cwd=REPO, check=True, capture_output=True)
+        models.append((label, path))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     print(f"commit {commit}, {args.threads} threads, batch 8, emotion train (shuffled)\n")

@@ -105,6 +105,14 @@ def batch_order(n: int, batch_size: int, seed: int, count: int) -> list[list[int
     return batches[:count]
 
 
+def usable_positions(config) -> int:
+    """max_position_embeddings, less pad + 1 for the RoBERTa family (positions start at pad + 1):
+    what finetune's --max-length defaults to."""
+    if config.model_type in ("roberta", "xlm-roberta", "camembert"):
+        return config.max_position_embeddings - config.pad_token_id - 1
+    return config.max_position_embeddings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="Hugging Face model directory")
@@ -114,7 +122,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-length", type=int, default=None,
-                        help="truncate to N tokens (default: max_position_embeddings)")
+                        help="truncate to N tokens (default: every usable position)")
     parser.add_argument("--limit", type=int, default=None, help="use the first N examples")
     parser.add_argument("--warmup-steps", type=int, default=5,
                         help="untimed steps before timing starts (not a learning-rate warm-up)")
@@ -134,7 +142,7 @@ def main() -> int:
     model, label2id = load_model(args.model, names)
     model.train()
     tokenizer = transformers.AutoTokenizer.from_pretrained(args.model)
-    max_length = args.max_length or model.config.max_position_embeddings
+    max_length = args.max_length or usable_positions(model.config)
 
     start = time.perf_counter()
     ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
