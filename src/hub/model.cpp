@@ -89,7 +89,9 @@ HubModel fetch_hub_model(HubClient& hub, const std::string& repo_id, const std::
   }
   // Every tokenizer file the loader may read (tokenizer/tokenizer.h): tokenizer.json, or the
   // legacy files transformers builds it from (WordPiece vocab.txt, RoBERTa's vocab.json +
-  // merges.txt, the SentencePiece models of XLM-R, CamemBERT, DeBERTa-v3 and ALBERT).
+  // merges.txt, the SentencePiece models of XLM-R, CamemBERT, DeBERTa-v3 and ALBERT). Beside a
+  // tokenizer.json the legacy files are fetched too (a few MB at most): they travel into the
+  // directories `train` saves, so that transformers' slow tokenizers load those as well.
   for (const char* f :
        {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
         "vocab.json", "merges.txt", "sentencepiece.bpe.model", "spm.model", "spiece.model"}) {

@@ -65,7 +65,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, TokenizeMatchesTransformersIds) {
-  for (std::string name : {"tiny-bert", "tiny-distilbert"}) {
+  for (std::string name : {"tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta",
+                           "tiny-camembert", "tiny-electra"}) {
     fs::path texts = write_reference_texts(dir_, name);
     CommandResult r = testing::run_finetune(
         "tokenize --model " + testing::shell_quote(testing::fixtures_dir() / name) + " --input " +
@@ -75,9 +76,9 @@ TEST_F(CliTest, TokenizeMatchesTransformersIds) {
     std::vector<int32_t> ids = ref.ints("input_ids"), mask = ref.ints("attention_mask"),
                          types = ref.ints("token_type_ids");
     const size_t T = static_cast<size_t>(ref.shape("input_ids")[1]);
-    // transformers' model_input_names: BertTokenizer returns token_type_ids, the fixture's
-    // DistilBertTokenizer does not.
-    const bool with_types = name == "tiny-bert";
+    // transformers' model_input_names: BertTokenizer and ElectraTokenizer return token_type_ids,
+    // the fixtures' DistilBERT, RoBERTa, XLM-R and CamemBERT tokenizers do not.
+    const bool with_types = name == "tiny-bert" || name == "tiny-electra";
     auto lines = lines_of(r.out);
     ASSERT_EQ(lines.size(), static_cast<size_t>(ref.shape("input_ids")[0]));
     for (size_t b = 0; b < lines.size(); ++b) {
@@ -103,7 +104,8 @@ TEST_F(CliTest, TokenizeMatchesTransformersIds) {
 }
 
 TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
-  for (std::string name : {"tiny-bert", "tiny-distilbert"}) {
+  for (std::string name : {"tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta",
+                           "tiny-camembert", "tiny-electra"}) {
     fs::path texts = write_reference_texts(dir_, name);
     for (std::string batch : {"1", "5", "32"}) {
       CommandResult r = testing::run_finetune(
