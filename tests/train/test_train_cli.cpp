@@ -8,6 +8,7 @@
 
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "safetensors_test_util.h"
 #include "test_paths.h"
 
 namespace finetune {
@@ -28,15 +29,9 @@ std::vector<Json> log_lines(const fs::path& path) {
   return lines;
 }
 
-std::vector<float> all_weights(const fs::path& file) {
-  SafetensorsFile st(file);
-  std::vector<float> values;
-  for (const auto& info : st.tensors()) {
-    std::vector<float> t(static_cast<size_t>(info.numel()));
-    st.read_as_f32(info, t.data(), info.numel());
-    values.insert(values.end(), t.begin(), t.end());
-  }
-  return values;
+// Every tensor of a saved model, as floats.
+std::vector<std::vector<float>> all_weights(const fs::path& file) {
+  return testing::read_all_f32(SafetensorsFile(file));
 }
 
 class TrainCliTest : public ::testing::Test {

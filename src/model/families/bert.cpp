@@ -11,6 +11,7 @@
 //   bert.encoder.layer.<i>.output.{dense,LayerNorm}.{weight,bias}
 //   bert.pooler.dense.{weight,bias}        (head: BertPooler, tanh)
 //   classifier.{weight,bias}                (head)
+#include "model/blocks/encoder_visit.h"
 #include "model/families/bert_config.h"
 #include "model/families/bert_layer_keys.h"
 #include "model/family.h"
@@ -25,15 +26,12 @@ ModelConfig parse_bert(const JsonView& json) {
   return normalize_bert_fields(read_bert_fields(json, BertConfig{}), json, Family::Bert);
 }
 
+constexpr blocks::EncoderKeyNames kBertKeys = {
+    "bert.", "encoder.layer.", kBertLayerKeys, {"bert.pooler.dense", "classifier"}};
+
 void visit_bert(const ModelConfig& config, ModelParams& p, ModelParams* g,
                 const ParameterVisitor& fn) {
-  blocks::visit_embeddings("bert.", p.embeddings, g ? &g->embeddings : nullptr, fn);
-  for (int i = 0; i < config.L; ++i) {
-    blocks::visit_encoder_layer(cat("bert.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
-                                g ? &g->layers[i] : nullptr, fn);
-  }
-  blocks::visit_classification_head({"bert.pooler.dense", "classifier"}, p.head,
-                                    g ? &g->head : nullptr, fn);
+  blocks::visit_encoder(kBertKeys, config, p, g, fn);
 }
 
 }  // namespace

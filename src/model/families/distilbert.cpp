@@ -12,6 +12,7 @@
 //   distilbert.transformer.layer.<i>.output_layer_norm.{weight,bias}
 //   pre_classifier.{weight,bias}            (head, followed by ReLU)
 //   classifier.{weight,bias}                (head)
+#include "model/blocks/encoder_visit.h"
 #include "model/config_fields.h"
 #include "model/family.h"
 
@@ -57,15 +58,12 @@ ModelConfig parse_distilbert(const JsonView& json) {
   return m;
 }
 
+constexpr blocks::EncoderKeyNames kDistilBertKeys = {
+    "distilbert.", "transformer.layer.", kDistilBertLayerKeys, {"pre_classifier", "classifier"}};
+
 void visit_distilbert(const ModelConfig& config, ModelParams& p, ModelParams* g,
                       const ParameterVisitor& fn) {
-  blocks::visit_embeddings("distilbert.", p.embeddings, g ? &g->embeddings : nullptr, fn);
-  for (int i = 0; i < config.L; ++i) {
-    blocks::visit_encoder_layer(cat("distilbert.transformer.layer.", i, "."), kDistilBertLayerKeys,
-                                p.layers[i], g ? &g->layers[i] : nullptr, fn);
-  }
-  blocks::visit_classification_head({"pre_classifier", "classifier"}, p.head,
-                                    g ? &g->head : nullptr, fn);
+  blocks::visit_encoder(kDistilBertKeys, config, p, g, fn);
 }
 
 }  // namespace

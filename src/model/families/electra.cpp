@@ -15,6 +15,7 @@
 // The head's GELU is get_activation("gelu"), the exact erf form, whatever hidden_act says (the
 // encoder uses hidden_act). Discriminator checkpoints (ElectraForPreTraining) add
 // discriminator_predictions.* (unused here, reported) and get a fresh classifier.
+#include "model/blocks/encoder_visit.h"
 #include "model/config_fields.h"
 #include "model/families/bert_config.h"
 #include "model/families/bert_layer_keys.h"
@@ -38,15 +39,12 @@ ModelConfig parse_electra(const JsonView& json) {
   return m;
 }
 
+constexpr blocks::EncoderKeyNames kElectraKeys = {
+    "electra.", "encoder.layer.", kBertLayerKeys, {"classifier.dense", "classifier.out_proj"}};
+
 void visit_electra(const ModelConfig& config, ModelParams& p, ModelParams* g,
                    const ParameterVisitor& fn) {
-  blocks::visit_embeddings("electra.", p.embeddings, g ? &g->embeddings : nullptr, fn);
-  for (int i = 0; i < config.L; ++i) {
-    blocks::visit_encoder_layer(cat("electra.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
-                                g ? &g->layers[i] : nullptr, fn);
-  }
-  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head,
-                                    g ? &g->head : nullptr, fn);
+  blocks::visit_encoder(kElectraKeys, config, p, g, fn);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 // and max_position_embeddings is 514 for 512 usable tokens (positions start at pad + 1).
 // RobertaModel checkpoints add pooler.dense.* (unused here, reported), RobertaForMaskedLM ones
 // lm_head.* (likewise); both get a fresh classifier.
+#include "model/blocks/encoder_visit.h"
 #include "model/families/bert_config.h"
 #include "model/families/bert_layer_keys.h"
 #include "model/family.h"
@@ -51,15 +52,12 @@ ModelConfig parse_camembert(const JsonView& json) {
   return parse_roberta_shaped(json, Family::Camembert, 30522);
 }
 
+constexpr blocks::EncoderKeyNames kRobertaKeys = {
+    "roberta.", "encoder.layer.", kBertLayerKeys, {"classifier.dense", "classifier.out_proj"}};
+
 void visit_roberta(const ModelConfig& config, ModelParams& p, ModelParams* g,
                    const ParameterVisitor& fn) {
-  blocks::visit_embeddings("roberta.", p.embeddings, g ? &g->embeddings : nullptr, fn);
-  for (int i = 0; i < config.L; ++i) {
-    blocks::visit_encoder_layer(cat("roberta.encoder.layer.", i, "."), kBertLayerKeys, p.layers[i],
-                                g ? &g->layers[i] : nullptr, fn);
-  }
-  blocks::visit_classification_head({"classifier.dense", "classifier.out_proj"}, p.head,
-                                    g ? &g->head : nullptr, fn);
+  blocks::visit_encoder(kRobertaKeys, config, p, g, fn);
 }
 
 FamilySpec roberta_shaped(Family family, const char* model_type, const char* architecture,
