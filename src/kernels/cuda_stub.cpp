@@ -23,6 +23,7 @@
 #include "kernels/loss.h"
 #include "kernels/optimizer.h"
 #include "kernels/pooling.h"
+#include "kernels/rotary.h"
 #include "kernels/softmax.h"
 
 namespace finetune::kernels::cuda {
@@ -234,6 +235,42 @@ void adam_step_rows(const Exec&, float*, float*, float*, const float*, uint8_t*,
 
 void sum_of_squares(const Exec&, double*, const float*, long) {
   no_cuda("sum_of_squares");
+}
+
+// ModernBERT's blocks: sliding-window attention, rotary embedding, GeGLU, mean pooling.
+
+void attention_forward_window(const Exec&, float*, float*, const float*, const int32_t*, int, int,
+                              int, int, DropoutSpec, int) {
+  no_cuda("attention_forward");
+}
+
+void attention_backward_window(const Exec&, float*, float*, const float*, const float*,
+                               const float*, const int32_t*, int, int, int, int, DropoutSpec, int) {
+  no_cuda("attention_backward");
+}
+
+void rotary_forward(const Exec&, float*, int, int, int, int, float) {
+  no_cuda("rotary_forward");
+}
+
+void rotary_backward(const Exec&, float*, int, int, int, int, float) {
+  no_cuda("rotary_backward");
+}
+
+void geglu_forward(const Exec&, float*, const float*, long, long, Activation) {
+  no_cuda("geglu_forward");
+}
+
+void geglu_backward(const Exec&, float*, const float*, const float*, long, long, Activation) {
+  no_cuda("geglu_backward");
+}
+
+void mean_pool_forward(const Exec&, float*, const float*, const int32_t*, int, int, int) {
+  no_cuda("mean_pool_forward");
+}
+
+void mean_pool_backward(const Exec&, float*, const float*, const int32_t*, int, int, int) {
+  no_cuda("mean_pool_backward");
 }
 
 }  // namespace finetune::kernels::cuda

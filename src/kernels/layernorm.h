@@ -2,7 +2,8 @@
 // post-LN encoder layer (out = LayerNorm(a + b)).
 //
 // Source of truth: torch.nn.LayerNorm: biased variance, eps inside the square root,
-// y = (x - mean) / sqrt(var + eps) * weight + bias.
+// y = (x - mean) / sqrt(var + eps) * weight + bias. `bias` (and `dbias`) may be null:
+// torch.nn.LayerNorm(bias=False), ModernBERT's norms with norm_bias false.
 //
 // Dimension legend: N rows (B*T), C features. `mean` and `rstd` (1/sqrt(var+eps)) are saved for
 // the backward pass and may be null when not needed (inference); so may `sum`.

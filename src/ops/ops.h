@@ -55,12 +55,16 @@ void layernorm_backward(const Exec& ex, const Tensor& din, const Tensor& dweight
                         const Tensor& weight, const Tensor& mean, const Tensor& rstd);
 
 // --- attention (ops/attention.cpp) -------------------------------------------------------------
-// out[B,T,C], probs[B,NH,T,T] from qkv[B,T,3C] and mask[B,T]; dropout on the probabilities.
+// out[B,T,C], probs[B,NH,T,T] from qkv[B,T,3C] and mask[B,T]; dropout on the probabilities;
+// window > 0: query i sees only keys with |i - j| <= window (kernels/attention.h).
 void attention(const Exec& ex, const Tensor& out, const Tensor& probs, const Tensor& qkv,
-               const Tensor& mask, int NH, DropoutSpec dropout);
+               const Tensor& mask, int NH, DropoutSpec dropout, int window = 0);
 void attention_backward(const Exec& ex, const Tensor& dqkv, const Tensor& dprobs,
                         const Tensor& dout, const Tensor& qkv, const Tensor& probs,
-                        const Tensor& mask, int NH, DropoutSpec dropout);
+                        const Tensor& mask, int NH, DropoutSpec dropout, int window = 0);
+// Rotary position embedding of q and k in qkv[B,T,3C], in place (kernels/rotary.h); `inverse`
+// applies the transpose rotation (the backward pass, on dqkv).
+void rotary(const Exec& ex, const Tensor& qkv, int NH, double theta, bool inverse = false);
 
 // --- elementwise (ops/elementwise.cpp) ---------------------------------------------------------
 void activation(const Exec& ex, const Tensor& out, const Tensor& in, kernels::Activation kind);
@@ -71,6 +75,13 @@ void dropout(const Exec& ex, const Tensor& out, const Tensor& in, DropoutSpec sp
 void dropout_backward(const Exec& ex, const Tensor& din, const Tensor& dout, DropoutSpec spec);
 // out = a + b (out may alias a or b).
 void add(const Exec& ex, const Tensor& out, const Tensor& a, const Tensor& b);
+// out[..., F] = act(in[..., :F]) * in[..., F:] (GeGLU, kernels/activation.h); din assigned.
+void geglu(const Exec& ex, const Tensor& out, const Tensor& in, kernels::Activation kind);
+void geglu_backward(const Exec& ex, const Tensor& din, const Tensor& dout, const Tensor& in,
+                    kernels::Activation kind);
+// out[B,C] = mean of in[B,T,C] over the real tokens of mask[B,T]; backward assigns din.
+void mean_pool(const Exec& ex, const Tensor& out, const Tensor& in, const Tensor& mask);
+void mean_pool_backward(const Exec& ex, const Tensor& din, const Tensor& dout, const Tensor& mask);
 // out[B,C] = in[B,0,:]; backward writes din[B,T,C] (zero except t = 0).
 void first_token(const Exec& ex, const Tensor& out, const Tensor& in);
 void first_token_backward(const Exec& ex, const Tensor& din, const Tensor& dout);

@@ -272,5 +272,51 @@ TEST(Activation, BackwardCpuIsAccurateEverywhere) {
   EXPECT_EQ(d, (std::vector<float>{3.0f, 0.0f, 0.0f}));
 }
 
+// GeGLU applies exactly the activation kernels' functions: cpu::geglu_* equals, bit for bit,
+// cpu::activation_* on the input half followed by the float product (forward: act(x) * gate;
+// backward: dgate = dout * act(x), dinput = activation_backward(dout * gate, x)). The activation
+// kernels themselves are checked against ref:: above, and ref::geglu against finite differences
+// in backward_fd_test.cpp.
+TEST(Activation, GegluComposesTheActivation) {
+  const long N = 5, F = 37;
+  const auto in = uniform(size_t(N) * 2 * F, 1500, -6.0f, 6.0f);
+  const auto dout = uniform(size_t(N) * F, 1501);
+  for (Activation kind :
+       {Activation::GeluErf, Activation::GeluTanh, Activation::Relu, Activation::Tanh}) {
+    SCOPED_TRACE(shape("activation", static_cast<int>(kind)));
+    std::vector<float> x(size_t(N) * F), gate(x.size());
+    for (long n = 0; n < N; ++n) {
+      for (long j = 0; j < F; ++j) {
+        x[n * F + j] = in[n * 2 * F + j];
+        gate[n * F + j] = in[n * 2 * F + F + j];
+      }
+    }
+    std::vector<float> act(x.size()), out(x.size(), NAN);
+    cpu::activation_forward(Exec::cpu(), act.data(), x.data(), N * F, kind);
+    cpu::geglu_forward(Exec::cpu(), out.data(), in.data(), N, F, kind);
+    std::vector<float> d_act(x.size()), d_x(x.size()), din(in.size(), NAN);
+    for (size_t i = 0; i < x.size(); ++i) d_act[i] = dout[i] * gate[i];
+    cpu::activation_backward(Exec::cpu(), d_x.data(), d_act.data(), x.data(), N * F, kind);
+    cpu::geglu_backward(Exec::cpu(), din.data(), dout.data(), in.data(), N, F, kind);
+    for (long n = 0; n < N; ++n) {
+      for (long j = 0; j < F; ++j) {
+        const size_t i = n * F + j;
+        ASSERT_EQ(out[i], act[i] * gate[i]) << n << " " << j;
+        ASSERT_EQ(din[n * 2 * F + F + j], dout[i] * act[i]) << n << " " << j;
+        ASSERT_EQ(din[n * 2 * F + j], d_x[i]) << n << " " << j;
+      }
+    }
+    // ref:: against cpu:: for the forward: the activation's tolerance above, carried through the
+    // product with the gate, plus the product's rounding.
+    std::vector<float> want(x.size()), act_ref(x.size());
+    ref::geglu_forward(Exec::cpu(), want.data(), in.data(), N, F, kind);
+    ref::activation_forward(Exec::cpu(), act_ref.data(), x.data(), N * F, kind);
+    EXPECT_TRUE(all_close(out, want, [&](size_t i) {
+      return tolerance(kind, x[i], act_ref[i]) * std::fabs(gate[i]) +
+             2 * kEps32 * std::fabs(want[i]) + 1e-38;
+    }));
+  }
+}
+
 }  // namespace
 }  // namespace finetune::kernels

@@ -5,6 +5,7 @@
 // forward and backward. The backward formulas themselves are checked against finite
 // differences in backward_fd_test.cpp.
 #include "kernels/attention.h"
+#include "kernels/ref/attention_math.h"
 
 #include <gtest/gtest.h>
 
@@ -173,17 +174,17 @@ std::vector<int32_t> make_mask(int B, int T, uint32_t seed) {
 // - out_d = sum_j d_j v_{j,d}: error <= sum_j tol_d_j |v_{j,d}| + (T/2 + 1) eps32 sum_j d_j
 // |v_{j,d}|
 //   (sequential float accumulation of T terms, worst case).
-void check(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {}) {
-  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p));
+void check(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {}, int window = 0) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p, "window", window));
   const int HS = C / NH;
   const auto qkv = uniform(size_t(B) * T * 3 * C, seed, -2.0f, 2.0f);
   const auto mask = make_mask(B, T, seed + 1);
   std::vector<float> want_out(size_t(B) * T * C), want_p(size_t(B) * NH * T * T);
   std::vector<float> got_out(want_out.size(), NAN), got_p(want_p.size(), NAN);
-  ref::attention_forward(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(), mask.data(), B, T,
-                         C, NH, dropout);
-  cpu::attention_forward(Exec::cpu(), got_out.data(), got_p.data(), qkv.data(), mask.data(), B, T,
-                         C, NH, dropout);
+  ref::attention_forward_window(Exec::cpu(), want_out.data(), want_p.data(), qkv.data(),
+                                mask.data(), B, T, C, NH, dropout, window);
+  cpu::attention_forward_window(Exec::cpu(), got_out.data(), got_p.data(), qkv.data(), mask.data(),
+                                B, T, C, NH, dropout, window);
 
   const double drop_scale = dropout.active() ? 1.0 / (1.0 - dropout.p) : 1.0;
   std::vector<double> tol_p(want_p.size()), tol_out(want_out.size());
@@ -203,7 +204,7 @@ void check(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {})
             abs_dot += std::fabs(at(b, i, 0, h, d) * at(b, j, 1, h, d));
           }
           s[j] = dot * scale;
-          if (mask[size_t(b) * T + j] != 0) {
+          if (ref::math::attention_key_allowed(&mask[size_t(b) * T], i, j, window)) {
             ds = std::max(
                 ds, 2 * std::sqrt(HS + 1.0) * kEps32 * scale * abs_dot + kEps32 * std::fabs(s[j]));
             max = std::max(max, s[j]);
@@ -315,21 +316,22 @@ TEST(Attention, DropoutAppliesTheMaskToProbabilities) {
 // - dq_ie = scale sum_j ds_ij k_je (T terms): scale (sum_j E_ds_ij |k_je| + 2 sqrt(T+1) eps32
 //   sum_j |ds_ij k_je|) + 2 eps32 |dq_ie| (the fp32 scale); dk_je likewise with q_ie over i.
 // - dv_je = sum_i keep sd p_ij dout_ie: (2 sqrt(T+1) + 1) eps32 sum_i |keep sd p_ij dout_ie|.
-void check_backward(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {}) {
-  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p));
+void check_backward(int B, int T, int C, int NH, uint32_t seed, DropoutSpec dropout = {},
+                    int window = 0) {
+  SCOPED_TRACE(shape("B", B, "T", T, "C", C, "NH", NH, "dropout", dropout.p, "window", window));
   const int HS = C / NH;
   const auto qkv = uniform(size_t(B) * T * 3 * C, seed, -2.0f, 2.0f);
   const auto dout = uniform(size_t(B) * T * C, seed + 2);
   const auto mask = make_mask(B, T, seed + 1);
   std::vector<float> out(size_t(B) * T * C), probs(size_t(B) * NH * T * T);
-  ref::attention_forward(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B, T, C,
-                         NH, dropout);
+  ref::attention_forward_window(Exec::cpu(), out.data(), probs.data(), qkv.data(), mask.data(), B,
+                                T, C, NH, dropout, window);
   std::vector<float> want(qkv.size()), got(qkv.size(), NAN), dprobs(probs.size(), NAN);
-  ref::attention_backward(Exec::cpu(), want.data(), dprobs.data(), dout.data(), qkv.data(),
-                          probs.data(), mask.data(), B, T, C, NH, dropout);
+  ref::attention_backward_window(Exec::cpu(), want.data(), dprobs.data(), dout.data(), qkv.data(),
+                                 probs.data(), mask.data(), B, T, C, NH, dropout, window);
   std::fill(dprobs.begin(), dprobs.end(), NAN);  // scratch: must be written before it is read
-  cpu::attention_backward(Exec::cpu(), got.data(), dprobs.data(), dout.data(), qkv.data(),
-                          probs.data(), mask.data(), B, T, C, NH, dropout);
+  cpu::attention_backward_window(Exec::cpu(), got.data(), dprobs.data(), dout.data(), qkv.data(),
+                                 probs.data(), mask.data(), B, T, C, NH, dropout, window);
 
   const double sd = dropout.active() ? double(float(1.0 / (1.0 - double(dropout.p)))) : 1.0;
   const double scale = 1.0 / std::sqrt(double(HS));
@@ -343,10 +345,9 @@ void check_backward(int B, int T, int C, int NH, uint32_t seed, DropoutSpec drop
   std::vector<double> tol(qkv.size(), 0.0);
   std::vector<double> ds(size_t(T) * T), e_ds(size_t(T) * T), d(size_t(T) * T);
   for (int b = 0; b < B; ++b) {
-    bool any_key = false;
-    for (int j = 0; j < T; ++j) any_key = any_key || mask[size_t(b) * T + j] != 0;
     for (int h = 0; h < NH; ++h) {
       for (int i = 0; i < T; ++i) {
+        const bool any_key = ref::math::attention_row_has_key(&mask[size_t(b) * T], T, i, window);
         const size_t prow = ((size_t(b) * NH + h) * T + i) * T;
         std::vector<double> dp(T), e_dp(T);
         double c = 0, e_c = 0;
@@ -405,6 +406,29 @@ TEST(Attention, BackwardCpuMatchesRef) {
           check_backward(B, T, C, NH, seed += 3, DropoutSpec{p, 9, seed});
         }
       }
+    }
+  }
+}
+
+// Sliding windows (ModernBERT's local layers): windows narrower than, about as wide as, and wider
+// than the sequences, with the padding patterns of make_mask (padded queries whose window holds
+// only padding are uniform rows).
+TEST(Attention, CpuMatchesRefWithWindow) {
+  uint32_t seed = 4100;
+  for (int window : {1, 3, 16}) {
+    for (int T : {5, 23, 64 + 3}) {
+      check(7, T, 16, 2, seed += 2, DropoutSpec{}, window);
+      check(7, T, 16, 2, seed += 2, DropoutSpec{0.1f, 4, 5}, window);
+    }
+  }
+}
+
+TEST(Attention, BackwardCpuMatchesRefWithWindow) {
+  uint32_t seed = 4200;
+  for (int window : {1, 3, 16}) {
+    for (int T : {5, 23, 64 + 3}) {
+      check_backward(7, T, 16, 2, seed += 3, DropoutSpec{}, window);
+      check_backward(7, T, 16, 2, seed += 3, DropoutSpec{0.1f, 6, seed}, window);
     }
   }
 }

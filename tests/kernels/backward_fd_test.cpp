@@ -28,6 +28,7 @@
 #include "kernels/ref/linear_math.h"
 #include "kernels/ref/loss_math.h"
 #include "kernels/ref/pooling_math.h"
+#include "kernels/ref/rotary_math.h"
 
 namespace finetune::kernels {
 namespace {
@@ -84,6 +85,28 @@ TEST(BackwardFd, LayerNorm) {
   EXPECT_TRUE(matches_finite_differences(x, dx, loss)) << "din";
   EXPECT_TRUE(matches_finite_differences(w, dw, loss)) << "dweight";
   EXPECT_TRUE(matches_finite_differences(b, db, loss)) << "dbias";
+}
+
+// LayerNorm without a bias (torch.nn.LayerNorm(bias=False), ModernBERT): null bias and dbias.
+TEST(BackwardFd, LayerNormWithoutBias) {
+  const int N = 3, C = 6;
+  const float eps = 1e-5f;
+  Vec x = uniform_d(N * C, 15), w = uniform_d(C, 16, 0.5, 1.5);
+  const Vec r = uniform_d(N * C, 17);
+  const auto loss = [&] {
+    Vec out(N * C);
+    ref::math::layernorm_forward<double>(out.data(), nullptr, nullptr, x.data(), w.data(), nullptr,
+                                         N, C, eps);
+    return dot(r, out);
+  };
+  Vec out(N * C), mean(N), rstd(N);
+  ref::math::layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(),
+                               static_cast<const double*>(nullptr), N, C, eps);
+  Vec dx(N * C), dw(C, 0.0);
+  ref::math::layernorm_backward(dx.data(), dw.data(), static_cast<double*>(nullptr), r.data(),
+                                x.data(), w.data(), mean.data(), rstd.data(), N, C);
+  EXPECT_TRUE(matches_finite_differences(x, dx, loss)) << "din";
+  EXPECT_TRUE(matches_finite_differences(w, dw, loss)) << "dweight";
 }
 
 // out = LayerNorm(a + b): layernorm_backward on the saved sum gives the gradient of both addends.
@@ -163,6 +186,92 @@ TEST(BackwardFd, Attention) {
       EXPECT_GT(dropped, 0);
     }
   }
+}
+
+// Sliding-window attention (ModernBERT's local layers), window 1 over T = 6: a full sequence; one
+// with padding inside and at the end, where the padded query 5 sees only padding in its window
+// (a uniform row, no gradient to q and k); with and without dropout.
+TEST(BackwardFd, WindowedAttention) {
+  const int B = 2, T = 6, C = 4, NH = 2, window = 1;
+  const std::vector<int32_t> mask = {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0};
+  for (float p : {0.0f, 0.3f}) {
+    SCOPED_TRACE(shape("dropout", p));
+    const DropoutSpec dropout{p, 99, 3};
+    Vec qkv = uniform_d(size_t(B) * T * 3 * C, 43, -1.5, 1.5);
+    const Vec r = uniform_d(size_t(B) * T * C, 44);
+    const auto loss = [&] {
+      Vec out(size_t(B) * T * C), probs(size_t(B) * NH * T * T);
+      ref::math::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH,
+                                   dropout, window);
+      return dot(r, out);
+    };
+    Vec out(size_t(B) * T * C), probs(size_t(B) * NH * T * T), dprobs(probs.size());
+    ref::math::attention_forward(out.data(), probs.data(), qkv.data(), mask.data(), B, T, C, NH,
+                                 dropout, window);
+    // Outside the window the probability is exactly 0; the uniform row is 1/T everywhere.
+    EXPECT_EQ(probs[0 * T + 3], 0.0);             // b 0, head 0, query 0, key 3
+    EXPECT_DOUBLE_EQ(probs[(2 * NH * T - 1) * T], 1.0 / T);  // b 1, head 1, query 5
+    Vec dqkv(qkv.size(), NAN);
+    ref::math::attention_backward(dqkv.data(), dprobs.data(), r.data(), qkv.data(), probs.data(),
+                                  mask.data(), B, T, C, NH, dropout, window);
+    EXPECT_TRUE(matches_finite_differences(qkv, dqkv, loss));
+  }
+}
+
+// RoPE on q and k (v untouched), head size 4, positions up to 4, a small theta so that every
+// angle is large enough to matter.
+TEST(BackwardFd, Rotary) {
+  const int B = 2, T = 5, C = 8, NH = 2;
+  const float theta = 10.0f;
+  Vec qkv = uniform_d(size_t(B) * T * 3 * C, 45);
+  const Vec r = uniform_d(qkv.size(), 46);
+  const auto loss = [&] {
+    Vec y = qkv;
+    ref::math::rotary_apply(y.data(), B, T, C, NH, theta, +1);
+    return dot(r, y);
+  };
+  Vec d = r;
+  ref::math::rotary_apply(d.data(), B, T, C, NH, theta, -1);
+  EXPECT_TRUE(matches_finite_differences(qkv, d, loss));
+}
+
+// GeGLU for every activation, inputs across [-4, 4] away from ReLU's kink.
+TEST(BackwardFd, GeGLU) {
+  const long N = 3, F = 5;
+  Vec x0 = uniform_d(size_t(N) * 2 * F, 47, -4.0, 4.0);
+  for (double& v : x0) {
+    if (std::fabs(v) < 0.01) v += 0.05;
+  }
+  const Vec r = uniform_d(size_t(N) * F, 48);
+  for (Activation kind :
+       {Activation::GeluErf, Activation::GeluTanh, Activation::Relu, Activation::Tanh}) {
+    SCOPED_TRACE(shape("activation", static_cast<int>(kind)));
+    Vec x = x0;
+    const auto loss = [&] {
+      Vec y(size_t(N) * F);
+      ref::math::geglu_forward(y.data(), x.data(), N, F, kind);
+      return dot(r, y);
+    };
+    Vec dx(x.size(), NAN);
+    ref::math::geglu_backward(dx.data(), r.data(), x.data(), N, F, kind);
+    EXPECT_TRUE(matches_finite_differences(x, dx, loss));
+  }
+}
+
+// Masked mean pooling: a full sequence and one with padding.
+TEST(BackwardFd, MeanPool) {
+  const int B = 2, T = 4, C = 3;
+  const std::vector<int32_t> mask = {1, 1, 1, 1, 1, 0, 1, 0};
+  Vec x = uniform_d(size_t(B) * T * C, 63);
+  const Vec r = uniform_d(size_t(B) * C, 64);
+  const auto loss = [&] {
+    Vec out(size_t(B) * C);
+    ref::math::mean_pool_forward(out.data(), x.data(), mask.data(), B, T, C);
+    return dot(r, out);
+  };
+  Vec dx(x.size(), NAN);
+  ref::math::mean_pool_backward(dx.data(), r.data(), mask.data(), B, T, C);
+  EXPECT_TRUE(matches_finite_differences(x, dx, loss));
 }
 
 // Repeated word ids (3 appears three times, across sequences), token types 0 and 1, and the two

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -56,6 +58,53 @@ TEST(Pooling, BackwardCpuEqualsRef) {
         cpu::first_token_backward(Exec::cpu(), got.data(), dy.data(), B, T, C);
         EXPECT_EQ(got, want);
       }
+    }
+  }
+}
+
+// Mean pooling (ModernBERT's classifier_pooling "mean"): cpu:: (float sums in token order)
+// against ref:: (double), tolerance (T + 2) eps32 of the mean of |x| over the real tokens (the
+// sequential float sum of up to T terms, then one multiply by the rounded 1/count); padding
+// patterns: full, right padding, only the first token, none (pools to 0). Backward: dout / count
+// in the real rows, one rounding of the reciprocal and one of the product (2 eps32).
+TEST(Pooling, MeanPoolCpuMatchesRef) {
+  uint32_t seed = 750;
+  for (int T : {1, 5, 23}) {
+    for (int C : {1, 7, 64 + 3}) {
+      const int B = 4;
+      SCOPED_TRACE(shape("T", T, "C", C));
+      std::vector<int32_t> mask(size_t(B) * T, 0);
+      for (int t = 0; t < T; ++t) {
+        mask[t] = 1;                              // full
+        mask[size_t(T) + t] = t < (T + 1) / 2;    // right padding
+        mask[2 * size_t(T) + t] = t == 0;         // first token only
+      }                                           // sequence 3: no real token
+      const auto in = uniform(size_t(B) * T * C, seed++);
+      std::vector<float> want(size_t(B) * C), got(want.size(), NAN);
+      ref::mean_pool_forward(Exec::cpu(), want.data(), in.data(), mask.data(), B, T, C);
+      cpu::mean_pool_forward(Exec::cpu(), got.data(), in.data(), mask.data(), B, T, C);
+      std::vector<double> tol(want.size());
+      for (int b = 0; b < B; ++b) {
+        int count = 0;
+        for (int t = 0; t < T; ++t) count += mask[size_t(b) * T + t];
+        for (int c = 0; c < C; ++c) {
+          double abs_sum = 0;
+          for (int t = 0; t < T; ++t) {
+            if (mask[size_t(b) * T + t]) abs_sum += std::fabs(in[(size_t(b) * T + t) * C + c]);
+          }
+          tol[size_t(b) * C + c] = count ? (T + 2) * testing::kEps32 * abs_sum / count + 1e-38 : 0;
+        }
+      }
+      for (int c = 0; c < C; ++c) EXPECT_EQ(got[3 * size_t(C) + c], 0.0f);
+      EXPECT_TRUE(testing::all_close(got, want, [&](size_t i) { return tol[i] + 1e-38; }));
+
+      const auto dout = uniform(size_t(B) * C, seed++);
+      std::vector<float> dwant(in.size()), dgot(in.size(), NAN);
+      ref::mean_pool_backward(Exec::cpu(), dwant.data(), dout.data(), mask.data(), B, T, C);
+      cpu::mean_pool_backward(Exec::cpu(), dgot.data(), dout.data(), mask.data(), B, T, C);
+      EXPECT_TRUE(testing::all_close(dgot, dwant, [&](size_t i) {
+        return 2 * testing::kEps32 * std::fabs(dwant[i]) + 1e-38;
+      }));
     }
   }
 }

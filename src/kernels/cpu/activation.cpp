@@ -21,11 +21,15 @@
 // GeluTanh and Tanh use tanhf; 1 - tanh^2 loses relative (not absolute) accuracy where
 // tanh -> +-1, as PyTorch's float kernels do. Relu passes dout where x > 0 (or x is NaN).
 //
+// GeGLU (ModernBERT's MLP) applies the same per-element functions to the input half of each row
+// and multiplies by the gate half; its backward uses the same derivative on dout * gate.
+//
 // Dimension legend: N elements. `out` may alias `in` and `din` may alias `dout` (element i is
 // written from element i only).
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/error.h"
 #include "kernels/activation.h"
@@ -123,38 +127,105 @@ inline float normal_cdf(float x) {
   return cdf;
 }
 
+// act(x) per kind, in float (see the file comment for the accuracy of each).
+template <Activation kKind>
+inline float activate(float x) {
+  if constexpr (kKind == Activation::GeluErf) {
+    return x * normal_cdf(x);
+  } else if constexpr (kKind == Activation::GeluTanh) {
+    return 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x)));
+  } else if constexpr (kKind == Activation::Relu) {
+    return x < 0.0f ? 0.0f : x;  // NaN stays NaN
+  } else {
+    return std::tanh(x);
+  }
+}
+
+// dout * act'(x) per kind (Relu selects, so that 0 * inf in dout stays 0 and NaN passes dout).
+template <Activation kKind>
+inline float activate_backward(float dout, float x) {
+  if constexpr (kKind == Activation::GeluErf) {
+    float cdf, pdf;
+    normal_cdf_pdf(x, cdf, pdf);
+    return dout * (cdf + x * pdf);
+  } else if constexpr (kKind == Activation::GeluTanh) {
+    const float t = std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x));
+    const float du_dx = kSqrtTwoOverPi * (1.0f + 3.0f * kGeluTanhCubic * x * x);
+    return dout * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx);
+  } else if constexpr (kKind == Activation::Relu) {
+    return x <= 0.0f ? 0.0f : dout;
+  } else {
+    const float t = std::tanh(x);
+    return dout * (1.0f - t * t);
+  }
+}
+
+template <Activation kKind>
+void forward_loop(float* out, const float* in, long N) {
+#pragma omp parallel for simd schedule(static) if (N >= kMinParallelWork)
+  for (long i = 0; i < N; ++i) out[i] = activate<kKind>(in[i]);
+}
+
+template <Activation kKind>
+void backward_loop(float* din, const float* dout, const float* in, long N) {
+#pragma omp parallel for simd schedule(static) if (N >= kMinParallelWork)
+  for (long i = 0; i < N; ++i) din[i] = activate_backward<kKind>(dout[i], in[i]);
+}
+
+// GeGLU rows in parallel; within a row the F columns vectorise.
+template <Activation kKind>
+void geglu_forward_loop(float* out, const float* in, long N, long F) {
+#pragma omp parallel for schedule(static) if (N * F >= kMinParallelWork)
+  for (long n = 0; n < N; ++n) {
+    const float* input = in + n * 2 * F;  // [F]
+    const float* gate = input + F;        // [F]
+    float* y = out + n * F;               // [F]
+#pragma omp simd
+    for (long j = 0; j < F; ++j) y[j] = activate<kKind>(input[j]) * gate[j];
+  }
+}
+
+template <Activation kKind>
+void geglu_backward_loop(float* din, const float* dout, const float* in, long N, long F) {
+#pragma omp parallel for schedule(static) if (N * F >= kMinParallelWork)
+  for (long n = 0; n < N; ++n) {
+    const float* input = in + n * 2 * F;  // [F]
+    const float* gate = input + F;        // [F]
+    const float* dy = dout + n * F;       // [F]
+    float* d_input = din + n * 2 * F;     // [F]
+    float* d_gate = d_input + F;          // [F]
+#pragma omp simd
+    for (long j = 0; j < F; ++j) {
+      d_gate[j] = dy[j] * activate<kKind>(input[j]);
+      d_input[j] = activate_backward<kKind>(dy[j] * gate[j], input[j]);
+    }
+  }
+}
+
+// Calls f(std::integral_constant<Activation, kind>{}) for the runtime kind.
+template <typename F>
+void with_kind(Activation kind, const char* op, F&& f) {
+  switch (kind) {
+    case Activation::GeluErf:
+      return f(std::integral_constant<Activation, Activation::GeluErf>{});
+    case Activation::GeluTanh:
+      return f(std::integral_constant<Activation, Activation::GeluTanh>{});
+    case Activation::Relu:
+      return f(std::integral_constant<Activation, Activation::Relu>{});
+    case Activation::Tanh:
+      return f(std::integral_constant<Activation, Activation::Tanh>{});
+  }
+  FT_CHECK(false, op, ": unknown activation ", static_cast<int>(kind));
+}
+
 }  // namespace
 
 void activation_forward(const Exec& ex,
                         float* out,       // [N]
                         const float* in,  // [N]
                         long N, Activation kind) {
-  const bool parallel = N >= kMinParallelWork;
-  switch (kind) {
-    case Activation::GeluErf:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) {
-        const float x = in[i];
-        out[i] = x * normal_cdf(x);
-      }
-      return;
-    case Activation::GeluTanh:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) {
-        const float x = in[i];
-        out[i] = 0.5f * x * (1.0f + std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x)));
-      }
-      return;
-    case Activation::Relu:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];  // NaN stays NaN
-      return;
-    case Activation::Tanh:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) out[i] = std::tanh(in[i]);
-      return;
-  }
-  FT_CHECK(false, "activation_forward: unknown activation ", static_cast<int>(kind));
+  with_kind(kind, "activation_forward",
+            [&](auto k) { forward_loop<decltype(k)::value>(out, in, N); });
 }
 
 void activation_backward(const Exec& ex,
@@ -162,39 +233,25 @@ void activation_backward(const Exec& ex,
                          const float* dout,  // [N]
                          const float* in,    // [N]
                          long N, Activation kind) {
-  const bool parallel = N >= kMinParallelWork;
-  switch (kind) {
-    case Activation::GeluErf:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) {
-        const float x = in[i];
-        float cdf, pdf;
-        normal_cdf_pdf(x, cdf, pdf);
-        din[i] = dout[i] * (cdf + x * pdf);
-      }
-      return;
-    case Activation::GeluTanh:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) {
-        const float x = in[i];
-        const float t = std::tanh(kSqrtTwoOverPi * (x + kGeluTanhCubic * x * x * x));
-        const float du_dx = kSqrtTwoOverPi * (1.0f + 3.0f * kGeluTanhCubic * x * x);
-        din[i] = dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du_dx);
-      }
-      return;
-    case Activation::Relu:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) din[i] = in[i] <= 0.0f ? 0.0f : dout[i];  // NaN passes dout
-      return;
-    case Activation::Tanh:
-#pragma omp parallel for simd schedule(static) if (parallel)
-      for (long i = 0; i < N; ++i) {
-        const float t = std::tanh(in[i]);
-        din[i] = dout[i] * (1.0f - t * t);
-      }
-      return;
-  }
-  FT_CHECK(false, "activation_backward: unknown activation ", static_cast<int>(kind));
+  with_kind(kind, "activation_backward",
+            [&](auto k) { backward_loop<decltype(k)::value>(din, dout, in, N); });
+}
+
+void geglu_forward(const Exec& ex,
+                   float* out,       // [N, F]
+                   const float* in,  // [N, 2F]
+                   long N, long F, Activation kind) {
+  with_kind(kind, "geglu_forward",
+            [&](auto k) { geglu_forward_loop<decltype(k)::value>(out, in, N, F); });
+}
+
+void geglu_backward(const Exec& ex,
+                    float* din,         // [N, 2F]
+                    const float* dout,  // [N, F]
+                    const float* in,    // [N, 2F]
+                    long N, long F, Activation kind) {
+  with_kind(kind, "geglu_backward",
+            [&](auto k) { geglu_backward_loop<decltype(k)::value>(din, dout, in, N, F); });
 }
 
 }  // namespace finetune::kernels::cpu

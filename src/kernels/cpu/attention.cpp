@@ -33,6 +33,11 @@
 // and has no gradient with respect to q and k (see ref/attention_math.h). Every query row,
 // padded or not, is computed, as transformers does.
 //
+// Sliding window (the *_window entry points, kernels/attention.h): with window w > 0 the
+// products run over all T keys and a key outside |i - j| <= w gets probability 0 like a padded
+// one; a query row with no allowed key is uniform and has no q/k gradient. The T x T products
+// are computed in full (a banded formulation would do w/T of the work; not done yet).
+//
 // Precision: fp32 throughout. A score is a dot product of HS = 64 terms (error ~sqrt(HS) *
 // eps32 * scale * sum |q_d k_d|); a softmax error dp is carried to the output as at most
 // dp * |v|, plus the fp32 sum over T keys. The backward products have the same structure; the
@@ -44,6 +49,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 
 #include "core/error.h"
@@ -67,6 +73,21 @@ int count_keys(const int32_t* mask,  // [T]
   return n_keys;
 }
 
+// Whether query i may attend to key j (real, and inside the window when there is one).
+inline bool key_allowed(const int32_t* mask, int i, int j, int window) {
+  return mask[j] != 0 && (window <= 0 || std::abs(i - j) <= window);
+}
+
+// Whether query row i has any allowed key among the first n_keys.
+bool row_has_key(const int32_t* mask, int n_keys, int i, int window) {
+  const int lo = window > 0 ? std::max(0, i - window) : 0;
+  const int hi = window > 0 ? std::min(n_keys, i + window + 1) : n_keys;
+  for (int j = lo; j < hi; ++j) {
+    if (mask[j] != 0) return true;
+  }
+  return false;
+}
+
 // Sets rows of a [rows, HS] block with row stride `ld` to zero.
 void zero_rows(float* x,  // [rows, HS], row stride ld
                int64_t rows, int HS, int64_t ld) {
@@ -81,6 +102,15 @@ void attention_forward(const Exec& ex,
                        const float* qkv,     // [B, T, 3C]
                        const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
                        int B, int T, int C, int NH, DropoutSpec dropout) {
+  attention_forward_window(ex, out, probs, qkv, mask, B, T, C, NH, dropout, 0);
+}
+
+void attention_forward_window(const Exec& ex,
+                              float* out,           // [B, T, C]
+                              float* probs,         // [B, NH, T, T]
+                              const float* qkv,     // [B, T, 3C]
+                              const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
+                              int B, int T, int C, int NH, DropoutSpec dropout, int window) {
   FT_CHECK(NH > 0 && C % NH == 0, "attention_forward: hidden size ", C,
            " is not a multiple of the head count ", NH);
   if (B <= 0 || T <= 0 || C <= 0) return;
@@ -100,6 +130,8 @@ void attention_forward(const Exec& ex,
     const int64_t h = pair % NH;
     const int32_t* m = mask + b * T;  // [T]
     int n_keys = count_keys(m, T);
+    // With a window, padded query rows may have no allowed key and be uniform over all T keys.
+    if (window > 0 && n_keys > 0) n_keys = T;
 
     const float* q = qkv + b * T * row_stride + h * HS;  // [T, HS], row stride 3C
     const float* k = q + C;                              // [T, HS], row stride 3C
@@ -115,15 +147,19 @@ void attention_forward(const Exec& ex,
       // p[:, :n_keys] = scale * q k^T
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_keys, HS, scale, q, row_stride, k,
                   row_stride, 0.0f, p, T);
-      for (int64_t i = 0; i < T; ++i) {
-        float* row = p + i * T;  // [T]
+      for (int i = 0; i < T; ++i) {
+        float* row = p + static_cast<int64_t>(i) * T;  // [T]
+        if (window > 0 && !row_has_key(m, n_keys, i, window)) {
+          std::fill(row, row + T, 1.0f / static_cast<float>(T));  // n_keys == T here
+          continue;
+        }
         float max = -INFINITY;
         for (int j = 0; j < n_keys; ++j) {
-          if (m[j] != 0) max = std::fmax(max, row[j]);
+          if (key_allowed(m, i, j, window)) max = std::fmax(max, row[j]);
         }
         float sum = 0.0f;
         for (int j = 0; j < n_keys; ++j) {
-          row[j] = m[j] != 0 ? std::exp(row[j] - max) : 0.0f;
+          row[j] = key_allowed(m, i, j, window) ? std::exp(row[j] - max) : 0.0f;
           sum += row[j];
         }
         const float inv = 1.0f / sum;  // sum >= 1: the maximum's own term is exp(0)
@@ -164,6 +200,17 @@ void attention_backward(const Exec& ex,
                         const float* probs,   // [B, NH, T, T] saved by the forward
                         const int32_t* mask,  // [B, T]
                         int B, int T, int C, int NH, DropoutSpec dropout) {
+  attention_backward_window(ex, dqkv, dprobs, dout, qkv, probs, mask, B, T, C, NH, dropout, 0);
+}
+
+void attention_backward_window(const Exec& ex,
+                               float* dqkv,          // [B, T, 3C]
+                               float* dprobs,        // [B, NH, T, T] scratch
+                               const float* dout,    // [B, T, C]
+                               const float* qkv,     // [B, T, 3C]
+                               const float* probs,   // [B, NH, T, T] saved by the forward
+                               const int32_t* mask,  // [B, T]
+                               int B, int T, int C, int NH, DropoutSpec dropout, int window) {
   FT_CHECK(NH > 0 && C % NH == 0, "attention_backward: hidden size ", C,
            " is not a multiple of the head count ", NH);
   if (B <= 0 || T <= 0 || C <= 0) return;
@@ -179,9 +226,11 @@ void attention_backward(const Exec& ex,
   for (int64_t pair = 0; pair < pairs; ++pair) {
     const int64_t b = pair / NH;
     const int64_t h = pair % NH;
-    const int key_count = count_keys(mask + b * T, T);
+    const int32_t* m = mask + b * T;  // [T]
+    const int key_count = count_keys(m, T);
     const bool any_key = key_count > 0;
-    const int n_keys = any_key ? key_count : T;  // no real key: uniform over all T
+    // No real key: uniform over all T. With a window, a padded query may be uniform too.
+    const int n_keys = any_key && window <= 0 ? key_count : T;
 
     const float* q = qkv + b * T * row_stride + h * HS;          // [T, HS], row stride 3C
     const float* k = q + C;                                      // [T, HS], row stride 3C
@@ -217,10 +266,17 @@ void attention_backward(const Exec& ex,
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, n_keys, HS, 1.0f, dy, C, v, row_stride,
                 0.0f, dp, T);
     // (3) ds = p (dp - sum_j p dp), in place. Padded keys have p = 0 and get ds = 0.
-    for (int64_t i = 0; i < T; ++i) {
-      float* row = dp + i * T;        // [T]
-      const float* prow = p + i * T;  // [T]
-      if (drop) apply_dropout_mask(row, row, n_keys, first + i * T, dropout, drop_scale);
+    for (int i = 0; i < T; ++i) {
+      float* row = dp + static_cast<int64_t>(i) * T;        // [T]
+      const float* prow = p + static_cast<int64_t>(i) * T;  // [T]
+      if (window > 0 && !row_has_key(m, T, i, window)) {
+        std::fill(row, row + T, 0.0f);  // a uniform row does not depend on q or k
+        continue;
+      }
+      if (drop) {
+        apply_dropout_mask(row, row, n_keys, first + static_cast<uint64_t>(i) * T, dropout,
+                           drop_scale);
+      }
       float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
       for (int j = 0; j < n_keys; ++j) dot += prow[j] * row[j];

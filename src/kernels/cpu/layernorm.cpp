@@ -49,8 +49,13 @@ inline void normalize_row(float* y,             // [C]
   }
   const float var = sq / static_cast<float>(C);  // biased, as torch.nn.LayerNorm
   const float rstd = 1.0f / std::sqrt(var + eps);
+  if (bias != nullptr) {
 #pragma omp simd
-  for (int c = 0; c < C; ++c) y[c] = (x[c] - mean) * rstd * weight[c] + bias[c];
+    for (int c = 0; c < C; ++c) y[c] = (x[c] - mean) * rstd * weight[c] + bias[c];
+  } else {
+#pragma omp simd
+    for (int c = 0; c < C; ++c) y[c] = (x[c] - mean) * rstd * weight[c];
+  }
   if (mean_out) *mean_out = mean;
   if (rstd_out) *rstd_out = rstd;
 }
@@ -140,7 +145,7 @@ void layernorm_backward(const Exec& ex,
 #pragma omp simd
     for (int c = 0; c < width; ++c) {
       dweight[c0 + c] += acc_w[c];
-      dbias[c0 + c] += acc_b[c];
+      if (dbias != nullptr) dbias[c0 + c] += acc_b[c];
     }
   }
 

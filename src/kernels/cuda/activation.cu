@@ -19,6 +19,8 @@
 // Dimension legend: N elements.
 #include <cuda_runtime.h>
 
+#include <type_traits>
+
 #include <cstdint>
 
 #include "core/error.h"
@@ -91,7 +93,48 @@ __global__ void activation_backward_kernel(float* din,         // [N]
   }
 }
 
+// GeGLU: element (n, j) of the [N, F] output from input (n, j) and gate (n, F + j).
+template <Activation kKind>
+__global__ void geglu_forward_kernel(float* __restrict__ out,       // [N, F]
+                                     const float* __restrict__ in,  // [N, 2F]
+                                     int64_t N, int64_t F) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < N * F;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t n = i / F, j = i % F;
+    out[i] = activate<kKind>(in[n * 2 * F + j]) * in[n * 2 * F + F + j];
+  }
+}
+
+template <Activation kKind>
+__global__ void geglu_backward_kernel(float* __restrict__ din,         // [N, 2F]
+                                      const float* __restrict__ dout,  // [N, F]
+                                      const float* __restrict__ in,    // [N, 2F]
+                                      int64_t N, int64_t F) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < N * F;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t n = i / F, j = i % F;
+    const float x = in[n * 2 * F + j], gate = in[n * 2 * F + F + j], dy = dout[i];
+    din[n * 2 * F + F + j] = dy * activate<kKind>(x);
+    din[n * 2 * F + j] = activate_backward<kKind>(dy * gate, x);
+  }
+}
+
 constexpr int kThreads = 256;
+
+template <typename F>
+void with_kind(Activation kind, const char* op, F&& f) {
+  switch (kind) {
+    case Activation::GeluErf:
+      return f(std::integral_constant<Activation, Activation::GeluErf>{});
+    case Activation::GeluTanh:
+      return f(std::integral_constant<Activation, Activation::GeluTanh>{});
+    case Activation::Relu:
+      return f(std::integral_constant<Activation, Activation::Relu>{});
+    case Activation::Tanh:
+      return f(std::integral_constant<Activation, Activation::Tanh>{});
+  }
+  FT_CHECK(false, op, ": unknown activation ", static_cast<int>(kind));
+}
 
 template <Activation kKind>
 void launch_forward(cudaStream_t stream, float* out, const float* in, int64_t N) {
@@ -147,6 +190,28 @@ void activation_backward(const Exec& ex,
       return launch_backward<Activation::Tanh>(ctx.stream, din, dout, in, N);
   }
   FT_CHECK(false, "activation_backward: unknown activation ", static_cast<int>(kind));
+}
+
+void geglu_forward(const Exec& ex, float* out, const float* in, long N, long F, Activation kind) {
+  CudaContext& ctx = context(ex, "geglu_forward");
+  if (N <= 0 || F <= 0) return;
+  with_kind(kind, "geglu_forward", [&](auto k) {
+    geglu_forward_kernel<decltype(k)::value>
+        <<<blocks_for(int64_t{N} * F, kThreads, 8192), kThreads, 0, ctx.stream>>>(out, in, N, F);
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+void geglu_backward(const Exec& ex, float* din, const float* dout, const float* in, long N,
+                    long F, Activation kind) {
+  CudaContext& ctx = context(ex, "geglu_backward");
+  if (N <= 0 || F <= 0) return;
+  with_kind(kind, "geglu_backward", [&](auto k) {
+    geglu_backward_kernel<decltype(k)::value>
+        <<<blocks_for(int64_t{N} * F, kThreads, 8192), kThreads, 0, ctx.stream>>>(din, dout, in,
+                                                                                   N, F);
+    CUDA_CHECK_LAUNCH();
+  });
 }
 
 }  // namespace finetune::kernels::cuda

@@ -28,6 +28,10 @@
 // inside that range get p = 0 exactly; a sequence with no real key is uniform over all T keys
 // and passes no gradient to q and k (ref/attention_math.h). Every query row is computed.
 //
+// Sliding window (the *_window entry points, kernels/attention.h): with window w > 0 every key
+// tile is computed (n_keys = T) and a key outside |i - j| <= w is treated like a padded key; a
+// query row with no allowed key is uniform (its row maximum stays -inf) and gets ds = 0.
+//
 // Limits: any T (the work is tiled; T <= 512 is what the models need), head size HS <= 768
 // (register accumulators per lane and shared tiles; the models have HS = 32 or 64). Larger HS
 // throws Error. Shared memory per block: forward and backward (a) (8 HS + 32 (HS|1) + 256)
@@ -68,6 +72,11 @@ size_t row_kernel_smem(int HS) {  // forward and backward (a)
 }
 size_t key_kernel_smem(int HS) {  // backward (b)
   return sizeof(float) * (2 * size_t(kTile) * tile_stride(HS) + 2 * kRows * kTile);
+}
+
+// Whether query i may attend to key j (real, and inside the window when there is one).
+__device__ inline bool key_allowed(const int32_t* m, int i, int j, int window) {
+  return m[j] != 0 && (window <= 0 || abs(i - j) <= window);
 }
 
 // Last real key + 1 of sequence b (0 when it has none), computed by the whole block.
@@ -114,7 +123,7 @@ __global__ void __launch_bounds__(kThreads)
                              const float* __restrict__ qkv,     // [B, T, 3C]
                              const int32_t* __restrict__ mask,  // [B, T]
                              int T, int C, int NH, DropoutSpec dropout, float scale,
-                             float drop_scale) {
+                             float drop_scale, int window) {
   dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
@@ -129,7 +138,8 @@ __global__ void __launch_bounds__(kThreads)
   const int32_t* m = mask + int64_t{b} * T;  // [T]
   const int key_count = count_keys(m, T);
   const bool any_key = key_count > 0;
-  const int n_keys = any_key ? key_count : T;  // no real key: uniform over all T keys
+  // No real key: uniform over all T keys. With a window every key tile is computed.
+  const int n_keys = any_key && window <= 0 ? key_count : T;
 
   const int64_t row_stride = 3 * int64_t{C};
   const float* q = qkv + int64_t{b} * T * row_stride + int64_t{h} * HS;  // [T, HS], stride 3C
@@ -148,7 +158,7 @@ __global__ void __launch_bounds__(kThreads)
       load_tile(tile, k, row_stride, j0, n_keys, HS, stride);
       __syncthreads();
       const int j = j0 + lane;
-      if (active && j < n_keys && m[j] != 0) {
+      if (active && j < n_keys && key_allowed(m, i, j, window)) {
         const float* qr = q_s + warp * HS;
         const float* kr = tile + lane * stride;
         float dot = 0.0f;
@@ -162,11 +172,11 @@ __global__ void __launch_bounds__(kThreads)
 
   // (2) softmax in place; keys from n_keys on (and padded keys) get exactly 0.
   if (active) {
-    if (any_key) {
-      row_max = warp_max(row_max);
+    row_max = warp_max(row_max);  // -inf: no allowed key in the row
+    if (row_max > -INFINITY) {
       float sum = 0.0f;
       for (int j = lane; j < n_keys; j += kWarp) {
-        const float e = m[j] != 0 ? expf(prow[j] - row_max) : 0.0f;
+        const float e = key_allowed(m, i, j, window) ? expf(prow[j] - row_max) : 0.0f;
         prow[j] = e;
         sum += e;
       }
@@ -231,7 +241,7 @@ __global__ void __launch_bounds__(kThreads)
                                    const float* __restrict__ probs,   // [B, NH, T, T]
                                    const int32_t* __restrict__ mask,  // [B, T]
                                    int T, int C, int NH, DropoutSpec dropout, float scale,
-                                   float drop_scale) {
+                                   float drop_scale, int window) {
   dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
@@ -246,7 +256,13 @@ __global__ void __launch_bounds__(kThreads)
   const int32_t* m = mask + int64_t{b} * T;
   const int key_count = count_keys(m, T);
   const bool any_key = key_count > 0;
-  const int n_keys = any_key ? key_count : T;
+  const int n_keys = any_key && window <= 0 ? key_count : T;
+  // Whether this warp's row has an allowed key (with a window a padded row may have none).
+  bool row_live = false;
+  if (active) {
+    for (int j = lane; j < n_keys && !row_live; j += kWarp) row_live = key_allowed(m, i, j, window);
+    row_live = __any_sync(0xffffffffu, row_live);
+  }
 
   const int64_t row_stride = 3 * int64_t{C};
   const float* k = qkv + int64_t{b} * T * row_stride + C + int64_t{h} * HS;  // [T, HS]
@@ -289,7 +305,9 @@ __global__ void __launch_bounds__(kThreads)
   // ds_ij = p_ij (dp_ij - c_i) in place; 0 from n_keys on.
   if (active) {
     const float c = warp_sum(c_part);
-    for (int j = lane; j < T; j += kWarp) dsrow[j] = j < n_keys ? prow[j] * (dsrow[j] - c) : 0.0f;
+    for (int j = lane; j < T; j += kWarp) {
+      dsrow[j] = row_live && j < n_keys ? prow[j] * (dsrow[j] - c) : 0.0f;
+    }
   }
 
   // dq_i = scale sum_j ds_ij k_j.
@@ -337,7 +355,7 @@ __global__ void __launch_bounds__(kThreads)
                                    const float* __restrict__ probs,   // [B, NH, T, T]
                                    const int32_t* __restrict__ mask,  // [B, T]
                                    int T, int C, int NH, DropoutSpec dropout, float scale,
-                                   float drop_scale) {
+                                   float drop_scale, int window) {
   dropout = resolve_dropout(dropout);
   extern __shared__ float smem[];
   const int HS = C / NH, stride = tile_stride(HS);
@@ -353,7 +371,7 @@ __global__ void __launch_bounds__(kThreads)
   const int32_t* m = mask + int64_t{b} * T;
   const int key_count = count_keys(m, T);
   const bool any_key = key_count > 0;
-  const int n_keys = any_key ? key_count : T;
+  const int n_keys = any_key && window <= 0 ? key_count : T;
   const bool live = j < n_keys;  // keys from n_keys on get no gradient
 
   const int64_t row_stride = 3 * int64_t{C};
@@ -463,6 +481,12 @@ void attention_forward(const Exec& ex,
                        const float* qkv,     // [B, T, 3C]
                        const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
                        int B, int T, int C, int NH, DropoutSpec dropout) {
+  attention_forward_window(ex, out, probs, qkv, mask, B, T, C, NH, dropout, 0);
+}
+
+void attention_forward_window(const Exec& ex, float* out, float* probs, const float* qkv,
+                              const int32_t* mask, int B, int T, int C, int NH,
+                              DropoutSpec dropout, int window) {
   CudaContext& ctx = context(ex, "attention_forward");
   check_shapes("attention_forward", B, T, C, NH);
   if (B <= 0 || T <= 0 || C <= 0) return;
@@ -475,7 +499,7 @@ void attention_forward(const Exec& ex,
     auto kernel = attention_forward_kernel<decltype(max_e)::value>;
     allow_smem(kernel, smem);
     kernel<<<grid, kThreads, smem, ctx.stream>>>(out, probs, qkv, mask, T, C, NH, dropout, scale,
-                                                 drop_scale);
+                                                 drop_scale, window);
     CUDA_CHECK_LAUNCH();
   });
 }
@@ -488,6 +512,12 @@ void attention_backward(const Exec& ex,
                         const float* probs,   // [B, NH, T, T] saved by the forward
                         const int32_t* mask,  // [B, T]
                         int B, int T, int C, int NH, DropoutSpec dropout) {
+  attention_backward_window(ex, dqkv, dprobs, dout, qkv, probs, mask, B, T, C, NH, dropout, 0);
+}
+
+void attention_backward_window(const Exec& ex, float* dqkv, float* dprobs, const float* dout,
+                               const float* qkv, const float* probs, const int32_t* mask, int B,
+                               int T, int C, int NH, DropoutSpec dropout, int window) {
   CudaContext& ctx = context(ex, "attention_backward");
   check_shapes("attention_backward", B, T, C, NH);
   if (B <= 0 || T <= 0 || C <= 0) return;
@@ -501,13 +531,14 @@ void attention_backward(const Exec& ex,
     auto rows_kernel = attention_backward_rows_kernel<kMaxE>;
     allow_smem(rows_kernel, smem_rows);
     rows_kernel<<<grid, kThreads, smem_rows, ctx.stream>>>(dqkv, dprobs, dout, qkv, probs, mask, T,
-                                                           C, NH, dropout, scale, drop_scale);
+                                                           C, NH, dropout, scale, drop_scale, window);
     CUDA_CHECK_LAUNCH();
     const size_t smem_keys = key_kernel_smem(HS);
     auto keys_kernel = attention_backward_keys_kernel<kMaxE>;
     allow_smem(keys_kernel, smem_keys);
     keys_kernel<<<grid, kThreads, smem_keys, ctx.stream>>>(dqkv, dprobs, dout, qkv, probs, mask, T,
-                                                           C, NH, dropout, scale, drop_scale);
+                                                           C, NH, dropout, scale, drop_scale,
+                                                           window);
     CUDA_CHECK_LAUNCH();
   });
 }

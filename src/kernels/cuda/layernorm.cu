@@ -50,7 +50,9 @@ __device__ __forceinline__ void normalize_row(float* y,             // [C]
   }
   const float var = warp_sum(sq) / static_cast<float>(C);
   const float rstd = 1.0f / sqrtf(var + eps);
-  for (int c = lane; c < C; c += kWarp) y[c] = (x[c] - mean) * rstd * weight[c] + bias[c];
+  for (int c = lane; c < C; c += kWarp) {
+    y[c] = (x[c] - mean) * rstd * weight[c] + (bias != nullptr ? bias[c] : 0.0f);
+  }
   if (lane == 0) {
     if (mean_out != nullptr) *mean_out = mean;
     if (rstd_out != nullptr) *rstd_out = rstd;
@@ -124,7 +126,7 @@ __global__ void layernorm_param_grad_kernel(float* __restrict__ dweight,     // 
       tb += part_b[y][threadIdx.x];
     }
     dweight[c] += tw;
-    dbias[c] += tb;
+    if (dbias != nullptr) dbias[c] += tb;
   }
 }
 

@@ -25,4 +25,13 @@ void activation_backward(const Exec& ex,
   math::activation_backward(din, dout, in, N, kind);
 }
 
+void geglu_forward(const Exec& ex, float* out, const float* in, long N, long F, Activation kind) {
+  math::geglu_forward(out, in, N, F, kind);
+}
+
+void geglu_backward(const Exec& ex, float* din, const float* dout, const float* in, long N,
+                    long F, Activation kind) {
+  math::geglu_backward(din, dout, in, N, F, kind);
+}
+
 }  // namespace finetune::kernels::ref

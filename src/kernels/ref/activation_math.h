@@ -91,4 +91,41 @@ void activation_backward(Real* din,         // [N]
   }
 }
 
+// GeGLU: out[n, j] = round(act(input)) * gate, the activation rounded to Real before the
+// product as PyTorch materialises it.
+template <typename Real>
+void geglu_forward(Real* out,       // [N, F]
+                   const Real* in,  // [N, 2F] = [input | gate]
+                   long N, long F, Activation kind) {
+  for (long n = 0; n < N; ++n) {
+    for (long j = 0; j < F; ++j) {
+      const Real a = static_cast<Real>(activate(in[n * 2 * F + j], kind));
+      out[n * F + j] = static_cast<Real>(static_cast<double>(a) * in[n * 2 * F + F + j]);
+    }
+  }
+}
+
+// din = [round(dout gate) act'(input) | dout round(act(input))], as autograd through the product
+// and the activation.
+template <typename Real>
+void geglu_backward(Real* din,         // [N, 2F]
+                    const Real* dout,  // [N, F]
+                    const Real* in,    // [N, 2F]
+                    long N, long F, Activation kind) {
+  for (long n = 0; n < N; ++n) {
+    for (long j = 0; j < F; ++j) {
+      const double x = in[n * 2 * F + j], gate = in[n * 2 * F + F + j], dy = dout[n * F + j];
+      const Real a = static_cast<Real>(activate(x, kind));
+      const Real d_activated = static_cast<Real>(dy * gate);
+      din[n * 2 * F + F + j] = static_cast<Real>(dy * a);
+      if (kind == Activation::Relu) {
+        din[n * 2 * F + j] = activation_derivative(x, kind) == 0.0 ? Real(0) : d_activated;
+      } else {
+        din[n * 2 * F + j] =
+            static_cast<Real>(static_cast<double>(d_activated) * activation_derivative(x, kind));
+      }
+    }
+  }
+}
+
 }  // namespace finetune::kernels::ref::math

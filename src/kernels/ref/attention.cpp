@@ -33,4 +33,16 @@ void attention_backward(const Exec& ex,
   math::attention_backward(dqkv, dprobs, dout, qkv, probs, mask, B, T, C, NH, dropout);
 }
 
+void attention_forward_window(const Exec& ex, float* out, float* probs, const float* qkv,
+                              const int32_t* mask, int B, int T, int C, int NH,
+                              DropoutSpec dropout, int window) {
+  math::attention_forward(out, probs, qkv, mask, B, T, C, NH, dropout, window);
+}
+
+void attention_backward_window(const Exec& ex, float* dqkv, float* dprobs, const float* dout,
+                               const float* qkv, const float* probs, const int32_t* mask, int B,
+                               int T, int C, int NH, DropoutSpec dropout, int window) {
+  math::attention_backward(dqkv, dprobs, dout, qkv, probs, mask, B, T, C, NH, dropout, window);
+}
+
 }  // namespace finetune::kernels::ref

@@ -8,12 +8,15 @@
 // MultiHeadSelfAttention. For batch b, head h and query token i:
 //   s_j   = (q_i . k_j) / sqrt(HS)                  for every key token j
 //   s_j  += finfo(float32).min  where mask[b, j] == 0   (padded key)
+//   s_j  += finfo(float32).min  where |i - j| > window  (sliding window, when window > 0:
+//                                                       ModernBERT's local layers)
 //   p_j   = softmax_j(s)                            (saved in probs[b, h, i, :])
 //   d_j   = p_j keep(b, h, i, j) / (1 - p_drop)     (attention dropout; d = p in eval)
 //   out_i = sum_j d_j v_j                           (written to columns h*HS .. h*HS+HS-1)
 // With the huge negative bias a padded key's probability is exactly 0 in float32, so here the
-// padded keys are left out of the softmax and get probability 0. If a row has no real key, every
-// score gets the same bias, which float32 absorbs completely (|s| << ulp(finfo.min)), so the
+// padded keys (and keys outside the window) are left out of the softmax and get probability 0. If
+// a row has no allowed key (no real key at all, or, with a window, a padded query row whose
+// window holds only padding), every score gets the same bias, which float32 absorbs completely (|s| << ulp(finfo.min)), so the
 // softmax is uniform over all T keys, whatever q and k are. Query rows of padded tokens are
 // computed like any other (the model ignores them downstream). keep() is kernels/dropout.h's
 // mask over the [B, NH, T, T] probability elements (element ((b NH + h) T + i) T + j).
@@ -24,7 +27,7 @@
 //   ds_ij  = p_ij (dp_ij - sum_k p_ik dp_ik)        (softmax backward)
 //   dq_i   = sum_j ds_ij k_j / sqrt(HS),   dk_j = sum_i ds_ij q_i / sqrt(HS)
 // Padded keys have p = 0, hence ds = 0 and d = 0: no gradient reaches their k and v. A row with
-// no real key is constant in q and k (uniform, see above), so its ds is 0: this is the exact
+// no allowed key is constant in q and k (uniform, see above), so its ds is 0: this is the exact
 // derivative of what the forward computes. (PyTorch's autograd would instead push
 // p (dp - sum p dp) through the saturated softmax there; such rows never occur in practice, since
 // the tokenizer always emits [CLS] as a real token.)
@@ -48,12 +51,26 @@
 
 namespace finetune::kernels::ref::math {
 
+// Whether query i may attend to key j: a real key, and within the window when there is one.
+inline bool attention_key_allowed(const int32_t* mask,  // [T] of the sequence
+                                  int64_t i, int64_t j, int window) {
+  return mask[j] != 0 && (window <= 0 || (i > j ? i - j : j - i) <= window);
+}
+
+// Whether query row i has any allowed key (else its softmax is uniform over all T keys).
+inline bool attention_row_has_key(const int32_t* mask, int T, int64_t i, int window) {
+  for (int64_t j = 0; j < T; ++j) {
+    if (attention_key_allowed(mask, i, j, window)) return true;
+  }
+  return false;
+}
+
 template <typename Real>
 void attention_forward(Real* out,            // [B, T, C]
                        Real* probs,          // [B, NH, T, T]
                        const Real* qkv,      // [B, T, 3C]
                        const int32_t* mask,  // [B, T], 1 = real token, 0 = padding
-                       int B, int T, int C, int NH, DropoutSpec dropout) {
+                       int B, int T, int C, int NH, DropoutSpec dropout, int window = 0) {
   FT_CHECK(NH > 0 && C % NH == 0, "attention_forward: hidden size ", C,
            " is not a multiple of the head count ", NH);
   const int64_t HS = C / NH;
@@ -65,9 +82,6 @@ void attention_forward(Real* out,            // [B, T, C]
 
   for (int64_t b = 0; b < B; ++b) {
     const int32_t* m = mask + b * T;  // [T]
-    bool any_key = false;
-    for (int j = 0; j < T; ++j) any_key = any_key || m[j] != 0;
-
     for (int64_t h = 0; h < NH; ++h) {
       const Real* q_base = qkv + b * T * row_stride + h * HS;     // q of token 0, head h
       const Real* k_base = q_base + C;                            // k of token 0, head h
@@ -75,12 +89,12 @@ void attention_forward(Real* out,            // [B, T, C]
 
       for (int64_t i = 0; i < T; ++i) {
         const Real* q = q_base + i * row_stride;  // [HS]
-        if (!any_key) {
+        if (!attention_row_has_key(m, T, i, window)) {
           for (int j = 0; j < T; ++j) p[j] = 1.0 / T;
         } else {
           double max = -INFINITY;
           for (int64_t j = 0; j < T; ++j) {
-            if (m[j] == 0) continue;
+            if (!attention_key_allowed(m, i, j, window)) continue;
             const Real* k = k_base + j * row_stride;  // [HS]
             double dot = 0.0;
             for (int64_t e = 0; e < HS; ++e) dot += static_cast<double>(q[e]) * k[e];
@@ -89,7 +103,7 @@ void attention_forward(Real* out,            // [B, T, C]
           }
           double sum = 0.0;
           for (int64_t j = 0; j < T; ++j) {
-            p[j] = m[j] != 0 ? std::exp(p[j] - max) : 0.0;
+            p[j] = attention_key_allowed(m, i, j, window) ? std::exp(p[j] - max) : 0.0;
             sum += p[j];
           }
           for (int64_t j = 0; j < T; ++j) p[j] /= sum;
@@ -122,7 +136,7 @@ void attention_backward(Real* dqkv,           // [B, T, 3C]
                         const Real* qkv,      // [B, T, 3C]
                         const Real* probs,    // [B, NH, T, T] saved by the forward
                         const int32_t* mask,  // [B, T]
-                        int B, int T, int C, int NH, DropoutSpec dropout) {
+                        int B, int T, int C, int NH, DropoutSpec dropout, int window = 0) {
   FT_CHECK(NH > 0 && C % NH == 0, "attention_backward: hidden size ", C,
            " is not a multiple of the head count ", NH);
   const int64_t HS = C / NH;
@@ -135,9 +149,6 @@ void attention_backward(Real* dqkv,           // [B, T, 3C]
 
   for (int64_t b = 0; b < B; ++b) {
     const int32_t* m = mask + b * T;  // [T]
-    bool any_key = false;
-    for (int j = 0; j < T; ++j) any_key = any_key || m[j] != 0;
-
     for (int64_t h = 0; h < NH; ++h) {
       const Real* q_base = qkv + b * T * row_stride + h * HS;
       const Real* k_base = q_base + C;
@@ -162,6 +173,7 @@ void attention_backward(Real* dqkv,           // [B, T, 3C]
           dp[j] = keep ? dd * drop_scale : 0.0;
           p_dot_dp += probs[prow + j] * dp[j];
         }
+        const bool any_key = attention_row_has_key(m, T, i, window);
         for (int64_t j = 0; j < T; ++j) {
           ds[j] = any_key ? probs[prow + j] * (dp[j] - p_dot_dp) : 0.0;
         }

@@ -50,7 +50,7 @@ void layernorm_row(Real* y,             // [C]
   const double var = sq / C;
   const double rstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
   for (int c = 0; c < C; ++c) {
-    y[c] = static_cast<Real>((x[c] - mean) * rstd * weight[c] + bias[c]);
+    y[c] = static_cast<Real>((x[c] - mean) * rstd * weight[c] + (bias ? bias[c] : Real(0)));
   }
   if (mean_out) *mean_out = static_cast<Real>(mean);
   if (rstd_out) *rstd_out = static_cast<Real>(rstd);
@@ -114,7 +114,7 @@ void layernorm_backward(Real* din,           // [N, C]
       db += dy;
     }
     dweight[c] = static_cast<Real>(dweight[c] + dw);
-    dbias[c] = static_cast<Real>(dbias[c] + db);
+    if (dbias) dbias[c] = static_cast<Real>(dbias[c] + db);
   }
   for (int64_t n = 0; n < N; ++n) {
     const Real* x = in + n * C;     // [C]

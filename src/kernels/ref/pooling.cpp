@@ -23,4 +23,14 @@ void first_token_backward(const Exec& ex,
   math::first_token_backward(din, dout, B, T, C);
 }
 
+void mean_pool_forward(const Exec& ex, float* out, const float* in, const int32_t* mask, int B,
+                       int T, int C) {
+  math::mean_pool_forward(out, in, mask, B, T, C);
+}
+
+void mean_pool_backward(const Exec& ex, float* din, const float* dout, const int32_t* mask, int B,
+                        int T, int C) {
+  math::mean_pool_backward(din, dout, mask, B, T, C);
+}
+
 }  // namespace finetune::kernels::ref

@@ -36,4 +36,43 @@ void first_token_backward(Real* din,         // [B, T, C]
   }
 }
 
+// Masked mean over the real tokens (ModernBERT's classifier_pooling "mean"): the sum in double,
+// one division, one rounding. No real token: 0.
+template <typename Real>
+void mean_pool_forward(Real* out,            // [B, C]
+                       const Real* in,       // [B, T, C]
+                       const int32_t* mask,  // [B, T]
+                       int B, int T, int C) {
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t count = 0;
+    for (int64_t t = 0; t < T; ++t) count += mask[b * T + t] != 0;
+    for (int64_t c = 0; c < C; ++c) {
+      double sum = 0.0;
+      for (int64_t t = 0; t < T; ++t) {
+        if (mask[b * T + t] != 0) sum += in[(b * T + t) * C + c];
+      }
+      out[b * C + c] = count > 0 ? static_cast<Real>(sum / static_cast<double>(count)) : Real(0);
+    }
+  }
+}
+
+// din[b, t, :] = mask[b, t] dout[b, :] / count.
+template <typename Real>
+void mean_pool_backward(Real* din,            // [B, T, C]
+                        const Real* dout,     // [B, C]
+                        const int32_t* mask,  // [B, T]
+                        int B, int T, int C) {
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t count = 0;
+    for (int64_t t = 0; t < T; ++t) count += mask[b * T + t] != 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const bool real = mask[b * T + t] != 0 && count > 0;
+      for (int64_t c = 0; c < C; ++c) {
+        din[(b * T + t) * C + c] =
+            real ? static_cast<Real>(dout[b * C + c] / static_cast<double>(count)) : Real(0);
+      }
+    }
+  }
+}
+
 }  // namespace finetune::kernels::ref::math
