@@ -10,7 +10,8 @@
 // Dimension legend: B batch, T tokens, C hidden, V vocabulary, P max positions, TV token types.
 // Ids are assumed in range; the ops layer validates them against V, P and TV.
 // A token-type table with null token_type_ids uses row 0 for every token (BertEmbeddings' default
-// all-zero token_type_ids); token_type_ids without a table is a bug (FT_CHECK).
+// all-zero token_type_ids); token_type_ids without a table is a bug (FT_CHECK). A null position
+// table (and null dposition) means the family has no absolute positions (ModernBERT: rotary).
 #pragma once
 
 #include <cstdint>

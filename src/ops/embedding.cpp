@@ -25,7 +25,9 @@ EmbeddingShape check_embedding(const Exec& ex, const char* op, const Tensor& act
   FT_CHECK(activations.ndim == 3 && activations.dim(0) == B && activations.dim(1) == T &&
                activations.dim(2) == C,
            op, ": activations ", activations.shape_str(), " vs input_ids ", input_ids.shape_str());
-  FT_CHECK(position.dim(1) == C, op, ": position ", position.shape_str());
+  // An empty position table: a family without absolute positions (rotary, ModernBERT).
+  FT_CHECK(position.empty() || position.dim(1) == C, op, ": position ", position.shape_str());
+  FT_CHECK(!(position.empty() && !position_ids.empty()), op, ": position ids without a table");
   FT_CHECK(token_type_ids.empty() == token_type.empty(), op,
            ": token_type_ids and the token type table come together");
   FT_CHECK(token_type_ids.empty() || token_type_ids.same_shape(input_ids), op, ": token_type_ids ",
@@ -34,7 +36,7 @@ EmbeddingShape check_embedding(const Exec& ex, const char* op, const Tensor& act
                (position_ids.same_shape(input_ids) && position_ids.dtype == DType::I32),
            op, ": position_ids ", position_ids.shape_str());
   // Position ids, when given, were checked against the table by position_ids_from_input_ids.
-  if (position_ids.empty() && T > position.dim(0)) {
+  if (!position.empty() && position_ids.empty() && T > position.dim(0)) {
     throw Error(cat("a sequence of ", T, " tokens is longer than the model's ", position.dim(0),
                     " positions (max_position_embeddings); use --max-length ", position.dim(0),
                     " or less"));
@@ -101,12 +103,12 @@ void embedding(const Exec& ex, const Tensor& out, const Tensor& input_ids,
   switch (ex.device) {
     case Device::CPU:
       k::cpu::embedding_forward(ex, out.f32(), input_ids.i32(), i32_or_null(token_type_ids),
-                                i32_or_null(position_ids), word.f32(), position.f32(),
+                                i32_or_null(position_ids), word.f32(), f32_or_null(position),
                                 f32_or_null(token_type), B, T, C);
       return;
     case Device::CUDA:
       k::cuda::embedding_forward(ex, out.f32(), input_ids.i32(), i32_or_null(token_type_ids),
-                                 i32_or_null(position_ids), word.f32(), position.f32(),
+                                 i32_or_null(position_ids), word.f32(), f32_or_null(position),
                                  f32_or_null(token_type), B, T, C);
       return;
   }
@@ -120,12 +122,12 @@ void embedding_backward(const Exec& ex, const Tensor& dword, const Tensor& dposi
                                    position_ids, dword, dposition, dtoken_type);
   switch (ex.device) {
     case Device::CPU:
-      k::cpu::embedding_backward(ex, dword.f32(), dposition.f32(), f32_or_null(dtoken_type),
+      k::cpu::embedding_backward(ex, dword.f32(), f32_or_null(dposition), f32_or_null(dtoken_type),
                                  dout.f32(), input_ids.i32(), i32_or_null(token_type_ids),
                                  i32_or_null(position_ids), B, T, C);
       return;
     case Device::CUDA:
-      k::cuda::embedding_backward(ex, dword.f32(), dposition.f32(), f32_or_null(dtoken_type),
+      k::cuda::embedding_backward(ex, dword.f32(), f32_or_null(dposition), f32_or_null(dtoken_type),
                                   dout.f32(), input_ids.i32(), i32_or_null(token_type_ids),
                                   i32_or_null(position_ids), B, T, C);
       return;

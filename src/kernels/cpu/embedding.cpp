@@ -51,8 +51,12 @@ void embedding_forward(const Exec& ex,
     const int64_t t = row % T;
     const float* w = word + static_cast<int64_t>(input_ids[row]) * C;  // [C]
     const int64_t pos = position_ids ? position_ids[row] : t;
+    float* y = out + row * C;  // [C]
+    if (position == nullptr) {  // no position table (rotary families): the word rows alone
+      std::copy(w, w + C, y);
+      continue;
+    }
     const float* p = position + pos * C;  // [C]
-    float* y = out + row * C;             // [C]
     if (token_type) {
       const int64_t type = token_type_ids ? token_type_ids[row] : 0;
       const float* tt = token_type + type * C;  // [C]
@@ -95,11 +99,13 @@ void embedding_backward(const Exec& ex,
       const float* dy = dout + row * C + c0;                             // [width]
       float* w = dword + static_cast<int64_t>(input_ids[row]) * C + c0;  // [width]
       const int64_t pos = position_ids ? position_ids[row] : t;
-      float* p = dposition + pos * C + c0;  // [width]
 #pragma omp simd
       for (int c = 0; c < width; ++c) w[c] += dy[c];
+      if (dposition) {
+        float* p = dposition + pos * C + c0;  // [width]
 #pragma omp simd
-      for (int c = 0; c < width; ++c) p[c] += dy[c];
+        for (int c = 0; c < width; ++c) p[c] += dy[c];
+      }
       if (dtoken_type) {
         const int64_t type = token_type_ids ? token_type_ids[row] : 0;
         float* tt = dtoken_type + type * C + c0;  // [width]

@@ -65,6 +65,10 @@ __global__ void embedding_forward_kernel(float* __restrict__ out,               
     const int c = static_cast<int>(i % C);
     const int64_t t = position_ids != nullptr ? int64_t{position_ids[row]} : row % T;
     const float w = word[int64_t{input_ids[row]} * C + c];
+    if (position == nullptr) {  // no position table (rotary families)
+      out[i] = w;
+      continue;
+    }
     const float p = position[t * C + c];
     if (token_type != nullptr) {
       const int64_t type = token_type_ids != nullptr ? token_type_ids[row] : 0;
@@ -145,6 +149,7 @@ __global__ void __launch_bounds__(kThreads)
                         list, warp_counts);
     }
   }
+  if (dposition == nullptr) return;  // no position table (rotary families)
   if (position_ids != nullptr) {
     const int pos = position_ids[r];
     if (first_with_key(position_ids, r, pos)) {

@@ -60,14 +60,15 @@ void embedding_forward(Real* out,                      // [B, T, C]
       const int64_t row = b * T + t;
       const Real* w = word + static_cast<int64_t>(input_ids[row]) * C;  // [C]
       const int64_t pos = position_ids ? position_ids[row] : t;
-      const Real* p = position + pos * C;  // [C]
-      const Real* tt = nullptr;            // [C] or null
+      const Real* p = position ? position + pos * C : nullptr;  // [C] or null (no table)
+      const Real* tt = nullptr;                                 // [C] or null
       if (token_type) {
         const int64_t type = token_type_ids ? token_type_ids[row] : 0;
         tt = token_type + type * C;
       }
       for (int64_t c = 0; c < C; ++c) {
-        double acc = static_cast<double>(w[c]) + p[c];
+        double acc = static_cast<double>(w[c]);
+        if (p) acc += p[c];
         if (tt) acc += tt[c];
         out[row * C + c] = static_cast<Real>(acc);
       }
@@ -93,12 +94,13 @@ void embedding_backward(Real* dword,                    // [V, C]
       const int64_t row = b * T + t;
       const Real* dy = dout + row * C;                                            // [C]
       Real* w = dword + static_cast<int64_t>(input_ids[row]) * C;                 // [C]
-      Real* p = dposition + (position_ids ? position_ids[row] : t) * int64_t{C};  // [C]
-      Real* tt = nullptr;                                                         // [C] or null
+      Real* p = dposition ? dposition + (position_ids ? position_ids[row] : t) * int64_t{C}
+                          : nullptr;  // [C] or null (no table)
+      Real* tt = nullptr;             // [C] or null
       if (dtoken_type) tt = dtoken_type + (token_type_ids ? token_type_ids[row] : 0) * int64_t{C};
       for (int64_t c = 0; c < C; ++c) {
         w[c] = static_cast<Real>(static_cast<double>(w[c]) + dy[c]);
-        p[c] = static_cast<Real>(static_cast<double>(p[c]) + dy[c]);
+        if (p) p[c] = static_cast<Real>(static_cast<double>(p[c]) + dy[c]);
         if (tt) tt[c] = static_cast<Real>(static_cast<double>(tt[c]) + dy[c]);
       }
     }
