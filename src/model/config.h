@@ -19,7 +19,18 @@
 namespace finetune {
 
 // The model families finetune implements (one file each in families/, docs/families.md).
-enum class Family { Bert, DistilBert, Roberta, XlmRoberta, Camembert, Electra };
+enum class Family { Bert, DistilBert, Roberta, XlmRoberta, Camembert, Electra, ModernBert };
+
+// How the classification head reads the sequence: the first token ([CLS], <s>) or the mean of the
+// real tokens (ModernBERT's classifier_pooling "mean").
+enum class HeadPooling { FirstToken, Mean };
+
+// One layer's attention variant: a sliding window (0: full attention) and rotary positions
+// (rope_theta 0: none). ModernBERT's local and global layers.
+struct LayerAttention {
+  int window = 0;         // query i sees keys with |i - j| <= window
+  double rope_theta = 0;  // RoPE base of the layer's rotary embedding
+};
 
 const char* family_name(Family family);  // the model_type: "bert", "xlm-roberta", ...
 
@@ -45,11 +56,31 @@ struct ModelConfig {
   double layer_norm_eps = 1e-12;
   kernels::Activation activation = kernels::Activation::GeluErf;
   std::string activation_name = "gelu";  // as written in config.json
-  double hidden_dropout = 0.1;           // embeddings, attention output, feed-forward output
-  double attention_dropout = 0.1;        // attention probabilities
+  // Dropout per site (BERT's hidden_dropout_prob is the first three).
+  double embedding_dropout = 0.1;         // after the embeddings' LayerNorm
+  double attention_output_dropout = 0.1;  // after the attention's output projection
+  double feed_forward_dropout = 0.1;      // the feed-forward block's (where: its FeedForwardKind)
+  double attention_dropout = 0.1;         // attention probabilities
   double classifier_dropout = 0.1;  // the classification head's dropout (both, where it has two)
   double initializer_range = 0.02;
   int pad_token_id = 0;
+
+  // Architecture variants read from config.json by the families that have them (ModernBERT);
+  // the defaults are the BERT-shaped layout.
+  std::vector<LayerAttention> layer_attention;  // per layer; empty: all full, no rotary
+  bool attention_bias = true;   // biases of the q/k/v and attention output projections
+  bool mlp_bias = true;         // biases of the feed-forward projections
+  bool norm_bias = true;        // LayerNorm biases
+  bool head_dense_bias = true;  // the head's dense layer's bias
+  HeadPooling head_pooling = HeadPooling::FirstToken;
+  // The head's activation when config.json chooses it (ModernBERT's classifier_activation);
+  // unset: the family's (ClassificationHeadSpec::activation).
+  bool head_activation_from_config = false;
+  kernels::Activation head_activation = kernels::Activation::Tanh;
+  // The attention variant of layer l.
+  LayerAttention attention_of(int l) const {
+    return l < static_cast<int>(layer_attention.size()) ? layer_attention[l] : LayerAttention{};
+  }
 
   // Label names in id order (id2label). transformers' default when config.json has none is two
   // labels LABEL_0 and LABEL_1; `labels_from_config` says whether the names came from the file.

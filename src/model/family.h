@@ -5,7 +5,8 @@
 //
 // Families: bert.cpp (BertForSequenceClassification, also MiniLM/BGE), distilbert.cpp,
 // roberta.cpp (RoBERTa, XLM-RoBERTa, CamemBERT: one architecture under three names),
-// electra.cpp (ElectraForSequenceClassification).
+// electra.cpp (ElectraForSequenceClassification), modernbert.cpp (ModernBertForSequence-
+// Classification: pre-LN, rotary sliding-window attention, GeGLU).
 #pragma once
 
 #include <string>
@@ -43,6 +44,13 @@ struct FamilySpec {
   // Checkpoint tensors that are buffers, not parameters, and are ignored without notice
   // (e.g. BERT's embeddings.position_ids), given relative to the base prefix.
   const char* const* ignored_buffers;
+  // The parameter shapes, for a family whose layout is not the BERT-shaped one of
+  // make_parameter_shapes (null: that one).
+  ModelParams (*shapes)(const ModelConfig& config) = nullptr;
+  // A LayerNorm after the last layer (ModernBERT's final_norm, ModelParams::final_norm).
+  bool final_norm = false;
+  // A LayerNorm in the head after its activation (ModernBERT's head.norm, HeadParams::norm).
+  bool head_norm = false;
 };
 
 const FamilySpec& bert_family();
@@ -51,6 +59,7 @@ const FamilySpec& roberta_family();
 const FamilySpec& xlm_roberta_family();
 const FamilySpec& camembert_family();
 const FamilySpec& electra_family();
+const FamilySpec& modernbert_family();
 
 // Every family, in the order error messages list them.
 const std::vector<const FamilySpec*>& all_families();

@@ -1,6 +1,8 @@
 // Activation planning, forward pass, loss and backward pass shared by all families.
 #include "model/forward.h"
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include "model/family.h"
@@ -34,9 +36,9 @@ blocks::EncoderLayerDropout layer_dropout(const ForwardOptions& o, const Activat
   blocks::EncoderLayerDropout d;
   d.attention_probs = spec(o, acts, o.dropout.attention, layer_site(layer, 0));
   if (family.layer.attention_output_dropout) {
-    d.attention_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 1));
+    d.attention_output = spec(o, acts, o.dropout.attention_output, layer_site(layer, 1));
   }
-  d.ff_output = spec(o, acts, o.dropout.hidden, layer_site(layer, 2));
+  d.ff_output = spec(o, acts, o.dropout.feed_forward, layer_site(layer, 2));
   return d;
 }
 
@@ -48,11 +50,35 @@ blocks::ClassificationHeadDropout head_dropout(const ForwardOptions& o, const Ac
   return d;
 }
 
+// The attention keeps its probabilities, [B, NH, T, T] per layer in training and once in
+// inference (kernels/attention.h), so long inputs are limited by memory: at 8192 tokens that is
+// 3 GiB per layer for 12 heads. A plan larger than the machine's memory fails here, with the
+// sizes, rather than later in the kernel that first touches a page. (The GPU's allocator reports
+// its own failure with the free memory, kernels/cuda/runtime.cu.)
+void check_activation_memory(const Exec& ex, const ModelConfig& config, int max_batch,
+                             int max_tokens, Mode mode, size_t bytes) {
+  if (ex.device != Device::CPU) return;
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return;
+  const double physical = static_cast<double>(pages) * static_cast<double>(page_size);
+  if (static_cast<double>(bytes) <= physical) return;
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  const double probs = 4.0 * max_batch * config.NH * static_cast<double>(max_tokens) * max_tokens;
+  throw Error(cat("the activations for batches of ", max_batch, " x ", max_tokens, " tokens (",
+                  mode == Mode::Train ? "training" : "inference", ") need ",
+                  static_cast<double>(bytes) / gib, " GiB, more than this machine's ",
+                  physical / gib, " GiB; the attention probabilities alone are ", probs / gib,
+                  " GiB per layer (batch x heads x tokens x tokens floats). Use a smaller "
+                  "--max-length or --batch-size"));
+}
+
 }  // namespace
 
 DropoutRates DropoutRates::from_config(const ModelConfig& config) {
-  return DropoutRates{static_cast<float>(config.hidden_dropout),
+  return DropoutRates{static_cast<float>(config.embedding_dropout),
                       static_cast<float>(config.attention_dropout),
+                      static_cast<float>(config.attention_output_dropout),
+                      static_cast<float>(config.feed_forward_dropout),
                       static_cast<float>(config.classifier_dropout)};
 }
 
@@ -63,6 +89,7 @@ Activations::Activations(const Exec& ex, const ModelConfig& config, int max_batc
   // Plan by rehearsal: the same take() sequence on a counting arena gives the exact capacity.
   Arena measure = Arena::measuring();
   take_all(measure, max_batch, max_tokens);
+  check_activation_memory(ex, config, max_batch, max_tokens, mode, measure.used());
   memory_ = ops::Buffer(ex, measure.used());
   arena_ = Arena(memory_.data(), memory_.size(), ex.device);
 }
@@ -80,6 +107,8 @@ void Activations::take_all(Arena& arena, int B, int T) {
   const int64_t b = B, t = T, C = c.C, E = c.E, FF = c.FF, NH = c.NH, K = c.K();
   const bool train = mode_ == Mode::Train;
   const bool projected = E != C;
+  const bool gated = family.layer.feed_forward == blocks::FeedForwardKind::GeGLU;
+  const bool pre_ln = family.layer.norm == blocks::NormPlacement::PreLN;
   auto floats = [&](std::initializer_list<int64_t> dims) { return arena.take(DType::F32, dims); };
   auto train_only = [&](std::initializer_list<int64_t> dims) {
     return train ? floats(dims) : Tensor();
@@ -112,13 +141,16 @@ void Activations::take_all(Arena& arena, int B, int T) {
     a.attention.attention_probs = floats({b, NH, t, t});
     a.attention.context = floats({b, t, C});
     a.attention.out = floats({b, t, C});
-    a.attention_sum = train_only({b, t, C});
+    // Pre-LN keeps h = x + attention for the feed-forward's residual in inference too.
+    a.attention_sum = pre_ln ? floats({b, t, C}) : train_only({b, t, C});
     a.attention_mean = train_only({b * t});
     a.attention_rstd = train_only({b * t});
     a.attention_norm = floats({b, t, C});
-    a.ff.hidden = floats({b, t, FF});
-    // Inference applies the activation in place; training keeps its input for the backward.
-    a.ff.activated = train ? floats({b, t, FF}) : a.ff.hidden;
+    a.ff_norm = pre_ln ? floats({b, t, C}) : Tensor();
+    // GeGLU's Wi writes input and gate side by side; the gated product is half as wide.
+    a.ff.hidden = floats({b, t, gated ? 2 * FF : FF});
+    // Inference applies a dense activation in place; training keeps its input for the backward.
+    a.ff.activated = train || gated ? floats({b, t, FF}) : a.ff.hidden;
     a.ff.out = floats({b, t, C});
     a.output_sum = train_only({b, t, C});
     a.output_mean = train_only({b * t});
@@ -126,9 +158,20 @@ void Activations::take_all(Arena& arena, int B, int T) {
     // Inference: each layer writes its output over its input (see encoder_layer_forward).
     a.out = train ? floats({b, t, C}) : e.out;
   }
+  const bool final_norm = family.final_norm;
+  final_out = final_norm ? floats({b, t, C}) : Tensor();
+  final_mean = final_norm ? train_only({b * t}) : Tensor();
+  final_rstd = final_norm ? train_only({b * t}) : Tensor();
+  d_final = final_norm ? train_only({b, t, C}) : Tensor();
+
+  // A head norm is declared by the family's shapes (ModernBERT's head.norm).
+  const bool head_norm = family.head_norm;
   head.first = floats({b, C});
   head.dense = floats({b, C});
   head.activated = floats({b, C});
+  head.normed = head_norm ? floats({b, C}) : Tensor();
+  head.norm_mean = head_norm ? train_only({b}) : Tensor();
+  head.norm_rstd = head_norm ? train_only({b}) : Tensor();
   head.logits = floats({b, K});
   head.d_dense = train_only({b, C});
   head.d_first = train_only({b, C});
@@ -140,6 +183,7 @@ void Activations::take_all(Arena& arena, int B, int T) {
   scratch.a = train_only({b, t, C});
   scratch.b = train_only({b, t, C});
   scratch.ff = train_only({b, t, FF});
+  scratch.ff_wide = gated ? train_only({b, t, 2 * FF}) : Tensor();
   scratch.attention.context = train_only({b, t, C});
   scratch.attention.qkv = train_only({b, t, 3 * C});
   scratch.attention.probs = train_only({b, NH, t, t});
@@ -185,19 +229,24 @@ ForwardOutputs model_forward_uploaded(const Exec& ex, const ModelConfig& config,
 
   blocks::embeddings_forward(ex, acts.embeddings, acts.input_ids, acts.token_type_ids,
                              params.embeddings, config, family.embeddings,
-                             spec(options, acts, options.dropout.hidden, kEmbeddingSite));
+                             spec(options, acts, options.dropout.embeddings, kEmbeddingSite));
   const Tensor* hidden = &acts.embeddings.out;
   for (int l = 0; l < config.L; ++l) {
     blocks::encoder_layer_forward(ex, acts.layers[l], *hidden, acts.attention_mask,
-                                  params.layers[l], config,
+                                  params.layers[l], config, family.layer, config.attention_of(l),
                                   layer_dropout(options, acts, family, l));
     hidden = &acts.layers[l].out;
   }
-  // pooled (the activation before its dropout) is read before the dropout runs in place only in
-  // eval mode; ForwardOutputs documents it.
-  blocks::classification_head_forward(ex, acts.head, *hidden, params.head, family.head,
-                                      head_dropout(options, acts, family));
-  return ForwardOutputs{*hidden, acts.head.activated, acts.head.logits};
+  if (family.final_norm) {
+    ops::layernorm(ex, acts.final_out, acts.final_mean, acts.final_rstd, *hidden,
+                   params.final_norm.weight, params.final_norm.bias, config.layer_norm_eps);
+    hidden = &acts.final_out;
+  }
+  // pooled (the head's output before its dropout) is read before the dropout runs in place only
+  // in eval mode; ForwardOutputs documents it.
+  blocks::classification_head_forward(ex, acts.head, *hidden, acts.attention_mask, params.head,
+                                      config, family.head, head_dropout(options, acts, family));
+  return ForwardOutputs{*hidden, acts.head.pooled(), acts.head.logits};
 }
 
 void model_loss(const Exec& ex, Activations& acts, float scale) {
@@ -211,20 +260,27 @@ void model_backward(const Exec& ex, const ModelConfig& config, const ModelParams
            "backward needs a train-mode forward");
   const FamilySpec& family = family_spec(config.family);
 
-  blocks::classification_head_backward(ex, acts.d_hidden, grads.head, acts.d_logits, acts.head,
-                                       params.head, family.head,
+  const Tensor& d_encoder_out = family.final_norm ? acts.d_final : acts.d_hidden;
+  blocks::classification_head_backward(ex, d_encoder_out, grads.head, acts.d_logits, acts.head,
+                                       acts.attention_mask, params.head, config, family.head,
                                        head_dropout(options, acts, family));
+  if (family.final_norm) {
+    ops::layernorm_backward(ex, acts.d_hidden, grads.final_norm.weight, grads.final_norm.bias,
+                            acts.d_final, acts.layers[config.L - 1].out, params.final_norm.weight,
+                            acts.final_mean, acts.final_rstd);
+  }
   // Encoder, last layer first; d_hidden is overwritten in place with each layer's input gradient.
   for (int l = config.L - 1; l >= 0; --l) {
     const Tensor& in = l == 0 ? acts.embeddings.out : acts.layers[l - 1].out;
     blocks::encoder_layer_backward(ex, acts.d_hidden, grads.layers[l], acts.scratch, acts.d_hidden,
                                    acts.layers[l], in, acts.attention_mask, params.layers[l],
-                                   config, layer_dropout(options, acts, family, l));
+                                   config, family.layer, config.attention_of(l),
+                                   layer_dropout(options, acts, family, l));
   }
   blocks::embeddings_backward(ex, grads.embeddings, acts.embedding_scratch, acts.d_hidden,
                               acts.embeddings, acts.input_ids, acts.token_type_ids,
                               params.embeddings, family.embeddings,
-                              spec(options, acts, options.dropout.hidden, kEmbeddingSite));
+                              spec(options, acts, options.dropout.embeddings, kEmbeddingSite));
 }
 
 }  // namespace finetune

@@ -36,12 +36,14 @@ enum class Mode { Eval, Train };
 
 // Dropout probabilities of a run: the model's own (config.json), or all overridden (--dropout).
 struct DropoutRates {
-  float hidden = 0;      // embeddings, attention output (BERT), feed-forward output
-  float attention = 0;   // attention probabilities
-  float classifier = 0;  // the classification head's dropout(s)
+  float embeddings = 0;        // after the embeddings' LayerNorm
+  float attention = 0;         // attention probabilities
+  float attention_output = 0;  // after the attention's output projection (where the family has it)
+  float feed_forward = 0;      // the feed-forward block's
+  float classifier = 0;        // the classification head's dropout(s)
 
   static DropoutRates from_config(const ModelConfig& config);
-  static DropoutRates all(float p) { return DropoutRates{p, p, p}; }
+  static DropoutRates all(float p) { return DropoutRates{p, p, p, p, p}; }
 };
 
 // How a forward pass runs: eval, or train with dropout for micro-step `micro_step` of a run
@@ -80,6 +82,10 @@ class Activations {
   Tensor micro_step;      // [1] I64 (train mode): the dropout step counter kernels may read
   blocks::EmbeddingsActivations embeddings;  // embeddings.out is the encoder's input
   std::vector<blocks::EncoderLayerActivations> layers;
+  // The LayerNorm after the last layer (FamilySpec::final_norm; empty elsewhere).
+  Tensor final_out;   // [B, T, C] the encoder's output
+  Tensor final_mean;  // [B*T] (training)
+  Tensor final_rstd;  // [B*T] (training)
   blocks::ClassificationHeadActivations head;
   Tensor logits;  // [B, K] (head.logits)
 
@@ -87,6 +93,7 @@ class Activations {
   Tensor losses;    // [B]
   Tensor d_logits;  // [B, K]
   Tensor d_hidden;  // [B, T, C] gradient flowing down through the layers
+  Tensor d_final;   // [B, T, C] gradient of final_out (with a final norm)
   blocks::EncoderLayerGradScratch scratch;
   blocks::EmbeddingsGradScratch embedding_scratch;
 
@@ -103,7 +110,8 @@ class Activations {
 
 struct ForwardOutputs {
   Tensor last_hidden_state;  // [B, T, C]
-  Tensor pooled;             // [B, C] head's first layer after its activation (BERT pooler_output)
+  Tensor pooled;             // [B, C] head's first layer after its activation (BERT pooler_output;
+                             //   ModernBERT: after head.norm)
   Tensor logits;             // [B, K]
 };
 

@@ -1,6 +1,8 @@
 // Parameter shapes, the flat parameter buffer and the dispatch of for_each_parameter.
 #include "model/params.h"
 
+#include <cctype>
+
 #include "model/blocks/classification_head.h"
 #include "model/blocks/embeddings.h"
 #include "model/blocks/encoder_layer.h"
@@ -11,6 +13,7 @@ namespace finetune {
 
 ModelParams make_parameter_shapes(const ModelConfig& config) {
   const FamilySpec& family = family_spec(config.family);
+  if (family.shapes != nullptr) return family.shapes(config);
   ModelParams p;
   p.embeddings = blocks::embeddings_shapes(config, family.embeddings);
   p.layers.assign(config.L, blocks::encoder_layer_shapes(config));
@@ -33,13 +36,19 @@ int64_t parameter_count(const ModelConfig& config) {
 }
 
 bool is_weight_decayed(const std::string& key) {
-  auto ends_with = [&](const std::string& suffix) {
-    return key.size() >= suffix.size() &&
-           key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  bool layer_norm =
-      key.find("LayerNorm") != std::string::npos || key.find("layer_norm") != std::string::npos;
-  return !ends_with(".bias") && !layer_norm;
+  // The HF Trainer's get_decay_parameter_names: no decay for a name (lower-cased) containing
+  // "bias", "layernorm" or "rmsnorm", or with a component "norm" or ending in "_norm" (ModernBERT's
+  // embeddings.norm, attn_norm, mlp_norm, final_norm, head.norm), nor for nn.LayerNorm modules,
+  // which every family here names in one of those ways.
+  std::string name = key;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto contains = [&](const char* part) { return name.find(part) != std::string::npos; };
+  auto component_ends = [&](size_t end) { return end == name.size() || name[end] == '.'; };
+  for (size_t at = name.find("norm"); at != std::string::npos; at = name.find("norm", at + 1)) {
+    const bool starts = at == 0 || name[at - 1] == '.' || name[at - 1] == '_';
+    if (starts && component_ends(at + 4)) return false;
+  }
+  return !contains("bias") && !contains("layernorm") && !contains("rmsnorm");
 }
 
 ParameterStore::ParameterStore(const ModelConfig& config, const Exec& ex)
@@ -60,7 +69,11 @@ ParameterStore::ParameterStore(const ModelConfig& config, const Exec& ex)
     if (decayed_pass) decayed_count_ = cursor - buffer_.as<float>();
   }
   FT_CHECK(cursor == buffer_.as<float>() + count_, "parameter layout does not add up");
-  for (auto& layer : params_.layers) blocks::bind_fused_qkv(layer, config.C);
+  // Families with separate query/key/value tensors get the fused views; a fused checkpoint
+  // tensor (ModernBERT's Wqkv) was visited as qkv_weight itself.
+  for (auto& layer : params_.layers) {
+    if (layer.query.weight.ndim > 0) blocks::bind_fused_qkv(layer, config.C);
+  }
 }
 
 Tensor ParameterStore::flat() {

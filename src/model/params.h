@@ -40,12 +40,16 @@ struct LayerNormParams {
 
 struct EmbeddingParams {
   Tensor word;           // [V, E]  word_embeddings
-  Tensor position;       // [P, E]  position_embeddings
+  Tensor position;       // [P, E]  position_embeddings (empty for rotary families)
   Tensor token_type;     // [TV, E] token_type_embeddings (empty for DistilBERT)
   LayerNormParams norm;  // embeddings.LayerNorm [E]
   LinearParams project;  // [C, E] ELECTRA's embeddings_project (empty unless E != C)
 };
 
+// ModernBERT stores the attention as one fused attn.Wqkv (visited as qkv_weight / qkv_bias, with
+// query/key/value left empty), names the feed-forward mlp.Wi ([2 FF, C]: GeGLU's input and gate)
+// and mlp.Wo, and has no attention_norm in layer 0 (empty: the identity). Absent biases
+// (attention_bias, mlp_bias, norm_bias false) are empty tensors.
 struct EncoderLayerParams {
   LinearParams query;  // BERT attention.self.query  / DistilBERT attention.q_lin   [C, C]
   LinearParams key;    // BERT attention.self.key    / DistilBERT attention.k_lin   [C, C]
@@ -62,15 +66,17 @@ struct EncoderLayerParams {
   Tensor qkv_bias;    // [3C]
 };
 
-// The classification head: a dense layer on the first token, then the output projection.
+// The classification head: a dense layer on the pooled sequence, then the output projection.
 struct HeadParams {
-  LinearParams dense;  // [C, C] bert.pooler.dense / pre_classifier / classifier.dense
-  LinearParams out;    // [K, C] classifier / classifier / classifier.out_proj
+  LinearParams dense;    // [C, C] bert.pooler.dense / pre_classifier / classifier.dense
+  LayerNormParams norm;  // [C] ModernBERT's head.norm after the activation (empty elsewhere)
+  LinearParams out;      // [K, C] classifier / classifier / classifier.out_proj
 };
 
 struct ModelParams {
   EmbeddingParams embeddings;
   std::vector<EncoderLayerParams> layers;
+  LayerNormParams final_norm;  // [C] ModernBERT's final_norm after the last layer (empty elsewhere)
   HeadParams head;
 };
 

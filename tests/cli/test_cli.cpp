@@ -66,7 +66,8 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, TokenizeMatchesTransformersIds) {
   for (std::string name : {"tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta",
-                           "tiny-camembert", "tiny-electra"}) {
+                           "tiny-camembert", "tiny-electra", "tiny-modernbert",
+                           "tiny-modernbert-mean"}) {
     fs::path texts = write_reference_texts(dir_, name);
     CommandResult r = testing::run_finetune(
         "tokenize --model " + testing::shell_quote(testing::fixtures_dir() / name) + " --input " +
@@ -105,7 +106,8 @@ TEST_F(CliTest, TokenizeMatchesTransformersIds) {
 
 TEST_F(CliTest, PredictJsonGivesTransformersProbabilities) {
   for (std::string name : {"tiny-bert", "tiny-distilbert", "tiny-roberta", "tiny-xlm-roberta",
-                           "tiny-camembert", "tiny-electra"}) {
+                           "tiny-camembert", "tiny-electra", "tiny-modernbert",
+                           "tiny-modernbert-mean"}) {
     fs::path texts = write_reference_texts(dir_, name);
     for (std::string batch : {"1", "5", "32"}) {
       CommandResult r = testing::run_finetune(
@@ -317,7 +319,7 @@ TEST_F(CliTest, ConfigProblemsNameTheKey) {
   expect_clean_error(
       "predict --model " + testing::shell_quote(gpt2) + " --input " + testing::shell_quote(input),
       "model_type': 'gpt2' is not supported (supported: bert, distilbert, roberta, xlm-roberta, "
-      "camembert, electra)");
+      "camembert, electra, modernbert)");
   // A BERT checkpoint declared as RoBERTa: its keys do not fit the family, named.
   fs::path roberta = edit_config("tiny-bert", [](Json& c) { c["model_type"] = "roberta"; });
   expect_clean_error("predict --model " + testing::shell_quote(roberta) + " --input " +

@@ -64,7 +64,8 @@ TEST(GpuModel, ForwardMatchesTransformers) {
   SKIP_WITHOUT_GPU();
   Gpu gpu;
   for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-xlm-roberta",
-                           "tiny-camembert", "tiny-electra", "tiny-electra-same-width"}) {
+                           "tiny-camembert", "tiny-electra", "tiny-electra-same-width",
+                           "tiny-modernbert", "tiny-modernbert-mean"}) {
     Model model = load_quietly(testing::fixtures_dir() / name);
     ParameterStore params = copy_parameters(gpu.ex, model);
     testing::Reference ref(name);
@@ -95,7 +96,8 @@ TEST(GpuModel, StepZeroGradientsMatchPyTorch) {
   Gpu gpu;
   // "-pairs": the fixture's step 0 on sentence pairs (tests/train/test_parity.cpp).
   for (std::string name : {"tiny-distilbert", "tiny-bert", "tiny-roberta", "tiny-roberta-pairs",
-                           "tiny-xlm-roberta", "tiny-electra", "tiny-electra-pairs"}) {
+                           "tiny-xlm-roberta", "tiny-electra", "tiny-electra-pairs",
+                           "tiny-modernbert", "tiny-modernbert-mean", "tiny-modernbert-pairs"}) {
     const std::string fixture =
         name.substr(0, name.rfind("-pairs") == name.size() - 6 ? name.size() - 6 : name.size());
     Model model = load_quietly(testing::fixtures_dir() / fixture);
@@ -231,7 +233,8 @@ void check_fp32_trajectory(const std::string& run) {
 
 TEST(GpuTraining, Fp32TrajectoriesMatchPyTorch) {
   SKIP_WITHOUT_GPU();
-  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"})
+  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra",
+                          "tiny-modernbert", "tiny-modernbert-mean"})
     check_fp32_trajectory(run);
 }
 
@@ -241,7 +244,8 @@ TEST(GpuTraining, Bf16TrajectoriesStayWithinBf16Bounds) {
   // the logits move by ~1e-2 relative and the losses (1 to 3) by a few 1e-2. Adam then turns
   // gradient differences into steps of up to lr each, so parameters are bounded by 2 * sum(lr)
   // (docs/numerics.md, bf16).
-  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra"}) {
+  for (const char* run : {"A", "B", "tiny-roberta", "tiny-xlm-roberta", "tiny-electra",
+                          "tiny-modernbert", "tiny-modernbert-mean"}) {
     check_trajectory(run, "bf16", 0.1, 2.0, 0);
   }
 }
@@ -252,7 +256,7 @@ TEST(GpuTraining, CudaGraphsReplayExactlyWhatEagerLaunchesCompute) {
   // own batch and its own dropout step, or the numbers would differ from the eager run's. RoBERTa
   // adds the position ids computed inside the graph and the head's input dropout; ELECTRA the
   // embedding projection.
-  for (const char* fixture : {"tiny-distilbert", "tiny-roberta", "tiny-electra"}) {
+  for (const char* fixture : {"tiny-distilbert", "tiny-roberta", "tiny-electra", "tiny-modernbert"}) {
     SCOPED_TRACE(fixture);
     fs::path dir = testing::make_temp_dir("gpu-graphs");
     const std::string base =

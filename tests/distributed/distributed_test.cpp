@@ -145,11 +145,12 @@ TEST_F(DistributedTest, TwoProcessesOfBatch4TrainLikeOneProcessOfBatch8) {
   expect_same_run("one", "two");
 }
 
-// The RoBERTa and ELECTRA trajectories of tools/make_family_fixtures.py (16 AdamW steps) in two
+// The RoBERTa, ELECTRA and ModernBERT (mean pooling) trajectories of tools/make_family_fixtures.py
+// and make_family_fixtures_ii.py (16 AdamW steps) in two
 // processes of half the batch each: the same global steps, so the same losses and final
 // weights within the exact run's fp32 rounding bounds, as test_parity.cpp holds one process to.
 TEST_F(DistributedTest, NewFamiliesTrainTheirReferenceTrajectoryInTwoProcesses) {
-  for (const std::string run : {"tiny-roberta", "tiny-electra"}) {
+  for (const std::string run : {"tiny-roberta", "tiny-electra", "tiny-modernbert-mean"}) {
     SCOPED_TRACE(run);
     Json ref =
         parse_json_file(testing::fixtures_dir() / "reference" / ("train_traj_" + run + ".json"));

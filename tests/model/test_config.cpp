@@ -137,7 +137,7 @@ TEST(ModelConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of(R"({"hidden_size": 8})").find("key 'model_type': missing"), std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "gpt2"})")
                 .find("'gpt2' is not supported (supported: bert, distilbert, "
-                      "roberta, xlm-roberta, camembert, electra)"),
+                      "roberta, xlm-roberta, camembert, electra, modernbert)"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"model_type": "bert", "hidden_size": 30, "num_attention_heads": 4})")
                 .find("'hidden_size': 30 is not a multiple of num_attention_heads 4"),

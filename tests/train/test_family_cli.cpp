@@ -50,6 +50,14 @@ std::vector<FamilyCase> family_cases() {
       {"tiny-roberta-mlm", "tiny-roberta", "RobertaForSequenceClassification", "roberta", false},
       {"tiny-electra-discriminator", "tiny-electra", "ElectraForSequenceClassification", "electra",
        true},
+      {"tiny-modernbert", "tiny-modernbert", "ModernBertForSequenceClassification", "modernbert",
+       false},
+      {"tiny-modernbert-mean", "tiny-modernbert-mean", "ModernBertForSequenceClassification",
+       "modernbert", false},
+      {"tiny-modernbert-base", "tiny-modernbert", "ModernBertForSequenceClassification",
+       "modernbert", false},
+      {"tiny-modernbert-mlm", "tiny-modernbert", "ModernBertForSequenceClassification",
+       "modernbert", false},
   };
 }
 

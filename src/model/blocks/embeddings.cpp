@@ -18,9 +18,9 @@ EmbeddingParams embeddings_shapes(const ModelConfig& config, const EmbeddingsSpe
   };
   EmbeddingParams p;
   p.word = matrix(V, E);
-  p.position = matrix(P, E);
+  if (spec.positions != PositionIds::None) p.position = matrix(P, E);
   if (spec.token_types) p.token_type = matrix(TV, E);
-  p.norm = norm_shape(E);
+  p.norm = norm_shape(E, config.norm_bias);
   if (E != C) p.project = linear_shape(C, E);
   return p;
 }

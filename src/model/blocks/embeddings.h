@@ -9,7 +9,9 @@
 //   - positions: absolute 0..T-1, or counted from padding_idx as RoBERTa's
 //     create_position_ids_from_input_ids does (kernels/embedding.h);
 //   - whether the family has token types (DistilBERT has none; RoBERTa has a one-row table);
-//   - the embedding width E (ModelConfig::E): a projection to C follows when E != C.
+//   - the embedding width E (ModelConfig::E): a projection to C follows when E != C;
+//   - no position table at all (ModernBertEmbeddings: tok_embeddings -> norm -> drop), with the
+//     LayerNorm's bias per ModelConfig::norm_bias.
 //
 // Dimension legend: B batch, T tokens, C hidden, E embedding width, V vocab, P positions,
 // TV token types.
@@ -27,6 +29,7 @@ namespace finetune::blocks {
 enum class PositionIds {
   Absolute,        // 0..T-1 (BERT, DistilBERT, ELECTRA)
   FromPaddingIdx,  // pad + 1, pad + 2, ... for real tokens, pad for padding (RoBERTa family)
+  None,            // no position table: the attention rotates q and k instead (ModernBERT)
 };
 
 struct EmbeddingsSpec {

@@ -9,10 +9,12 @@
 // The output dropout after the attention is BERT's BertSelfOutput dropout; DistilBERT's
 // MultiHeadSelfAttention has none (EncoderLayerSpec::attention_output_dropout).
 //
-// Seams for the families still to come: NormPlacement gains PreLN (ModernBERT: x + f(LN(x))), and
-// the attention / feed-forward kinds gain DeBERTa's relative attention, ModernBERT's rotary
-// sliding-window attention and GeGLU, each a block file beside self_attention / feed_forward
-// that this layer calls by the spec.
+// Pre-LN (ModernBertEncoderLayer), for input x:
+//   h   = x + dropout(attention(attn_norm(x)))      attn_norm the identity in layer 0
+//   out = h + feed_forward(mlp_norm(h))              (GeGLU, its dropout inside)
+// The attention takes the layer's LayerAttention (ModelConfig::attention_of: rotary positions and
+// a sliding window), the feed-forward its FeedForwardKind. DeBERTa's relative attention is the
+// seam still to fill.
 //
 // Dimension legend: B batch, T tokens, C hidden, NH heads, HS head size, FF intermediate.
 #pragma once
@@ -30,11 +32,13 @@ namespace finetune::blocks {
 
 enum class NormPlacement {
   PostLN,  // LayerNorm(x + f(x)): BERT and its descendants, DistilBERT
+  PreLN,   // x + f(LayerNorm(x)): ModernBERT (layer 0's attention norm is the identity)
 };
 
 struct EncoderLayerSpec {
   NormPlacement norm = NormPlacement::PostLN;
   bool attention_output_dropout = true;  // BertSelfOutput's dropout (DistilBERT: none)
+  FeedForwardKind feed_forward = FeedForwardKind::Dense;
 };
 
 // A family's names for the submodules of one layer, relative to the layer's prefix.
@@ -58,10 +62,12 @@ EncoderLayerParams encoder_layer_shapes(const ModelConfig& config);
 // (marked) are empty.
 struct EncoderLayerActivations {
   SelfAttentionActivations attention;  // attention.out after its dropout
-  Tensor attention_sum;                // [B, T, C] x + attention.out, LayerNorm input (training)
+  Tensor attention_sum;                // [B, T, C] x + attention.out, LayerNorm input (training;
+                                       //   pre-LN: h, always)
   Tensor attention_mean;               // [B*T]                                       (training)
   Tensor attention_rstd;               // [B*T]                                       (training)
-  Tensor attention_norm;               // [B, T, C] h1
+  Tensor attention_norm;               // [B, T, C] h1 (pre-LN: attn_norm(x), the attention's input)
+  Tensor ff_norm;                      // [B, T, C] pre-LN only: mlp_norm(h), the feed-forward input
   FeedForwardActivations ff;           // ff.out after its dropout
   Tensor output_sum;                   // [B, T, C] h1 + ff.out, LayerNorm input      (training)
   Tensor output_mean;                  // [B*T]                                       (training)
@@ -73,7 +79,8 @@ struct EncoderLayerActivations {
 struct EncoderLayerDropout {
   kernels::DropoutSpec attention_probs;   // attention_probs_dropout_prob / attention_dropout
   kernels::DropoutSpec attention_output;  // hidden_dropout_prob (inactive without the site)
-  kernels::DropoutSpec ff_output;         // hidden_dropout_prob / dropout
+  kernels::DropoutSpec ff_output;         // hidden_dropout_prob / dropout (GeGLU: mlp_dropout,
+                                          //   on the activation before mlp.Wo)
 };
 
 // Gradient scratch shared by all layers' backward passes.
@@ -81,6 +88,7 @@ struct EncoderLayerGradScratch {
   Tensor a;   // [B, T, C]
   Tensor b;   // [B, T, C]
   Tensor ff;  // [B, T, FF]
+  Tensor ff_wide;  // [B, T, 2 FF] GeGLU only: the gradient of [input | gate]
   SelfAttentionGradScratch attention;
 };
 
@@ -88,7 +96,8 @@ struct EncoderLayerGradScratch {
 // acts.out is written).
 void encoder_layer_forward(const Exec& ex, EncoderLayerActivations& acts, const Tensor& in,
                            const Tensor& mask, const EncoderLayerParams& params,
-                           const ModelConfig& config, const EncoderLayerDropout& dropout);
+                           const ModelConfig& config, const EncoderLayerSpec& spec,
+                           const LayerAttention& attention, const EncoderLayerDropout& dropout);
 
 // Backward through one layer: given dout (the gradient of acts.out), writes din (the gradient of
 // the layer's input `in`; it may alias dout, which is fully read first) and accumulates the
@@ -97,6 +106,7 @@ void encoder_layer_backward(const Exec& ex, const Tensor& din, EncoderLayerParam
                             EncoderLayerGradScratch& scratch, const Tensor& dout,
                             const EncoderLayerActivations& acts, const Tensor& in,
                             const Tensor& mask, const EncoderLayerParams& params,
-                            const ModelConfig& config, const EncoderLayerDropout& dropout);
+                            const ModelConfig& config, const EncoderLayerSpec& spec,
+                            const LayerAttention& attention, const EncoderLayerDropout& dropout);
 
 }  // namespace finetune::blocks

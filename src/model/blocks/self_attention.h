@@ -6,9 +6,10 @@
 // with dropout on the attention probabilities in training. The residual, the output dropout and
 // the norm belong to the layer that composes this block (encoder_layer.h).
 //
-// This is the seam for other attention kinds: DeBERTa's disentangled relative attention and
-// ModernBERT's rotary attention with a sliding window are blocks beside this one, with the same
-// shape of forward/backward, chosen by the family's EncoderLayerSpec.
+// The layer's LayerAttention adds ModernBERT's variants: rotary positions on q and k right after
+// the projection (kernels/rotary.h; the backward rotates the q/k gradient back), and a sliding
+// window in the attention core (kernels/attention.h). DeBERTa's disentangled relative attention
+// is the seam still to fill, a block beside this one.
 //
 // Dimension legend: B batch, T tokens, C hidden, NH heads, HS head size.
 #pragma once
@@ -39,6 +40,13 @@ void visit_self_attention(const std::string& prefix, const SelfAttentionKeys& ke
 // Points qkv_weight/qkv_bias at the contiguous query/key/value storage once memory is bound.
 void bind_fused_qkv(EncoderLayerParams& params, int C);
 
+// A checkpoint with one fused projection (ModernBERT's attn.Wqkv, attn.Wo): visits
+// `<prefix><qkv>.weight` (+ `.bias`) as qkv_weight / qkv_bias and the output projection; absent
+// biases (empty tensors) are skipped.
+void visit_fused_self_attention(const std::string& prefix, const char* qkv, const char* output,
+                                EncoderLayerParams& params, EncoderLayerParams* grads,
+                                const ParameterVisitor& fn);
+
 struct SelfAttentionActivations {
   Tensor qkv;              // [B, T, 3C]
   Tensor attention_probs;  // [B, NH, T, T] softmax before dropout
@@ -54,13 +62,15 @@ struct SelfAttentionGradScratch {
 
 void self_attention_forward(const Exec& ex, SelfAttentionActivations& acts, const Tensor& in,
                             const Tensor& mask, const EncoderLayerParams& params,
-                            const ModelConfig& config, const kernels::DropoutSpec& probs_dropout);
+                            const ModelConfig& config, const LayerAttention& attention,
+                            const kernels::DropoutSpec& probs_dropout);
 
 // din (assigned) = d in from d_out; parameter gradients accumulate.
 void self_attention_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& grads,
                              SelfAttentionGradScratch& scratch, const Tensor& d_out,
                              const SelfAttentionActivations& acts, const Tensor& in,
                              const Tensor& mask, const EncoderLayerParams& params,
-                             const ModelConfig& config, const kernels::DropoutSpec& probs_dropout);
+                             const ModelConfig& config, const LayerAttention& attention,
+                             const kernels::DropoutSpec& probs_dropout);
 
 }  // namespace finetune::blocks

@@ -49,7 +49,8 @@ ModelConfig normalize_bert_fields(const BertConfig& c, const JsonView& json, Fam
   m.layer_norm_eps = c.layer_norm_eps;
   m.activation = parse_activation(json, "hidden_act", c.hidden_act);
   m.activation_name = c.hidden_act;
-  m.hidden_dropout = c.hidden_dropout_prob;
+  // hidden_dropout_prob: the embeddings, the attention output and the feed-forward output.
+  m.embedding_dropout = m.attention_output_dropout = m.feed_forward_dropout = c.hidden_dropout_prob;
   m.attention_dropout = c.attention_probs_dropout_prob;
   // BertForSequenceClassification and its descendants: classifier_dropout if set, else hidden's.
   m.classifier_dropout = c.classifier_dropout >= 0 ? c.classifier_dropout : c.hidden_dropout_prob;

@@ -50,7 +50,9 @@ ModelConfig parse_distilbert(const JsonView& json) {
   m.layer_norm_eps = kDistilBertLayerNormEps;
   m.activation_name = json.get_string_or("activation", "gelu");
   m.activation = parse_activation(json, "activation", m.activation_name);
-  m.hidden_dropout = probability_field(json, "dropout", 0.1);
+  // `dropout`: the embeddings and the feed-forward output (the attention output has none).
+  m.embedding_dropout = m.feed_forward_dropout = probability_field(json, "dropout", 0.1);
+  m.attention_output_dropout = 0;
   m.attention_dropout = probability_field(json, "attention_dropout", 0.1);
   m.classifier_dropout = probability_field(json, "seq_classif_dropout", 0.2);
   m.initializer_range = json.get_number_or("initializer_range", 0.02);

@@ -11,6 +11,7 @@ const std::vector<const FamilySpec*>& all_families() {
   static const std::vector<const FamilySpec*> families = {
       &bert_family(),        &distilbert_family(), &roberta_family(),
       &xlm_roberta_family(), &camembert_family(),  &electra_family(),
+      &modernbert_family(),
   };
   return families;
 }
