@@ -68,6 +68,7 @@ ELEMENTWISE_UNITS = {
     "add": 1, "sub": 1, "rsub": 1, "mul": 1, "div": 1, "reciprocal": 1, "sqrt": 1, "neg": 0, "abs": 0,
     "addcmul": 2, "addcdiv": 2, "lerp": 2, "rsqrt": 2,
     "exp": 4, "log": 4, "tanh": 4, "erf": 4, "erfc": 4, "pow": 4, "sigmoid": 4,
+    "cos": 4, "sin": 4,  # rotary positions (ModernBERT)
 }
 # Composite operations replaced by their decomposition into the operations above, so each step
 # (the mean and variance sums of LayerNorm, the softmax's exponentials and sum, GELU's erf) gets
@@ -198,7 +199,8 @@ class RoundingNoise(TorchDispatchMode):
                 self._accumulated(out, tokens, func(grad.abs(), *args[1:], **kwargs))
             elif base.rstrip("_") in ELEMENTWISE_UNITS:
                 units = ELEMENTWISE_UNITS[base.rstrip("_")]
-                if base.rstrip("_") == "pow" and len(args) > 1 and args[1] == 2:
+                if (base.rstrip("_") == "pow" and len(args) > 1 and isinstance(args[1], (int, float))
+                        and args[1] == 2):
                     units = 1  # x * x, one rounding
                 self._relative(out, units)
         return out

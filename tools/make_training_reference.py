@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ DROPOUT_FIELDS = {
     "xlm-roberta": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
     "camembert": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
     "electra": ["hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout"],
+    # tools/make_family_fixtures_ii.py's.
+    "modernbert": ["embedding_dropout", "attention_dropout", "mlp_dropout", "classifier_dropout"],
 }
 
 
@@ -289,13 +292,22 @@ def shared_parameters(model: nn.Module) -> list[list[str]]:
     return [names for names in by_storage.values() if len(names) > 1]
 
 
+NO_DECAY_PATTERNS = [re.compile(p) for p in
+                     (r"bias", r"layernorm", r"rmsnorm", r"(?:^|\.)norm(?:$|\.)", r"_norm(?:$|\.)")]
+
+
 def decays(name: str) -> bool:
-    """The HF Trainer's rule: no weight decay for biases and LayerNorm weights."""
-    return not (name.endswith(".bias") or "LayerNorm" in name or "layer_norm" in name)
+    """The HF Trainer's rule (Trainer.get_decay_parameter_names): no weight decay for a name
+    matching its patterns (lower-cased: biases, LayerNorm / norm weights) nor for nn.LayerNorm
+    parameters, which every family here names so that the patterns catch them."""
+    return not any(p.search(name.lower()) for p in NO_DECAY_PATTERNS)
 
 
 def make_optimizer(model: nn.Module, run: Run) -> tuple[torch.optim.Optimizer, dict]:
     named = list(model.named_parameters())
+    # The Trainer's own list (it reads nothing of the Trainer instance) must agree with decays().
+    trainer_decayed = set(transformers.Trainer.get_decay_parameter_names(None, model))
+    assert trainer_decayed == {n for n, _ in named if decays(n)}, trainer_decayed
     groups = [
         {"params": [p for n, p in named if decays(n)], "weight_decay": run.weight_decay},
         {"params": [p for n, p in named if not decays(n)], "weight_decay": 0.0},
@@ -375,11 +387,12 @@ def write_step0(out: Path, directory: Path, ref_name: str, batch: dict[str, torc
                                                  if not is_key_bias(k)),
         "worst_parameter_except_key_bias": max((k for k in rel_diff if not is_key_bias(k)),
                                                key=rel_diff.get),
-        "key_bias_max_abs_grad_float32": max(float(p.grad.abs().max())
-                                             for k, p in model.named_parameters()
-                                             if is_key_bias(k)),
-        "key_bias_max_abs_grad_float64": max(float(exact[k].grad.abs().max())
-                                             for k in exact if is_key_bias(k)),
+        # None for a fused q/k/v projection (ModernBERT's Wqkv) or no biases.
+        "key_bias_max_abs_grad_float32": max((float(p.grad.abs().max())
+                                              for k, p in model.named_parameters()
+                                             if is_key_bias(k)), default=None),
+        "key_bias_max_abs_grad_float64": max((float(exact[k].grad.abs().max())
+                                              for k in exact if is_key_bias(k)), default=None),
     }
 
     tensors = dict(batch)
@@ -536,8 +549,9 @@ def sensitivity(reference: dict, other: dict) -> dict:
                               for a, b in zip(reference["records"], other["records"])),
         "max_abs_final_param_diff_except_key_bias": max(
             float((a - b).abs().max()) for n, (a, b) in zip(names, pairs) if not is_key_bias(n)),
-        "max_abs_final_key_bias_diff": max(
-            float((a - b).abs().max()) for n, (a, b) in zip(names, pairs) if is_key_bias(n)),
+        "max_abs_final_key_bias_diff": max(  # None without a separate key bias
+            (float((a - b).abs().max()) for n, (a, b) in zip(names, pairs) if is_key_bias(n)),
+            default=None),
     }
 
 
