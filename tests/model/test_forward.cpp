@@ -225,6 +225,52 @@ TEST_P(PaddingTest, EachTextAloneGivesItsBatchedLogits) {
   }
 }
 
+// Long inputs (ModernBERT reads up to 8192 tokens): each text right-padded to 2048 tokens, far
+// past its sliding window (+-4), gives the logits of the text alone. The activations are planned
+// for 2 x 2048; the padded query rows that see no real key are uniform and feed nothing.
+TEST(LongInputs, ModernBertTextPaddedTo2048TokensGivesItsLogits) {
+  const std::string name = "tiny-modernbert";
+  testing::Reference ref(name);
+  CapturedLog log;
+  Model model = load_model(testing::fixtures_dir() / name);
+  testing::ErrorBounds bounds(name);
+  ReferenceBatch batch = reference_batch(ref);
+  const int K = model.config.K(), T = batch.view.T, long_T = 2048, rows = 2;
+  Activations acts(model.config, rows, long_T, Mode::Eval);
+  std::vector<int32_t> ids(size_t(rows) * long_T, model.config.pad_token_id), types(ids.size(), 0),
+      mask(ids.size(), 0);
+  for (int b = 0; b < rows; ++b) {
+    for (int t = 0; t < T && batch.mask[b * T + t] == 1; ++t) {
+      ids[size_t(b) * long_T + t] = batch.ids[b * T + t];
+      mask[size_t(b) * long_T + t] = 1;
+    }
+  }
+  BatchView view{rows, long_T, ids.data(), types.data(), mask.data()};
+  ForwardOutputs out = model_forward(Exec::cpu(), model.config, model.params(), acts, view);
+  testing::BoundCheck check = bounds.check_range("logits_unpadded", 0, out.logits.f32(),
+                                                 static_cast<size_t>(rows * K));
+  EXPECT_TRUE(check.passed()) << check.describe("logits_unpadded");
+}
+
+// An activation plan larger than the machine's memory stops before allocating, naming the
+// sizes and the T x T attention term (forward.cpp, check_activation_memory).
+TEST(LongInputs, APlanBeyondMemoryIsAClearError) {
+  CapturedLog log;
+  Model model = load_model(testing::fixtures_dir() / "tiny-modernbert");
+  // 1024 x 8192 tokens in training: 512 GiB of attention probabilities per layer.
+  try {
+    Activations acts(model.config, 1024, 8192, Mode::Train);
+    FAIL() << "a plan of " << acts.bytes() << " bytes was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("batches of 1024 x 8192 tokens"), std::string::npos) << message;
+    EXPECT_NE(message.find("attention probabilities alone are 512 GiB per layer"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("--max-length"), std::string::npos) << message;
+  }
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string name = info.param.name;
   for (char& ch : name)
