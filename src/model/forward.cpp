@@ -164,7 +164,7 @@ void Activations::take_all(Arena& arena, int B, int T) {
   final_rstd = final_norm ? train_only({b * t}) : Tensor();
   d_final = final_norm ? train_only({b, t, C}) : Tensor();
 
-  // A head norm is declared by the family's shapes (ModernBERT's head.norm).
+  // A norm after the head's activation (FamilySpec::head_norm: ModernBERT's head.norm).
   const bool head_norm = family.head_norm;
   head.first = floats({b, C});
   head.dense = floats({b, C});
