@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Re-derives every committed reference file from its fixture directory and reports the drift.
 
-tools/make_reference.py and tools/make_family_fixtures.py (RoBERTa, XLM-RoBERTa, CamemBERT,
-ELECTRA) write tests/fixtures/<checkpoint>/ and tests/fixtures/reference/<checkpoint>.*.
+tools/make_reference.py, tools/make_family_fixtures.py (RoBERTa, XLM-RoBERTa, CamemBERT,
+ELECTRA) and tools/make_family_fixtures_ii.py (ModernBERT) write tests/fixtures/<checkpoint>/ and tests/fixtures/reference/<checkpoint>.*.
 This script trusts nothing they wrote except the texts (and pairs) in each reference .json: it
 reloads the checkpoint with the `transformers` Auto classes, re-tokenizes with AutoTokenizer,
 reruns the model, and prints the max abs difference of every stored tensor. It also checks
@@ -38,7 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 # to their largest magnitude: another machine or library build may sum in another order.
 RELATIVE_TOLERANCE = 1e-5
 
-PRODUCERS = {"tools/make_reference.py", "tools/make_family_fixtures.py"}
+PRODUCERS = {"tools/make_reference.py", "tools/make_family_fixtures.py",
+             "tools/make_family_fixtures_ii.py"}
 
 
 def auto_class(model_class: str):
@@ -137,6 +138,82 @@ def independent_logits(directory: Path, inputs: dict[str, torch.Tensor]) -> torc
     return linear(first, "classifier.out_proj")
 
 
+@torch.no_grad()
+def independent_modernbert_logits(directory: Path, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Logits of a ModernBERT classifier in float64 from the checkpoint's tensors alone, as
+    tools/make_family_fixtures_ii.py's docstring describes the arithmetic (no transformers module
+    is used). Reads the legacy config keys too."""
+    config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    w = {k: v.double() for k, v in safetensors.torch.load_file(
+        str(directory / "model.safetensors")).items()}
+    eps = config.get("norm_eps", 1e-5)
+    act = {"gelu": lambda x: torch.nn.functional.gelu(x),
+           "gelu_new": lambda x: torch.nn.functional.gelu(x, approximate="tanh")}
+    ids, mask = inputs["input_ids"], inputs["attention_mask"]
+    L, heads = config["num_hidden_layers"], config["num_attention_heads"]
+    if "layer_types" in config:
+        global_layer = [t == "full_attention" for t in config["layer_types"]]
+    else:
+        global_layer = [i % config["global_attn_every_n_layers"] == 0 for i in range(L)]
+    if "rope_parameters" in config:
+        theta = {True: config["rope_parameters"]["full_attention"]["rope_theta"],
+                 False: config["rope_parameters"]["sliding_attention"]["rope_theta"]}
+    else:
+        theta = {True: config["global_rope_theta"], False: config["local_rope_theta"]}
+    window = config["local_attention"] // 2
+
+    def linear(x, name):
+        bias = w.get(name + ".bias")
+        return x @ w[name + ".weight"].T + (bias if bias is not None else 0)
+
+    def norm(x, name):
+        return torch.nn.functional.layer_norm(x, x.shape[-1:], w[name + ".weight"],
+                                              w.get(name + ".bias"), eps)
+
+    B, T = ids.shape
+    x = norm(w["model.embeddings.tok_embeddings.weight"][ids], "model.embeddings.norm")
+    C = x.shape[-1]
+    HS = C // heads
+    t = torch.arange(T, dtype=torch.float32)
+    distance = (t[:, None] - t[None, :]).abs()
+    for i in range(L):
+        p = f"model.layers.{i}."
+        h = norm(x, p + "attn_norm") if p + "attn_norm.weight" in w else x
+        q, k, v = (part.view(B, T, heads, HS).transpose(1, 2)
+                   for part in linear(h, p + "attn.Wqkv").split(C, dim=-1))
+        # RoPE: float32 angles t * theta^(-2j/HS) (as transformers computes them), rotate_half.
+        inv = 1.0 / (theta[global_layer[i]] ** (torch.arange(0, HS, 2, dtype=torch.float) / HS))
+        angle = torch.cat([t[:, None] * inv] * 2, dim=-1)
+        cos, sin = angle.cos().double(), angle.sin().double()
+
+        def rotate(y):
+            return y * cos + torch.cat([-y[..., HS // 2:], y[..., : HS // 2]], dim=-1) * sin
+
+        q, k = rotate(q), rotate(k)
+        allowed = (mask[:, None, None, :] != 0)
+        if not global_layer[i]:
+            allowed = allowed & (distance <= window)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(HS)
+        scores = scores.masked_fill(~allowed, -math.inf)
+        probs = scores.softmax(-1)
+        # A row with no allowed key (padding far from every real token) is uniform.
+        none = ~allowed.any(-1, keepdim=True)
+        probs = torch.where(none, torch.full_like(probs, 1.0 / T), probs)
+        ctx = (probs @ v).transpose(1, 2).reshape(B, T, C)
+        x = x + linear(ctx, p + "attn.Wo")
+        up, gate = linear(norm(x, p + "mlp_norm"), p + "mlp.Wi").chunk(2, dim=-1)
+        x = x + linear(act[config.get("hidden_activation", "gelu")](up) * gate, p + "mlp.Wo")
+    x = norm(x, "model.final_norm")
+    if config.get("classifier_pooling", "cls") == "mean":
+        m = mask[..., None].double()
+        pooled = (x * m).sum(1) / m.sum(1)
+    else:
+        pooled = x[:, 0]
+    pooled = norm(act[config.get("classifier_activation", "gelu")](linear(pooled, "head.dense")),
+                  "head.norm")
+    return linear(pooled, "classifier")
+
+
 def check(json_path: Path, minilm: Path) -> bool:
     info = json.loads(json_path.read_text(encoding="utf-8"))
     name = json_path.stem
@@ -198,12 +275,16 @@ def check(json_path: Path, minilm: Path) -> bool:
         same = vocab_txt_ids(directory, texts, max_length) == want_ids
         report.append("vocab.txt ids " + ("same" if same else "DIFFER"))
         ok &= same
-    if info.get("producer") == "tools/make_family_fixtures.py" and "logits" in stored:
+    if info.get("producer") in ("tools/make_family_fixtures.py",
+                                "tools/make_family_fixtures_ii.py") and "logits" in stored:
         worst = 0.0
         for prefix in ("", "pair_"):
             if f"{prefix}logits" in stored:
                 want = stored[f"{prefix}logits"].double()
-                got = independent_logits(directory, {k: fresh[prefix + k] for k in (
+                independent = (independent_modernbert_logits
+                               if info["config"]["model_type"] == "modernbert"
+                               else independent_logits)
+                got = independent(directory, {k: fresh[prefix + k] for k in (
                     "input_ids", "attention_mask", "token_type_ids")})
                 worst = max(worst, float((got - want).abs().max()) / max(1.0, float(
                     want.abs().max())))
