@@ -14,7 +14,7 @@ How each side is timed:
     warm-up does. Peak RSS is the larger run's, from wait4().
 
   ~/venv/bin/python bench/run_train_bench.py [--threads 2] [--steps 60]
-                                             [--models minilm,distilbert-base,roberta-base]
+                                             [--models minilm,distilbert-base,roberta-base,modernbert-base]
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="timed steps per side")
     parser.add_argument("--build", default=str(REPO / "build"))
     parser.add_argument("--models", default="minilm,distilbert-base,roberta-base",
-                        help="comma-separated: minilm, distilbert-base, roberta-base")
+                        help="comma-separated: minilm, distilbert-base, roberta-base, modernbert-base")
     args = parser.parse_args()
     python = sys.executable
     binary = str(pathlib.Path(args.build) / "finetune")
@@ -61,7 +61,9 @@ def main() -> None:
     available = {"minilm": ("all-MiniLM-L6-v2", REPO / "models/all-MiniLM-L6-v2", None),
                  "distilbert-base": ("DistilBERT-base (random init)", REPO / ".cache/bench/distilbert-base-random",
                                      "distilbert"),
-                 "roberta-base": ("RoBERTa-base (random init)", REPO / ".cache/bench/roberta-base-random", "roberta")}
+                 "roberta-base": ("RoBERTa-base (random init)", REPO / ".cache/bench/roberta-base-random", "roberta"),
+                 "modernbert-base": ("ModernBERT-base (random init)",
+                                     REPO / ".cache/bench/modernbert-base-random", "modernbert")}
     models = []
     for key in args.models.split(","):
         if key not in available:
