@@ -152,7 +152,7 @@ void Activations::take_all(Arena& arena, int B, int T) {
     // Inference applies a dense activation in place; training keeps its input for the backward.
     a.ff.activated = train || gated ? floats({b, t, FF}) : a.ff.hidden;
     a.ff.out = floats({b, t, C});
-    a.output_sum = train_only({b, t, C});
+    a.output_sum = pre_ln ? Tensor() : train_only({b, t, C});  // pre-LN: no LayerNorm at the end
     a.output_mean = train_only({b * t});
     a.output_rstd = train_only({b * t});
     // Inference: each layer writes its output over its input (see encoder_layer_forward).

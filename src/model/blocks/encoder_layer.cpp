@@ -45,16 +45,23 @@ void feed_forward_of(const Exec& ex, EncoderLayerActivations& a, const Tensor& i
   if (dropout.ff_output.active()) ops::dropout(ex, a.ff.out, a.ff.out, dropout.ff_output);
 }
 
+// The attention branch, attention(x) then its output dropout, into a.attention.out.
+void attention_branch_forward(const Exec& ex, EncoderLayerActivations& a, const Tensor& x,
+                              const Tensor& mask, const EncoderLayerParams& p,
+                              const ModelConfig& config, const LayerAttention& attention,
+                              const EncoderLayerDropout& dropout) {
+  self_attention_forward(ex, a.attention, x, mask, p, config, attention, dropout.attention_probs);
+  if (dropout.attention_output.active()) {
+    ops::dropout(ex, a.attention.out, a.attention.out, dropout.attention_output);
+  }
+}
+
 // Post-LN, BertLayer: h1 = LN(x + dropout(attention(x))), out = LN(h1 + dropout(ff(h1))).
 void post_ln_forward(const Exec& ex, EncoderLayerActivations& a, const Tensor& in,
                      const Tensor& mask, const EncoderLayerParams& p, const ModelConfig& config,
                      const EncoderLayerSpec& spec, const LayerAttention& attention,
                      const EncoderLayerDropout& dropout) {
-  self_attention_forward(ex, a.attention, in, mask, p, config, attention,
-                         dropout.attention_probs);
-  if (dropout.attention_output.active()) {
-    ops::dropout(ex, a.attention.out, a.attention.out, dropout.attention_output);
-  }
+  attention_branch_forward(ex, a, in, mask, p, config, attention, dropout);
   ops::add_layernorm(ex, a.attention_norm, a.attention_sum, a.attention_mean, a.attention_rstd,
                      a.attention.out, in, p.attention_norm.weight, p.attention_norm.bias,
                      config.layer_norm_eps);
@@ -75,18 +82,33 @@ void pre_ln_forward(const Exec& ex, EncoderLayerActivations& a, const Tensor& in
     ops::layernorm(ex, a.attention_norm, a.attention_mean, a.attention_rstd, in,
                    p.attention_norm.weight, p.attention_norm.bias, config.layer_norm_eps);
   }
-  const Tensor& attention_in = attention_norm ? a.attention_norm : in;
-  self_attention_forward(ex, a.attention, attention_in, mask, p, config, attention,
-                         dropout.attention_probs);
-  if (dropout.attention_output.active()) {
-    ops::dropout(ex, a.attention.out, a.attention.out, dropout.attention_output);
-  }
-  ops::add(ex, a.attention_sum, in, a.attention.out);
-  ops::layernorm(ex, a.ff_norm, a.output_mean, a.output_rstd, a.attention_sum,
-                 p.output_norm.weight, p.output_norm.bias, config.layer_norm_eps);
+  attention_branch_forward(ex, a, attention_norm ? a.attention_norm : in, mask, p, config,
+                           attention, dropout);
+  // h = x + attention (kept in attention_sum) and LN2(h) in one pass.
+  ops::add_layernorm(ex, a.ff_norm, a.attention_sum, a.output_mean, a.output_rstd,
+                     a.attention.out, in, p.output_norm.weight, p.output_norm.bias,
+                     config.layer_norm_eps);
   feed_forward_of(ex, a, a.ff_norm, p, config, spec, dropout);
   // In inference a.out is the layer's input `in`, which is no longer read.
   ops::add(ex, a.out, a.attention_sum, a.ff.out);
+}
+
+// din (assigned) = d x from d_branch, the gradient of the attention branch's output (after its
+// dropout), for the branch's input x. d_branch is read before din is written, so din may be
+// d_branch or scratch.b.
+void attention_branch_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& g,
+                               EncoderLayerGradScratch& s, const Tensor& d_branch,
+                               const EncoderLayerActivations& a, const Tensor& x,
+                               const Tensor& mask, const EncoderLayerParams& p,
+                               const ModelConfig& config, const LayerAttention& attention,
+                               const EncoderLayerDropout& dropout) {
+  const Tensor* d_attention_out = &d_branch;
+  if (dropout.attention_output.active()) {
+    ops::dropout_backward(ex, s.b, d_branch, dropout.attention_output);
+    d_attention_out = &s.b;
+  }
+  self_attention_backward(ex, din, g, s.attention, *d_attention_out, a.attention, x, mask, p,
+                          config, attention, dropout.attention_probs);
 }
 
 // din (assigned) = d ff-input from d_out (the gradient of the block's output, before any output
@@ -127,13 +149,7 @@ void post_ln_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& g,
   ops::layernorm_backward(ex, s.a, g.attention_norm.weight, g.attention_norm.bias, s.b,
                           a.attention_sum, p.attention_norm.weight, a.attention_mean,
                           a.attention_rstd);
-  const Tensor* d_attention_out = &s.a;
-  if (dropout.attention_output.active()) {
-    ops::dropout_backward(ex, s.b, s.a, dropout.attention_output);
-    d_attention_out = &s.b;
-  }
-  self_attention_backward(ex, din, g, s.attention, *d_attention_out, a.attention, in, mask, p,
-                          config, attention, dropout.attention_probs);
+  attention_branch_backward(ex, din, g, s, s.a, a, in, mask, p, config, attention, dropout);
   ops::add(ex, din, din, s.a);  // dx = attention branch + residual
 }
 
@@ -151,19 +167,12 @@ void pre_ln_backward(const Exec& ex, const Tensor& din, EncoderLayerParams& g,
   ops::layernorm_backward(ex, s.a, g.output_norm.weight, g.output_norm.bias, s.b,
                           a.attention_sum, p.output_norm.weight, a.output_mean, a.output_rstd);
   ops::add(ex, s.a, s.a, dout);  // dout is fully read from here on; din may alias it
-  // h = x + drop(attention(LN1(x))): dx = dh + LN1'(attention'(drop'(dh))).
-  const Tensor* d_attention_out = &s.a;
-  if (dropout.attention_output.active()) {
-    ops::dropout_backward(ex, s.b, s.a, dropout.attention_output);
-    d_attention_out = &s.b;
-  }
+  // h = x + drop(attention(LN1(x))): dx = dh + LN1'(attention'(drop'(dh))). The attention's
+  // input gradient goes to s.b when LN1 follows, else straight into din.
   const bool attention_norm = p.attention_norm.weight.ndim > 0;
-  // The attention's input gradient: into s.b when LN1 follows (self_attention_backward reads its
-  // d_out before it writes din, so the two may be the same), else straight into din.
-  const Tensor& d_attention_in = attention_norm ? s.b : din;
-  self_attention_backward(ex, d_attention_in, g, s.attention, *d_attention_out, a.attention,
-                          attention_norm ? a.attention_norm : in, mask, p, config, attention,
-                          dropout.attention_probs);
+  attention_branch_backward(ex, attention_norm ? s.b : din, g, s, s.a, a,
+                            attention_norm ? a.attention_norm : in, mask, p, config, attention,
+                            dropout);
   if (attention_norm) {
     ops::layernorm_backward(ex, din, g.attention_norm.weight, g.attention_norm.bias, s.b, in,
                             p.attention_norm.weight, a.attention_mean, a.attention_rstd);

@@ -69,7 +69,7 @@ struct EncoderLayerActivations {
   Tensor attention_norm;               // [B, T, C] h1 (pre-LN: attn_norm(x), the attention's input)
   Tensor ff_norm;                      // [B, T, C] pre-LN only: mlp_norm(h), the feed-forward input
   FeedForwardActivations ff;           // ff.out after its dropout
-  Tensor output_sum;                   // [B, T, C] h1 + ff.out, LayerNorm input      (training)
+  Tensor output_sum;                   // [B, T, C] h1 + ff.out, LayerNorm input (training, post-LN)
   Tensor output_mean;                  // [B*T]                                       (training)
   Tensor output_rstd;                  // [B*T]                                       (training)
   Tensor out;                          // [B, T, C] h2, the layer's output

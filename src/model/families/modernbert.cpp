@@ -40,10 +40,6 @@ constexpr double kDefaultGlobalRopeTheta = 160000.0, kDefaultLocalRopeTheta = 10
 constexpr blocks::EmbeddingsSpec kModernBertEmbeddings{blocks::PositionIds::None,
                                                        /*token_types=*/false};
 
-bool bool_field(const JsonView& json, const std::string& key, bool fallback) {
-  return json.get_bool_or(key, fallback);
-}
-
 // rope_parameters[layer_type].rope_theta (transformers 5), else the legacy flat key, else the
 // class default. Only the default (unscaled) RoPE is implemented.
 double rope_theta(const JsonView& json, const char* layer_type, const char* legacy_key,
@@ -117,10 +113,10 @@ ModelConfig parse_modernbert(const JsonView& json) {
   m.initializer_range = json.get_number_or("initializer_range", 0.02);
   m.pad_token_id = static_cast<int>(json.get_int_or("pad_token_id", 50283));
 
-  m.attention_bias = bool_field(json, "attention_bias", false);
-  m.mlp_bias = bool_field(json, "mlp_bias", false);
-  m.norm_bias = bool_field(json, "norm_bias", false);
-  m.head_dense_bias = bool_field(json, "classifier_bias", false);
+  m.attention_bias = json.get_bool_or("attention_bias", false);
+  m.mlp_bias = json.get_bool_or("mlp_bias", false);
+  m.norm_bias = json.get_bool_or("norm_bias", false);
+  m.head_dense_bias = json.get_bool_or("classifier_bias", false);
   const std::string pooling = json.get_string_or("classifier_pooling", "cls");
   if (pooling != "cls" && pooling != "mean") {
     json.fail("classifier_pooling", cat("'", pooling, "' is not supported (supported: cls, mean)"));
